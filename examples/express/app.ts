@@ -1,0 +1,75 @@
+/**
+ * The example app: flask-cognito-lib's example, route for route, on Express.
+ *
+ * `createExampleApp` builds the app from guard options, so tests can run it on Express 4 or 5
+ * against the emulator; `server.ts` is the `npm start` entry point.
+ */
+import type { Express, Request, Response } from 'express';
+import express from 'express';
+import type { CognitoGuardOptions } from 'cognito-guard';
+import { cognitoGuard } from 'cognito-guard/express';
+
+/** The `express` factory to build with (Express 5 by default; tests also pass Express 4). */
+export type ExpressFactory = () => Express;
+
+const page = (body: string): string =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cognito-guard example</title></head><body><main>${body}</main></body></html>`;
+
+/** Builds the example app. */
+export function createExampleApp(options: CognitoGuardOptions, createExpress: ExpressFactory = express): Express {
+  const app = createExpress();
+  app.disable('x-powered-by');
+  const auth = cognitoGuard(options);
+
+  app.get('/', (_req: Request, res: Response) => {
+    res.type('html').send(
+      page(`<h1>cognito-guard example</h1>
+<ul>
+  <li><a href="/login">Log in</a></li>
+  <li><a href="/claims">Claims</a></li>
+  <li><a href="/admin">Admin (group admin)</a></li>
+  <li><a href="/edit">Edit (group admin or editor)</a></li>
+  <li><form method="post" action="/refresh"><button type="submit">Refresh tokens</button></form></li>
+  <li><a href="/logout">Log out</a></li>
+</ul>`),
+    );
+  });
+
+  // Redirects to the Cognito hosted UI; `?returnTo=/path` (same-origin paths only) is honoured.
+  app.get('/login', auth.login());
+
+  // Cognito redirects here; tokens are verified and stored in HttpOnly cookies, then the user
+  // goes to `returnTo` or /claims.
+  app.get('/postlogin', auth.callback({ redirectTo: '/claims' }));
+
+  // Exchanges the encrypted refresh-token cookie for new tokens.
+  app.post('/refresh', auth.refresh(), (_req: Request, res: Response) => {
+    res.redirect(303, '/claims');
+  });
+
+  // Verified claims (access token) and user info (ID token).
+  app.get('/claims', auth.required(), (req: Request, res: Response) => {
+    res.json({ claims: req.cognito?.claims, user_info: req.cognito?.userInfo });
+  });
+
+  // Only for members of every listed group.
+  app.get('/admin', auth.required({ groups: ['admin'] }), (req: Request, res: Response) => {
+    res.json(req.cognito?.groups ?? []);
+  });
+
+  // For members of any listed group.
+  app.get('/edit', auth.required({ groups: ['admin', 'editor'], anyGroup: true }), (req: Request, res: Response) => {
+    res.json(req.cognito?.groups ?? []);
+  });
+
+  // Revokes the refresh token, clears the cookies and signs out of Cognito.
+  app.get('/logout', auth.logout());
+  app.post('/logout', auth.logout());
+
+  // Cognito redirects here after logout.
+  app.get('/postlogout', (_req: Request, res: Response) => {
+    res.redirect('/');
+  });
+
+  return app;
+}

@@ -1,0 +1,110 @@
+/**
+ * Cookie names, attributes, reading and writing.
+ *
+ * Parsing and serialising are done by the `cookie` package (jshttp); this module adds the
+ * rules cognito-guard needs on top: one attribute set for setting *and* deleting (so a deletion
+ * always matches the cookie it deletes), `__Host-` rules, the 4,096-byte browser limit, and
+ * detection of duplicate names (cookie tossing, case B57).
+ *
+ * @module
+ */
+import { parse, serialize } from 'cookie';
+
+/** Cookie names (the access/ID/refresh names are flask-cognito-lib's). */
+export const COOKIE_NAMES = {
+  accessToken: 'cognito_access_token',
+  idToken: 'cognito_id_token',
+  refreshToken: 'cognito_refresh_token',
+  /** Prefix of the per-login transaction cookies; a hash of the state follows. */
+  transactionPrefix: 'cognito_txn_',
+} as const;
+
+/** Browsers only promise to store cookies up to 4,096 bytes (name, value and attributes). */
+export const MAX_COOKIE_BYTES = 4096;
+
+/** Attributes shared by setting and deleting a cookie. */
+export interface CookieAttributes {
+  readonly secure: boolean;
+  readonly sameSite: 'Lax' | 'Strict' | 'None';
+  readonly domain?: string | undefined;
+  readonly path?: string | undefined;
+}
+
+/** A cookie would exceed what browsers store; it is refused rather than silently dropped. */
+export class CookieTooLargeError extends Error {
+  constructor(readonly cookieName: string, readonly bytes: number) {
+    super(`cookie ${cookieName} would be ${bytes} bytes, over the ${MAX_COOKIE_BYTES}-byte browser limit`);
+  }
+}
+
+function attributesFor(name: string, attributes: CookieAttributes) {
+  const hostPrefixed = name.startsWith('__Host-');
+  if (hostPrefixed && (!attributes.secure || attributes.domain !== undefined)) {
+    // RFC 6265bis §4.1.3.2: browsers reject such cookies; fail loudly instead.
+    throw new TypeError(`${name}: __Host- cookies need Secure, Path=/ and no Domain`);
+  }
+  return {
+    httpOnly: true,
+    secure: attributes.secure,
+    sameSite: attributes.sameSite.toLowerCase() as 'lax' | 'strict' | 'none',
+    path: hostPrefixed ? '/' : (attributes.path ?? '/'),
+    ...(attributes.domain === undefined ? {} : { domain: attributes.domain }),
+  };
+}
+
+/**
+ * Serialises an HttpOnly cookie. Throws {@link CookieTooLargeError} over 4,096 bytes.
+ *
+ * @example
+ * ```ts
+ * setCookie('cognito_access_token', jwt, 1800, { secure: true, sameSite: 'Lax' });
+ * // 'cognito_access_token=eyJ…; Max-Age=1800; Path=/; HttpOnly; Secure; SameSite=Lax'
+ * ```
+ */
+export function setCookie(
+  name: string,
+  value: string,
+  maxAgeSeconds: number,
+  attributes: CookieAttributes,
+): string {
+  const header = serialize(name, value, { ...attributesFor(name, attributes), maxAge: maxAgeSeconds });
+  const bytes = new TextEncoder().encode(header).length;
+  if (bytes > MAX_COOKIE_BYTES) throw new CookieTooLargeError(name, bytes);
+  return header;
+}
+
+/** Serialises the deletion of a cookie with the same Path/Domain/Secure/SameSite it was set with. */
+export function deleteCookie(name: string, attributes: CookieAttributes): string {
+  return serialize(name, '', {
+    ...attributesFor(name, attributes),
+    maxAge: 0,
+    expires: new Date(0),
+  });
+}
+
+/** The cookies of a request, with the names that appeared more than once. */
+export interface ParsedCookies {
+  readonly values: Readonly<Record<string, string | undefined>>;
+  /** Names sent more than once (a sign of cookie tossing from a sibling subdomain). */
+  readonly duplicates: ReadonlySet<string>;
+}
+
+/**
+ * Parses a `Cookie` header. Values that are not valid percent-encoding are kept raw by the
+ * `cookie` package; names are reported in `duplicates` when repeated.
+ */
+export function parseCookies(header: string | undefined): ParsedCookies {
+  if (header === undefined || header === '') return { values: {}, duplicates: new Set() };
+  const values = parse(header);
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  // Only the names are needed here; `parse` has already done the real parsing.
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
+    if (name === '') continue;
+    if (seen.has(name)) duplicates.add(name);
+    seen.add(name);
+  }
+  return { values, duplicates };
+}

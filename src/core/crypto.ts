@@ -1,0 +1,116 @@
+/**
+ * Cookie encryption: authenticated encryption (JWE `dir` + `A256GCM`, via jose) with keys
+ * derived by HKDF-SHA-256 from the app's secret(s).
+ *
+ * Each purpose (login transaction, refresh token) gets its own derived key, so a value sealed
+ * for one purpose cannot be replayed as another. Several secrets may be configured: the first
+ * seals, every one unseals, and the JWE `kid` (a hash of the derived key, not the key) picks
+ * the right one without trial decryption.
+ *
+ * @module
+ */
+import { EncryptJWT, jwtDecrypt, base64url } from 'jose';
+
+/** What a sealed value is for; each purpose has its own key. */
+export type SealPurpose = 'transaction' | 'refresh-token';
+
+interface DerivedKey {
+  readonly kid: string;
+  readonly key: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+async function hkdf(secret: string, info: string): Promise<Uint8Array> {
+  const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
+    'deriveBits',
+  ]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('cognito-guard/v1'), info: encoder.encode(info) },
+    material,
+    256,
+  );
+  return new Uint8Array(bits);
+}
+
+async function deriveKey(secret: string, purpose: SealPurpose): Promise<DerivedKey> {
+  const key = await hkdf(secret, `cookie-encryption:${purpose}`);
+  const kidBytes = await hkdf(secret, `cookie-key-id:${purpose}`);
+  return { key, kid: base64url.encode(kidBytes.subarray(0, 9)) };
+}
+
+/**
+ * Seals and unseals small JSON payloads for cookies.
+ *
+ * @example
+ * ```ts
+ * const sealer = new CookieSealer(['a-secret-of-at-least-32-characters!!']);
+ * const sealed = await sealer.seal('transaction', { state: 'x' }, 600);
+ * const payload = await sealer.unseal('transaction', sealed); // { state: 'x' } or undefined
+ * ```
+ */
+export class CookieSealer {
+  readonly #secrets: readonly string[];
+  readonly #keys = new Map<SealPurpose, Promise<readonly DerivedKey[]>>();
+  readonly #now: () => number;
+
+  /**
+   * @param secrets - the first seals; all unseal (rotation).
+   * @param now - clock in milliseconds.
+   */
+  constructor(secrets: readonly string[], now: () => number = Date.now) {
+    if (secrets.length === 0) throw new TypeError('at least one secret is required');
+    this.#secrets = secrets;
+    this.#now = now;
+  }
+
+  #keysFor(purpose: SealPurpose): Promise<readonly DerivedKey[]> {
+    let keys = this.#keys.get(purpose);
+    if (keys === undefined) {
+      keys = Promise.all(this.#secrets.map((secret) => deriveKey(secret, purpose)));
+      this.#keys.set(purpose, keys);
+    }
+    return keys;
+  }
+
+  /** Encrypts `payload` for `purpose`; it unseals only until `ttlSeconds` have passed. */
+  async seal(purpose: SealPurpose, payload: Record<string, unknown>, ttlSeconds: number): Promise<string> {
+    const [current] = await this.#keysFor(purpose);
+    if (current === undefined) throw new TypeError('no sealing key');
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    return new EncryptJWT(payload)
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(nowSeconds + ttlSeconds)
+      .encrypt(current.key);
+  }
+
+  /**
+   * Decrypts a sealed value. Returns `undefined` for anything that is not a live value sealed
+   * by one of our secrets for this purpose (tampered, expired, other purpose, garbage).
+   */
+  async unseal(purpose: SealPurpose, sealed: string): Promise<Record<string, unknown> | undefined> {
+    // Sealed values are small; refuse oversized input before any parsing.
+    if (sealed.length === 0 || sealed.length > 8192 || sealed.split('.').length !== 5) return undefined;
+    const keys = await this.#keysFor(purpose);
+    try {
+      const { payload } = await jwtDecrypt(
+        sealed,
+        (header) => {
+          const match = keys.find((k) => k.kid === header.kid);
+          if (match === undefined) throw new Error('unknown key id');
+          return match.key;
+        },
+        {
+          keyManagementAlgorithms: ['dir'],
+          contentEncryptionAlgorithms: ['A256GCM'],
+          currentDate: new Date(this.#now()),
+          requiredClaims: ['exp', 'iat'],
+        },
+      );
+      return payload as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+}

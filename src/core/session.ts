@@ -1,0 +1,94 @@
+/**
+ * The session held in cookies after a login: the access and ID tokens (HttpOnly) and the
+ * refresh token (HttpOnly, AEAD-encrypted by default, with the identity it belongs to so a
+ * refresh can check it got the same user back, case B48).
+ *
+ * @module
+ */
+import type { AccessTokenClaims, CognitoIdentity, IdTokenClaims } from './claims.js';
+import { COOKIE_NAMES, CookieTooLargeError, setCookie } from './cookies.js';
+import { tokenCookieAttributes, type GuardContext } from './context.js';
+import { CognitoError } from './errors.js';
+
+/** What the refresh cookie holds once unsealed. */
+export interface StoredRefreshToken {
+  readonly refreshToken: string;
+  /** `sub` of the session's user, when known. */
+  readonly subject: string | undefined;
+  /** `auth_time` of the original sign-in, when known. */
+  readonly authTime: number | undefined;
+}
+
+/** Builds the identity handed to route handlers. */
+export function toIdentity(
+  claims: AccessTokenClaims,
+  accessToken: string,
+  userInfo: IdTokenClaims | undefined,
+  idToken: string | undefined,
+): CognitoIdentity {
+  const groups = claims['cognito:groups'];
+  return {
+    claims,
+    userInfo,
+    accessToken,
+    idToken,
+    groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
+  };
+}
+
+/**
+ * `Set-Cookie` values for a freshly verified session. A cookie that would exceed the browser
+ * limit is an error (never silently dropped, B58).
+ */
+export async function sessionCookies(
+  context: GuardContext,
+  tokens: { readonly accessToken: string; readonly idToken: string | undefined },
+  refresh: StoredRefreshToken | undefined,
+): Promise<string[]> {
+  const { options } = context;
+  const attributes = tokenCookieAttributes(options);
+  try {
+    const cookies = [setCookie(COOKIE_NAMES.accessToken, tokens.accessToken, options.cookieMaxAgeSeconds, attributes)];
+    if (tokens.idToken !== undefined) {
+      cookies.push(setCookie(COOKIE_NAMES.idToken, tokens.idToken, options.cookieMaxAgeSeconds, attributes));
+    }
+    if (refresh !== undefined && options.refreshFlowEnabled) {
+      const value = options.refreshCookieEncrypted
+        ? await context.sealer.seal(
+            'refresh-token',
+            {
+              rt: refresh.refreshToken,
+              ...(refresh.subject === undefined ? {} : { sub: refresh.subject }),
+              ...(refresh.authTime === undefined ? {} : { at: refresh.authTime }),
+            },
+            options.refreshCookieMaxAgeSeconds,
+          )
+        : refresh.refreshToken;
+      cookies.push(setCookie(COOKIE_NAMES.refreshToken, value, options.refreshCookieMaxAgeSeconds, attributes));
+    }
+    return cookies;
+  } catch (error) {
+    if (error instanceof CookieTooLargeError) {
+      throw new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${error.message}; reduce the groups/attributes in the token`);
+    }
+    throw error;
+  }
+}
+
+/** Reads the refresh cookie; `undefined` when absent or not ours (tampered, expired, other secret). */
+export async function readRefreshCookie(
+  context: GuardContext,
+  value: string | undefined,
+): Promise<StoredRefreshToken | undefined> {
+  if (value === undefined || value === '') return undefined;
+  if (!context.options.refreshCookieEncrypted) {
+    return { refreshToken: value, subject: undefined, authTime: undefined };
+  }
+  const payload = await context.sealer.unseal('refresh-token', value);
+  if (payload === undefined || typeof payload.rt !== 'string' || payload.rt === '') return undefined;
+  return {
+    refreshToken: payload.rt,
+    subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+    authTime: typeof payload.at === 'number' ? payload.at : undefined,
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * The calls cognito-guard makes to Cognito's token and revocation endpoints, through
+ * oauth4webapi, with hard timeouts and with every failure mapped to an error that says what the
+ * user should see.
+ *
+ * - Transport failure → {@link CognitoError} (503 unreachable, 504 timeout).
+ * - An unusable answer (5xx, HTML, truncated JSON, missing fields) → {@link CognitoError} 502.
+ * - Cognito refusing our client credentials (`invalid_client`, `unauthorized_client`) →
+ *   {@link CognitoError} 502 `ERR_COGNITO_CLIENT_REJECTED` (an operator problem, case B45).
+ * - Cognito refusing the grant (`invalid_grant`, …) → {@link GrantRejectedError}, which the
+ *   flows turn into a 400 (callback) or 401 (refresh).
+ *
+ * @see https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html
+ * @module
+ */
+import * as oauth from 'oauth4webapi';
+import { CognitoError } from './errors.js';
+
+/** Tokens returned by the token endpoint (not yet verified). */
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly idToken: string | undefined;
+  readonly refreshToken: string | undefined;
+  readonly expiresIn: number | undefined;
+  readonly scope: string | undefined;
+}
+
+/** Cognito refused the grant itself (the code or refresh token), with an OAuth error code. */
+export class GrantRejectedError extends Error {
+  constructor(readonly oauthError: string) {
+    super(`Cognito rejected the grant: ${oauthError}`);
+  }
+}
+
+/** Settings for {@link CognitoTokenClient}. */
+export interface TokenClientOptions {
+  readonly issuer: string;
+  readonly tokenEndpoint: string;
+  readonly revocationEndpoint: string;
+  readonly clientId: string;
+  readonly clientSecret: string | undefined;
+  readonly timeoutMs: number;
+  readonly fetch: typeof fetch;
+  /** Allows plain-http endpoints (loopback emulator only; validated by the options). */
+  readonly allowInsecureHttp: boolean;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
+
+/**
+ * Maps anything thrown while talking to Cognito to a cognito-guard error. Never includes
+ * response bodies or tokens in the detail.
+ */
+export function mapUpstreamError(error: unknown, operation: string): Error {
+  if (error instanceof GrantRejectedError || error instanceof CognitoError) return error;
+  if (isTimeout(error) || (error instanceof Error && isTimeout(error.cause))) {
+    return new CognitoError('ERR_COGNITO_TIMEOUT', `${operation}: no answer in time`);
+  }
+  if (error instanceof oauth.ResponseBodyError) {
+    if (error.error === 'invalid_client' || error.error === 'unauthorized_client') {
+      return new CognitoError('ERR_COGNITO_CLIENT_REJECTED', `${operation}: ${error.error} (check the client id/secret and callback URL)`, error.error);
+    }
+    if (error.status >= 400 && error.status < 500) return new GrantRejectedError(error.error);
+    return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: HTTP ${error.status} ${error.error}`, error.error);
+  }
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    return new CognitoError('ERR_COGNITO_CLIENT_REJECTED', `${operation}: HTTP ${error.status} challenge`);
+  }
+  if (
+    error instanceof oauth.OperationProcessingError &&
+    (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK)
+  ) {
+    // The ID token in the response failed a claim check (nonce, aud, iss, exp…): the sign-in
+    // must not complete, but Cognito itself is healthy.
+    return new GrantRejectedError('id_token_rejected');
+  }
+  if (error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError) {
+    return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: ${error.message}`);
+  }
+  if (error instanceof TypeError) {
+    // fetch() rejects with a TypeError when the connection fails.
+    return new CognitoError('ERR_COGNITO_UNREACHABLE', `${operation}: ${error.message}`);
+  }
+  return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: unexpected failure`);
+}
+
+/**
+ * Exchanges codes and refresh tokens, and revokes refresh tokens. Confidential clients
+ * authenticate with HTTP Basic (`client_secret_basic`, id and secret form-encoded first, RFC
+ * 6749 §2.3.1); public clients send `client_id` in the body.
+ *
+ * @example
+ * ```ts
+ * const client = new CognitoTokenClient({ issuer, tokenEndpoint, revocationEndpoint, clientId,
+ *   clientSecret, timeoutMs: 3000, fetch, allowInsecureHttp: false });
+ * const tokens = await client.refresh(refreshToken);
+ * ```
+ */
+export class CognitoTokenClient {
+  readonly #as: oauth.AuthorizationServer;
+  readonly #client: oauth.Client;
+  readonly #auth: oauth.ClientAuth;
+  readonly #options: TokenClientOptions;
+
+  constructor(options: TokenClientOptions) {
+    this.#options = options;
+    this.#as = {
+      issuer: options.issuer,
+      token_endpoint: options.tokenEndpoint,
+      revocation_endpoint: options.revocationEndpoint,
+    };
+    this.#client = { client_id: options.clientId };
+    this.#auth =
+      options.clientSecret === undefined ? oauth.None() : oauth.ClientSecretBasic(options.clientSecret);
+  }
+
+  #requestOptions(): oauth.TokenEndpointRequestOptions {
+    return {
+      signal: AbortSignal.timeout(this.#options.timeoutMs),
+      [oauth.customFetch]: this.#options.fetch,
+      [oauth.allowInsecureRequests]: this.#options.allowInsecureHttp,
+    };
+  }
+
+  /**
+   * Redeems an authorization code. `callbackParameters` must come from
+   * `oauth.validateAuthResponse`, so the state check can't be skipped.
+   */
+  async exchangeCode(input: {
+    readonly callbackParameters: URLSearchParams;
+    readonly redirectUri: string;
+    readonly codeVerifier: string;
+    readonly expectedNonce: string;
+    readonly requireIdToken: boolean;
+  }): Promise<TokenSet> {
+    try {
+      const response = await oauth.authorizationCodeGrantRequest(
+        this.#as,
+        this.#client,
+        this.#auth,
+        input.callbackParameters,
+        input.redirectUri,
+        input.codeVerifier,
+        this.#requestOptions(),
+      );
+      const result = await oauth.processAuthorizationCodeResponse(this.#as, this.#client, response, {
+        expectedNonce: input.expectedNonce,
+        requireIdToken: input.requireIdToken,
+      });
+      return toTokenSet(result);
+    } catch (error) {
+      throw mapUpstreamError(error, 'code exchange');
+    }
+  }
+
+  /** Exchanges a refresh token for new tokens (and a new refresh token when rotation is on). */
+  async refresh(refreshToken: string): Promise<TokenSet> {
+    try {
+      const response = await oauth.refreshTokenGrantRequest(
+        this.#as,
+        this.#client,
+        this.#auth,
+        refreshToken,
+        this.#requestOptions(),
+      );
+      return toTokenSet(await oauth.processRefreshTokenResponse(this.#as, this.#client, response));
+    } catch (error) {
+      throw mapUpstreamError(error, 'refresh');
+    }
+  }
+
+  /** Revokes a refresh token (and every token issued from it). */
+  async revoke(refreshToken: string): Promise<void> {
+    try {
+      const response = await oauth.revocationRequest(
+        this.#as,
+        this.#client,
+        this.#auth,
+        refreshToken,
+        this.#requestOptions(),
+      );
+      await oauth.processRevocationResponse(response);
+    } catch (error) {
+      throw mapUpstreamError(error, 'revoke');
+    }
+  }
+}
+
+function toTokenSet(result: oauth.TokenEndpointResponse): TokenSet {
+  if (result.token_type !== 'bearer') {
+    throw new CognitoError('ERR_COGNITO_BAD_RESPONSE', `token_type ${result.token_type} is not Bearer`);
+  }
+  return {
+    accessToken: result.access_token,
+    idToken: result.id_token,
+    refreshToken: result.refresh_token,
+    expiresIn: result.expires_in,
+    scope: result.scope,
+  };
+}

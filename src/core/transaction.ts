@@ -1,0 +1,77 @@
+/**
+ * The login transaction: state, PKCE verifier, nonce, return-to, issuer and redirect URI, kept
+ * in its own encrypted, HttpOnly, SameSite=Lax cookie for at most ten minutes, consumed once.
+ *
+ * One cookie per transaction, named after a hash of its state, so that logins started in two
+ * tabs do not overwrite each other (case B18), and the callback finds its transaction from the
+ * `state` it receives.
+ *
+ * @module
+ */
+import { base64url } from 'jose';
+import { COOKIE_NAMES } from './cookies.js';
+import type { CookieSealer } from './crypto.js';
+
+/** Transactions live 10 minutes (Cognito codes live 5). */
+export const TRANSACTION_TTL_SECONDS = 600;
+
+/** At most this many pending logins per browser; older ones are dropped to bound header size. */
+export const MAX_PENDING_TRANSACTIONS = 4;
+
+/** What a login transaction remembers between `/login` and the callback. */
+export interface LoginTransaction {
+  readonly state: string;
+  readonly codeVerifier: string;
+  readonly nonce: string;
+  readonly returnTo: string | undefined;
+  /** The issuer the login was started against (mix-up defence, B9). */
+  readonly issuer: string;
+  /** The exact redirect_uri sent to /authorize, sent again to /token (B10). */
+  readonly redirectUri: string;
+}
+
+/** A stable, short identifier of a state, used in the cookie name. */
+export async function stateId(state: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(state));
+  return base64url.encode(new Uint8Array(digest).subarray(0, 12));
+}
+
+/** The cookie name for a transaction: `__Host-` prefixed whenever cookies are Secure. */
+export function transactionCookieName(id: string, secure: boolean): string {
+  return `${secure ? '__Host-' : ''}${COOKIE_NAMES.transactionPrefix}${id}`;
+}
+
+/** True for any transaction cookie name (either prefix). */
+export function isTransactionCookieName(name: string): boolean {
+  return name.startsWith(COOKIE_NAMES.transactionPrefix) || name.startsWith(`__Host-${COOKIE_NAMES.transactionPrefix}`);
+}
+
+/** Encrypts a transaction for its cookie. */
+export function sealTransaction(sealer: CookieSealer, transaction: LoginTransaction): Promise<string> {
+  return sealer.seal(
+    'transaction',
+    {
+      s: transaction.state,
+      v: transaction.codeVerifier,
+      n: transaction.nonce,
+      ...(transaction.returnTo === undefined ? {} : { r: transaction.returnTo }),
+      i: transaction.issuer,
+      u: transaction.redirectUri,
+    },
+    TRANSACTION_TTL_SECONDS,
+  );
+}
+
+/** Decrypts a transaction cookie; `undefined` when it is not a live transaction of ours. */
+export async function unsealTransaction(
+  sealer: CookieSealer,
+  sealed: string,
+): Promise<LoginTransaction | undefined> {
+  const payload = await sealer.unseal('transaction', sealed);
+  if (payload === undefined) return undefined;
+  const { s, v, n, r, i, u } = payload;
+  if (typeof s !== 'string' || typeof v !== 'string' || typeof n !== 'string') return undefined;
+  if (typeof i !== 'string' || typeof u !== 'string') return undefined;
+  if (r !== undefined && typeof r !== 'string') return undefined;
+  return { state: s, codeVerifier: v, nonce: n, returnTo: r, issuer: i, redirectUri: u };
+}

@@ -1,0 +1,157 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigurationError, fromEnv, resolveOptions, type CognitoGuardOptions } from '../../src/index.js';
+
+const SECRET = 'x'.repeat(32);
+
+export const validEnv = {
+  AWS_REGION: 'eu-west-1',
+  AWS_COGNITO_USER_POOL_ID: 'eu-west-1_qwerty',
+  AWS_COGNITO_DOMAIN: 'https://app.auth.eu-west-1.amazoncognito.com',
+  AWS_COGNITO_USER_POOL_CLIENT_ID: 'asdfghjkl1234asdf',
+  AWS_COGNITO_USER_POOL_CLIENT_SECRET: 'zxcvbnm1234567890',
+  AWS_COGNITO_REDIRECT_URL: 'https://example.com/postlogin',
+  AWS_COGNITO_LOGOUT_URL: 'https://example.com/postlogout',
+  SECRET_KEY: SECRET,
+};
+
+function configurationProblems(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigurationError);
+    assert.equal(error.code, 'ERR_CONFIGURATION');
+    return error.problems;
+  }
+  assert.fail('expected a ConfigurationError');
+}
+
+describe('fromEnv', () => {
+  it('reads the seed names and derives the issuer and endpoints', () => {
+    const resolved = resolveOptions(fromEnv(validEnv));
+    assert.equal(resolved.endpoints.issuer, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_qwerty');
+    assert.equal(resolved.endpoints.jwksUri, `${resolved.endpoints.issuer}/.well-known/jwks.json`);
+    assert.equal(resolved.endpoints.token, 'https://app.auth.eu-west-1.amazoncognito.com/oauth2/token');
+    assert.equal(resolved.endpoints.userInfo, 'https://app.auth.eu-west-1.amazoncognito.com/oauth2/userInfo');
+    assert.equal(resolved.clientSecret, 'zxcvbnm1234567890');
+    assert.equal(resolved.cookieMaxAgeSeconds, 1800);
+    assert.equal(resolved.refreshCookieMaxAgeSeconds, 86400);
+    assert.equal(resolved.cookieSameSite, 'Lax');
+    assert.equal(resolved.secureCookies, true);
+    assert.equal(resolved.refreshCookieEncrypted, true);
+    assert.equal(resolved.refreshFlowEnabled, false);
+    assert.equal(resolved.disabled, false);
+  });
+
+  it('names every missing required key in one ConfigurationError', () => {
+    const problems = configurationProblems(() => fromEnv({}));
+    for (const name of [
+      'AWS_REGION',
+      'AWS_COGNITO_USER_POOL_ID',
+      'AWS_COGNITO_DOMAIN',
+      'AWS_COGNITO_USER_POOL_CLIENT_ID',
+      'AWS_COGNITO_REDIRECT_URL',
+      'AWS_COGNITO_LOGOUT_URL',
+      'SECRET_KEY',
+    ]) {
+      assert.ok(problems.some((p) => p.includes(name)), `${name} missing from ${problems.join('|')}`);
+    }
+    assert.ok(!problems.some((p) => p.includes('CLIENT_SECRET')), 'the client secret is optional');
+  });
+
+  it('regression (seed fault 16): booleans accept only true/false/1/0, "False" does not disable auth', () => {
+    assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'false' }).disabled, false);
+    assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'False' }).disabled, false);
+    assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: '0' }).disabled, false);
+    assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'true' }).disabled, true);
+    assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: '1' }).disabled, true);
+    for (const bad of ['yes', 'on', 'no', 'enabled', ' x']) {
+      const problems = configurationProblems(() => fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: bad }));
+      assert.ok(problems.some((p) => p.includes('AWS_COGNITO_DISABLED')));
+    }
+  });
+
+  it('regression (seed fault 16): scopes given as a string are split, not joined per character', () => {
+    assert.deepEqual(fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'openid email' }).scopes, ['openid', 'email']);
+    assert.deepEqual(fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'openid,profile, email' }).scopes, [
+      'openid',
+      'profile',
+      'email',
+    ]);
+  });
+
+  it('rejects non-numeric durations and reports all problems together', () => {
+    const problems = configurationProblems(() =>
+      fromEnv({ ...validEnv, AWS_COGNITO_COOKIE_AGE_SECONDS: '1e9', AWS_COGNITO_EXPIRATION_LEEWAY: '-1' }),
+    );
+    assert.equal(problems.length, 2);
+  });
+
+  it('accepts SECRET_KEY_FALLBACKS for rotation', () => {
+    const options = fromEnv({ ...validEnv, SECRET_KEY_FALLBACKS: `${'y'.repeat(32)},${'z'.repeat(32)}` });
+    assert.deepEqual(resolveOptions(options).secretKeys, [SECRET, 'y'.repeat(32), 'z'.repeat(32)]);
+  });
+
+  it('AWS_COGNITO_ISSUER overrides the issuer (for the emulator)', () => {
+    const resolved = resolveOptions(
+      fromEnv({
+        ...validEnv,
+        AWS_COGNITO_DOMAIN: 'http://localhost:9229',
+        AWS_COGNITO_ISSUER: 'http://localhost:9229/eu-west-1_qwerty',
+        AWS_COGNITO_REDIRECT_URL: 'http://localhost:3000/postlogin',
+      }),
+    );
+    assert.equal(resolved.endpoints.jwksUri, 'http://localhost:9229/eu-west-1_qwerty/.well-known/jwks.json');
+    assert.equal(resolved.allowInsecureHttp, true);
+    assert.equal(resolved.secureCookies, false, 'plain-http loopback redirect URL turns Secure off');
+  });
+});
+
+describe('resolveOptions', () => {
+  const base: CognitoGuardOptions = {
+    region: 'eu-west-1',
+    userPoolId: 'eu-west-1_qwerty',
+    domain: 'https://app.auth.eu-west-1.amazoncognito.com',
+    clientId: 'client',
+    redirectUrl: 'https://example.com/postlogin',
+    logoutUrl: 'https://example.com/postlogout',
+    secretKey: SECRET,
+  };
+
+  it('B46 refuses plain http for a non-loopback domain or issuer', () => {
+    const problems = configurationProblems(() =>
+      resolveOptions({ ...base, domain: 'http://auth.example.com', issuer: 'http://issuer.example.com/pool' }),
+    );
+    assert.ok(problems.some((p) => p.startsWith('domain must use https')));
+    assert.ok(problems.some((p) => p.startsWith('issuer must use https')));
+  });
+
+  it('B30 bounds the leeway at 300 seconds', () => {
+    assert.equal(resolveOptions({ ...base, expirationLeewaySeconds: 300 }).expirationLeewaySeconds, 300);
+    const problems = configurationProblems(() => resolveOptions({ ...base, expirationLeewaySeconds: 1e9 }));
+    assert.ok(problems.some((p) => p.startsWith('expirationLeewaySeconds')));
+  });
+
+  it('refuses short secrets and a pool id from another region', () => {
+    const problems = configurationProblems(() =>
+      resolveOptions({ ...base, secretKey: 'short', userPoolId: 'us-east-1_abc' }),
+    );
+    assert.ok(problems.some((p) => p.includes('at least 32 characters')));
+    assert.ok(problems.some((p) => p.includes('not in region')));
+  });
+
+  it('refuses an issuer with a trailing slash (compared exactly, B23)', () => {
+    const problems = configurationProblems(() =>
+      resolveOptions({ ...base, issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_qwerty/' }),
+    );
+    assert.ok(problems.some((p) => p.includes('trailing') || p.includes('slash')));
+  });
+
+  it('strips the leading dot of a cookie domain', () => {
+    assert.equal(resolveOptions({ ...base, cookieDomain: '.example.com' }).cookieDomain, 'example.com');
+  });
+
+  it('treats an empty client secret as a public client', () => {
+    assert.equal(resolveOptions({ ...base, clientSecret: '' }).clientSecret, undefined);
+  });
+});
