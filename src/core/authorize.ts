@@ -34,7 +34,13 @@ export interface AuthorizeParams {
   prompt?: 'login' | 'none' | 'consent' | 'select_account';
 }
 
-const AUTHORIZE_PARAM_NAMES = ['identity_provider', 'idp_identifier', 'lang', 'login_hint', 'prompt'] as const;
+const AUTHORIZE_PARAM_NAMES = [
+  'identity_provider',
+  'idp_identifier',
+  'lang',
+  'login_hint',
+  'prompt',
+] as const;
 const PROMPT_VALUES = new Set(['login', 'none', 'consent', 'select_account']);
 
 /** The fresh secrets of one login transaction. */
@@ -72,7 +78,12 @@ export function checkAuthorizeParams(params: AuthorizeParams): string[] {
     }
     const value = record[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value === '' || value.length > 512 || /[\x00-\x1f\x7f]/.test(value)) {
+    if (
+      typeof value !== 'string' ||
+      value === '' ||
+      value.length > 512 ||
+      /[\x00-\x1f\x7f]/.test(value)
+    ) {
       problems.push(`authorize parameter ${key} must be a short printable string`);
     }
   }
@@ -114,7 +125,8 @@ export function buildAuthorizeUrl(input: AuthorizeUrlInput): string {
   query.set('nonce', input.secrets.nonce);
   query.set('code_challenge', input.secrets.codeChallenge);
   query.set('code_challenge_method', 'S256');
-  if (input.scopes !== undefined && input.scopes.length > 0) query.set('scope', input.scopes.join(' '));
+  if (input.scopes !== undefined && input.scopes.length > 0)
+    query.set('scope', input.scopes.join(' '));
   for (const name of AUTHORIZE_PARAM_NAMES) {
     const value = input.params?.[name];
     if (value !== undefined) query.set(name, value);
@@ -136,7 +148,8 @@ const MAX_RETURN_TO_LENGTH = 2048;
  * ```
  */
 export function safeReturnTo(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RETURN_TO_LENGTH) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RETURN_TO_LENGTH)
+    return undefined;
   if (!value.startsWith('/')) return undefined;
   let decoded = value;
   // Decode repeatedly so that %252F%252F and friends are judged by what they may become.

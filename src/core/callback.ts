@@ -18,7 +18,12 @@ import { CallbackError, CognitoGuardError } from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { sessionCookies, toIdentity } from './session.js';
 import { GrantRejectedError } from './token-client.js';
-import { isTransactionCookieName, stateId, transactionCookieName, unsealTransaction } from './transaction.js';
+import {
+  isTransactionCookieName,
+  stateId,
+  transactionCookieName,
+  unsealTransaction,
+} from './transaction.js';
 
 /** A completed login. */
 export interface CallbackSuccess {
@@ -31,7 +36,10 @@ export interface CallbackSuccess {
 
 /** Thrown by {@link completeLogin}: the error, plus the cookies to clear with the error response. */
 export class CallbackFailure extends Error {
-  constructor(readonly error: CognitoGuardError, readonly setCookies: string[]) {
+  constructor(
+    readonly error: CognitoGuardError,
+    readonly setCookies: string[],
+  ) {
     super(error.message);
   }
 }
@@ -52,7 +60,10 @@ export { timingSafeEqual };
 const TOKEN_PARAMETERS = ['access_token', 'id_token', 'token', 'refresh_token'];
 
 /** Handles `GET {redirect_uri}?code&state` (or `?error`). */
-export async function completeLogin(context: GuardContext, request: IncomingRequest): Promise<CallbackSuccess> {
+export async function completeLogin(
+  context: GuardContext,
+  request: IncomingRequest,
+): Promise<CallbackSuccess> {
   const { options } = context;
   const attributes = transactionCookieAttributes(options);
   const cookies = parseCookies(request.header('cookie'));
@@ -66,40 +77,52 @@ export async function completeLogin(context: GuardContext, request: IncomingRequ
   if (states.length === 1 && states[0] !== undefined && states[0] !== '') {
     const id = await stateId(states[0]);
     transactionCookie = transactionCookieName(id, options.secureCookies);
-    if (cookies.values[transactionCookie] !== undefined) clearing.push(deleteCookie(transactionCookie, attributes));
+    if (cookies.values[transactionCookie] !== undefined)
+      clearing.push(deleteCookie(transactionCookie, attributes));
   } else {
     // No usable state: end every pending transaction rather than leave one half-used.
     for (const name of Object.keys(cookies.values).filter(isTransactionCookieName)) {
       clearing.push(deleteCookie(name, attributes));
     }
   }
-  const fail = (code: ConstructorParameters<typeof CallbackError>[0], detail: string): CallbackFailure =>
-    new CallbackFailure(new CallbackError(code, detail), clearing);
+  const fail = (
+    code: ConstructorParameters<typeof CallbackError>[0],
+    detail: string,
+  ): CallbackFailure => new CallbackFailure(new CallbackError(code, detail), clearing);
 
-  if (request.method !== 'GET' && request.method !== 'HEAD') throw fail('ERR_CALLBACK_INVALID', 'callback must be a GET');
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    throw fail('ERR_CALLBACK_INVALID', 'callback must be a GET');
   if (TOKEN_PARAMETERS.some((name) => params.has(name)) || request.url.includes('#')) {
     throw fail('ERR_CALLBACK_INVALID', 'tokens in the callback URL (implicit flow) are refused');
   }
   for (const name of ['code', 'state', 'error', 'iss']) {
-    if (params.getAll(name).length > 1) throw fail('ERR_CALLBACK_INVALID', `repeated ${name} parameter`);
+    if (params.getAll(name).length > 1)
+      throw fail('ERR_CALLBACK_INVALID', `repeated ${name} parameter`);
   }
   const state = states[0];
   if (state === undefined || state === '') {
-    throw fail(params.has('error') ? 'ERR_CALLBACK_ERROR_RESPONSE' : 'ERR_CALLBACK_INVALID', 'callback without state');
+    throw fail(
+      params.has('error') ? 'ERR_CALLBACK_ERROR_RESPONSE' : 'ERR_CALLBACK_INVALID',
+      'callback without state',
+    );
   }
   if (transactionCookie === undefined || cookies.duplicates.has(transactionCookie)) {
     throw fail('ERR_CALLBACK_NO_TRANSACTION', 'no transaction cookie for this state');
   }
   const sealed = cookies.values[transactionCookie];
-  if (sealed === undefined) throw fail('ERR_CALLBACK_NO_TRANSACTION', 'no transaction cookie for this state');
+  if (sealed === undefined)
+    throw fail('ERR_CALLBACK_NO_TRANSACTION', 'no transaction cookie for this state');
   const transaction = await unsealTransaction(context.sealer, sealed);
-  if (transaction === undefined) throw fail('ERR_CALLBACK_NO_TRANSACTION', 'transaction expired or not ours');
-  if (!timingSafeEqual(transaction.state, state)) throw fail('ERR_CALLBACK_STATE_MISMATCH', 'state mismatch');
+  if (transaction === undefined)
+    throw fail('ERR_CALLBACK_NO_TRANSACTION', 'transaction expired or not ours');
+  if (!timingSafeEqual(transaction.state, state))
+    throw fail('ERR_CALLBACK_STATE_MISMATCH', 'state mismatch');
   if (transaction.issuer !== options.endpoints.issuer) {
     throw fail('ERR_CALLBACK_STATE_MISMATCH', 'transaction was started against another issuer');
   }
   const id = await stateId(state);
-  if (context.consumedStates.has(id)) throw fail('ERR_CALLBACK_NO_TRANSACTION', 'transaction already used');
+  if (context.consumedStates.has(id))
+    throw fail('ERR_CALLBACK_NO_TRANSACTION', 'transaction already used');
   // Consume before any network call: a concurrent second redemption fails cleanly (B17).
   context.consumedStates.set(id, true, options.now() + 600_000);
 
@@ -108,7 +131,8 @@ export async function completeLogin(context: GuardContext, request: IncomingRequ
     const safeCode = /^[a-z_]{1,64}$/.test(oauthError) ? oauthError : 'unrecognised';
     throw fail('ERR_CALLBACK_ERROR_RESPONSE', `Cognito returned error=${safeCode}`);
   }
-  if (!params.has('code') || params.get('code') === '') throw fail('ERR_CALLBACK_INVALID', 'callback without code');
+  if (!params.has('code') || params.get('code') === '')
+    throw fail('ERR_CALLBACK_INVALID', 'callback without code');
 
   let callbackParameters: URLSearchParams;
   try {
@@ -159,11 +183,17 @@ export async function completeLogin(context: GuardContext, request: IncomingRequ
     };
   } catch (error) {
     if (error instanceof GrantRejectedError) {
-      throw new CallbackFailure(new CallbackError('ERR_CALLBACK_REJECTED', `code exchange refused: ${error.oauthError}`), clearing);
+      throw new CallbackFailure(
+        new CallbackError('ERR_CALLBACK_REJECTED', `code exchange refused: ${error.oauthError}`),
+        clearing,
+      );
     }
     if (error instanceof CognitoGuardError) {
       // A token that fails verification here means the sign-in cannot complete: 400, not 401.
-      const mapped = error.status === 401 ? new CallbackError('ERR_CALLBACK_REJECTED', error.detail ?? error.message) : error;
+      const mapped =
+        error.status === 401
+          ? new CallbackError('ERR_CALLBACK_REJECTED', error.detail ?? error.message)
+          : error;
       throw new CallbackFailure(mapped, clearing);
     }
     throw error;

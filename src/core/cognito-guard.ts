@@ -17,14 +17,21 @@ import type { IncomingRequest, OutgoingResponse } from './http.js';
 import { JwksCache } from './jwks.js';
 import { startLogin, type LoginOptions } from './login.js';
 import { cognitoLogoutUrl, logout } from './logout.js';
-import { fromEnv, resolveOptions, type CognitoGuardOptions, type Environment, type ResolvedOptions } from './options.js';
+import {
+  fromEnv,
+  resolveOptions,
+  type CognitoGuardOptions,
+  type Environment,
+  type ResolvedOptions,
+} from './options.js';
 import { refreshSession, RefreshFailure, type RefreshSuccess } from './refresh.js';
 import { errorResponse, redirectResponse } from './responses.js';
 import { CognitoTokenClient } from './token-client.js';
 import { CognitoJwtVerifier } from './verify.js';
 
 /** A flow's result: a value with cookies to set, or the response to send instead. */
-export type FlowOutcome<T> = ({ readonly ok: true } & T) | { readonly ok: false; readonly response: OutgoingResponse };
+export type FlowOutcome<T> =
+  ({ readonly ok: true } & T) | { readonly ok: false; readonly response: OutgoingResponse };
 
 /** How a protected route answers an unauthenticated request. */
 export interface ProtectOptions {
@@ -71,7 +78,8 @@ export class CognitoGuard {
       timeoutMs: resolved.httpTimeoutMs,
       now: resolved.now,
       onEvent: (event) => {
-        if (event.type === 'fetch-failed') resolved.logger.warn('JWKS fetch failed', { detail: event.detail });
+        if (event.type === 'fetch-failed')
+          resolved.logger.warn('JWKS fetch failed', { detail: event.detail });
       },
     });
     this.verifier = new CognitoJwtVerifier({
@@ -119,9 +127,15 @@ export class CognitoGuard {
   }
 
   /** The response for any error, with safe messages only. */
-  errorResponse(error: unknown, request: IncomingRequest, setCookies: string[] = []): OutgoingResponse {
+  errorResponse(
+    error: unknown,
+    request: IncomingRequest,
+    setCookies: string[] = [],
+  ): OutgoingResponse {
     if (!(error instanceof CognitoGuardError)) {
-      this.options.logger.warn('unexpected failure', { error: error instanceof Error ? error.name : typeof error });
+      this.options.logger.warn('unexpected failure', {
+        error: error instanceof Error ? error.name : typeof error,
+      });
     } else if (error.status >= 500) {
       this.options.logger.warn(error.message, { code: error.code, detail: error.detail });
     }

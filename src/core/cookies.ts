@@ -32,8 +32,13 @@ export interface CookieAttributes {
 
 /** A cookie would exceed what browsers store; it is refused rather than silently dropped. */
 export class CookieTooLargeError extends Error {
-  constructor(readonly cookieName: string, readonly bytes: number) {
-    super(`cookie ${cookieName} would be ${bytes} bytes, over the ${MAX_COOKIE_BYTES}-byte browser limit`);
+  constructor(
+    readonly cookieName: string,
+    readonly bytes: number,
+  ) {
+    super(
+      `cookie ${cookieName} would be ${bytes} bytes, over the ${MAX_COOKIE_BYTES}-byte browser limit`,
+    );
   }
 }
 
@@ -67,7 +72,10 @@ export function setCookie(
   maxAgeSeconds: number,
   attributes: CookieAttributes,
 ): string {
-  const header = serialize(name, value, { ...attributesFor(name, attributes), maxAge: maxAgeSeconds });
+  const header = serialize(name, value, {
+    ...attributesFor(name, attributes),
+    maxAge: maxAgeSeconds,
+  });
   const bytes = new TextEncoder().encode(header).length;
   if (bytes > MAX_COOKIE_BYTES) throw new CookieTooLargeError(name, bytes);
   return header;

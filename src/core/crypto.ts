@@ -26,7 +26,12 @@ async function hkdf(secret: string, info: string): Promise<Uint8Array> {
     'deriveBits',
   ]);
   const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('cognito-guard/v1'), info: encoder.encode(info) },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: encoder.encode('cognito-guard/v1'),
+      info: encoder.encode(info),
+    },
     material,
     256,
   );
@@ -74,7 +79,11 @@ export class CookieSealer {
   }
 
   /** Encrypts `payload` for `purpose`; it unseals only until `ttlSeconds` have passed. */
-  async seal(purpose: SealPurpose, payload: Record<string, unknown>, ttlSeconds: number): Promise<string> {
+  async seal(
+    purpose: SealPurpose,
+    payload: Record<string, unknown>,
+    ttlSeconds: number,
+  ): Promise<string> {
     const [current] = await this.#keysFor(purpose);
     if (current === undefined) throw new TypeError('no sealing key');
     const nowSeconds = Math.floor(this.#now() / 1000);
@@ -91,7 +100,8 @@ export class CookieSealer {
    */
   async unseal(purpose: SealPurpose, sealed: string): Promise<Record<string, unknown> | undefined> {
     // Sealed values are small; refuse oversized input before any parsing.
-    if (sealed.length === 0 || sealed.length > 8192 || sealed.split('.').length !== 5) return undefined;
+    if (sealed.length === 0 || sealed.length > 8192 || sealed.split('.').length !== 5)
+      return undefined;
     const keys = await this.#keysFor(purpose);
     try {
       const { payload } = await jwtDecrypt(
@@ -108,7 +118,7 @@ export class CookieSealer {
           requiredClaims: ['exp', 'iat'],
         },
       );
-      return payload as Record<string, unknown>;
+      return payload;
     } catch {
       return undefined;
     }

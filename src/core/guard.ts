@@ -50,7 +50,8 @@ export function checkRequirement(requirement: Requirement): Requirement {
   if (requirement.anyGroup !== undefined && typeof requirement.anyGroup !== 'boolean') {
     problems.push('anyGroup must be a boolean');
   }
-  if (problems.length > 0) throw new TypeError(`cognito-guard: invalid route requirement: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new TypeError(`cognito-guard: invalid route requirement: ${problems.join('; ')}`);
   return requirement;
 }
 
@@ -69,15 +70,22 @@ function bearerToken(request: IncomingRequest): string | undefined {
  * no token, {@link TokenVerifyError} (401) when one fails, and `CognitoError` (502–504) when the
  * keys cannot be had.
  */
-export async function authenticate(context: GuardContext, request: IncomingRequest): Promise<CognitoIdentity> {
+export async function authenticate(
+  context: GuardContext,
+  request: IncomingRequest,
+): Promise<CognitoIdentity> {
   const cookies = parseCookies(request.header('cookie'));
   const fromHeader = bearerToken(request);
-  if (cookies.duplicates.has(COOKIE_NAMES.accessToken) || cookies.duplicates.has(COOKIE_NAMES.idToken)) {
+  if (
+    cookies.duplicates.has(COOKIE_NAMES.accessToken) ||
+    cookies.duplicates.has(COOKIE_NAMES.idToken)
+  ) {
     // Two cookies with one name: someone tossed a cookie in from a sibling domain (B57).
     throw new TokenVerifyError('duplicate session cookies');
   }
   const accessToken = fromHeader ?? cookies.values[COOKIE_NAMES.accessToken];
-  if (accessToken === undefined || accessToken === '') throw new AuthorisationRequiredError('no access token');
+  if (accessToken === undefined || accessToken === '')
+    throw new AuthorisationRequiredError('no access token');
   if (accessToken.length > MAX_TOKEN_LENGTH) throw new TokenVerifyError('token too long');
   const claims = await context.verifier.verifyAccessToken(accessToken);
 
@@ -87,7 +95,8 @@ export async function authenticate(context: GuardContext, request: IncomingReque
   if (idToken !== undefined && idToken !== '') {
     userInfo = await context.verifier.verifyIdToken(idToken);
     // Both cookies must describe the same user (seed fault: auth state split across cookies).
-    if (userInfo.sub !== claims.sub) throw new TokenVerifyError('ID and access tokens name different users');
+    if (userInfo.sub !== claims.sub)
+      throw new TokenVerifyError('ID and access tokens name different users');
   }
   return toIdentity(claims, accessToken, userInfo, idToken === '' ? undefined : idToken);
 }
@@ -103,8 +112,14 @@ export function authorize(identity: CognitoIdentity, requirement: Requirement): 
       throw new CognitoGroupRequiredError('no groups found in claims');
     }
     const held = new Set(identity.groups);
-    const ok = requirement.anyGroup === true ? groups.some((g) => held.has(g)) : groups.every((g) => held.has(g));
-    if (!ok) throw new CognitoGroupRequiredError(`requires ${requirement.anyGroup === true ? 'any' : 'all'} of ${groups.join(', ')}`);
+    const ok =
+      requirement.anyGroup === true
+        ? groups.some((g) => held.has(g))
+        : groups.every((g) => held.has(g));
+    if (!ok)
+      throw new CognitoGroupRequiredError(
+        `requires ${requirement.anyGroup === true ? 'any' : 'all'} of ${groups.join(', ')}`,
+      );
   }
   const scopes = requirement.scopes ?? [];
   if (scopes.length > 0) {

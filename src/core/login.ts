@@ -76,8 +76,13 @@ export async function startLogin(
   const setCookies: string[] = [];
 
   // Bound the number of pending transactions so the Cookie header cannot grow without limit.
-  const pending = Object.keys(parseCookies(request.header('cookie')).values).filter(isTransactionCookieName);
-  for (const name of pending.slice(0, Math.max(0, pending.length - (MAX_PENDING_TRANSACTIONS - 1)))) {
+  const pending = Object.keys(parseCookies(request.header('cookie')).values).filter(
+    isTransactionCookieName,
+  );
+  for (const name of pending.slice(
+    0,
+    Math.max(0, pending.length - (MAX_PENDING_TRANSACTIONS - 1)),
+  )) {
     setCookies.push(deleteCookie(name, attributes));
   }
   setCookies.push(

@@ -36,7 +36,10 @@ function pathOf(request: IncomingRequest): string {
 }
 
 /** Handles `GET|POST /logout`. */
-export async function logout(context: GuardContext, request: IncomingRequest): Promise<OutgoingResponse> {
+export async function logout(
+  context: GuardContext,
+  request: IncomingRequest,
+): Promise<OutgoingResponse> {
   const { options } = context;
   if (isCrossSiteRequest(options, request)) {
     // Confirmation page: a same-origin POST (checked by Origin) completes the logout.

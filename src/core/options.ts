@@ -162,7 +162,12 @@ function parseUrl(value: string): URL | undefined {
 }
 
 /** Checks an absolute URL: https, or http on a loopback host only. */
-function checkUrl(name: string, value: unknown, problems: string[], originOnly = false): URL | undefined {
+function checkUrl(
+  name: string,
+  value: unknown,
+  problems: string[],
+  originOnly = false,
+): URL | undefined {
   if (typeof value !== 'string' || value === '') {
     problems.push(`${name} is required`);
     return undefined;
@@ -175,10 +180,13 @@ function checkUrl(name: string, value: unknown, problems: string[], originOnly =
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     problems.push(`${name} must use https (plain http is allowed only for localhost/127.0.0.1)`);
   }
-  if (url.username !== '' || url.password !== '') problems.push(`${name} must not contain credentials`);
+  if (url.username !== '' || url.password !== '')
+    problems.push(`${name} must not contain credentials`);
   if (url.hash !== '') problems.push(`${name} must not contain a fragment`);
   if (originOnly && (url.pathname !== '/' || url.search !== '')) {
-    problems.push(`${name} must be an origin only, e.g. https://app.auth.eu-west-1.amazoncognito.com`);
+    problems.push(
+      `${name} must be an origin only, e.g. https://app.auth.eu-west-1.amazoncognito.com`,
+    );
   }
   return url;
 }
@@ -198,7 +206,12 @@ function checkNonNegativeInteger(
   return value;
 }
 
-function checkBoolean(name: string, value: unknown, fallback: boolean, problems: string[]): boolean {
+function checkBoolean(
+  name: string,
+  value: unknown,
+  fallback: boolean,
+  problems: string[],
+): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') {
     problems.push(`${name} must be a boolean`);
@@ -284,7 +297,10 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
 
   let scopes: readonly string[] | undefined;
   if (o.scopes !== undefined) {
-    if (!Array.isArray(o.scopes) || o.scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
+    if (
+      !Array.isArray(o.scopes) ||
+      o.scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
+    ) {
       problems.push('scopes must be an array of scope strings (no spaces, quotes or backslashes)');
     } else {
       scopes = [...new Set(o.scopes)];
@@ -299,9 +315,15 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     problems.push('cookieDomain must be a host name such as example.com');
   }
   const loginPath = o.loginPath ?? '/login';
-  if (!/^\/[^/\\]/.test(loginPath) && loginPath !== '/') problems.push('loginPath must be a path starting with /');
+  if (!/^\/[^/\\]/.test(loginPath) && loginPath !== '/')
+    problems.push('loginPath must be a path starting with /');
 
-  const secureCookies = checkBoolean('secureCookies', o.secureCookies, !redirectUrlIsInsecureLoopback, problems);
+  const secureCookies = checkBoolean(
+    'secureCookies',
+    o.secureCookies,
+    !redirectUrlIsInsecureLoopback,
+    problems,
+  );
   if (!secureCookies && cookieSameSite === 'None') {
     problems.push('cookieSameSite None requires secure cookies');
   }
@@ -318,7 +340,12 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     logoutUrl: o.logoutUrl ?? '',
     secretKeys: secrets.filter((s): s is string => typeof s === 'string'),
     scopes,
-    cookieMaxAgeSeconds: checkNonNegativeInteger('cookieMaxAgeSeconds', o.cookieMaxAgeSeconds, 1800, problems),
+    cookieMaxAgeSeconds: checkNonNegativeInteger(
+      'cookieMaxAgeSeconds',
+      o.cookieMaxAgeSeconds,
+      1800,
+      problems,
+    ),
     expirationLeewaySeconds: checkNonNegativeInteger(
       'expirationLeewaySeconds',
       o.expirationLeewaySeconds,
@@ -329,7 +356,12 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     cookieDomain: o.cookieDomain?.replace(/^\./, ''),
     cookieSameSite,
     refreshFlowEnabled: checkBoolean('refreshFlowEnabled', o.refreshFlowEnabled, false, problems),
-    refreshCookieEncrypted: checkBoolean('refreshCookieEncrypted', o.refreshCookieEncrypted, true, problems),
+    refreshCookieEncrypted: checkBoolean(
+      'refreshCookieEncrypted',
+      o.refreshCookieEncrypted,
+      true,
+      problems,
+    ),
     refreshCookieMaxAgeSeconds: checkNonNegativeInteger(
       'refreshCookieMaxAgeSeconds',
       o.refreshCookieMaxAgeSeconds,
@@ -339,11 +371,21 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     disabled: checkBoolean('disabled', o.disabled, false, problems),
     secureCookies,
     loginPath,
-    httpTimeoutMs: checkNonNegativeInteger('httpTimeoutMs', o.httpTimeoutMs, 3000, problems, 60_000) || 3000,
+    httpTimeoutMs:
+      checkNonNegativeInteger('httpTimeoutMs', o.httpTimeoutMs, 3000, problems, 60_000) || 3000,
     verifiedTokenCacheSize:
-      checkNonNegativeInteger('verifiedTokenCacheSize', o.verifiedTokenCacheSize, 10_000, problems) || 1,
+      checkNonNegativeInteger(
+        'verifiedTokenCacheSize',
+        o.verifiedTokenCacheSize,
+        10_000,
+        problems,
+      ) || 1,
     fetch: fetchImpl,
-    logger: o.logger ?? { warn: (message, fields) => { console.warn(`[cognito-guard] ${message}`, fields ?? ''); } },
+    logger: o.logger ?? {
+      warn: (message, fields) => {
+        console.warn(`[cognito-guard] ${message}`, fields ?? '');
+      },
+    },
     now: o.now ?? Date.now,
     endpoints: {
       issuer: issuerInput,
@@ -408,7 +450,8 @@ export function fromEnv(env: Environment): CognitoGuardOptions {
   let cookieSameSite: CognitoGuardOptions['cookieSameSite'];
   if (sameSiteRaw !== undefined) {
     const normalised = sameSiteRaw.charAt(0).toUpperCase() + sameSiteRaw.slice(1).toLowerCase();
-    if (normalised === 'Lax' || normalised === 'Strict' || normalised === 'None') cookieSameSite = normalised;
+    if (normalised === 'Lax' || normalised === 'Strict' || normalised === 'None')
+      cookieSameSite = normalised;
     else problems.push('AWS_COGNITO_COOKIE_SAMESITE must be Lax, Strict or None');
   }
   const scopesRaw = text('AWS_COGNITO_SCOPES');

@@ -21,17 +21,27 @@ export interface RefreshSuccess {
 
 /** Thrown by {@link refreshSession}: the error and the cookies to send with the error response. */
 export class RefreshFailure extends Error {
-  constructor(readonly error: CognitoGuardError, readonly setCookies: string[]) {
+  constructor(
+    readonly error: CognitoGuardError,
+    readonly setCookies: string[],
+  ) {
     super(error.message);
   }
 }
 
 /** Handles `POST /refresh`. */
-export async function refreshSession(context: GuardContext, request: IncomingRequest): Promise<RefreshSuccess> {
+export async function refreshSession(
+  context: GuardContext,
+  request: IncomingRequest,
+): Promise<RefreshSuccess> {
   const { options } = context;
-  if (!options.refreshFlowEnabled) throw new RefreshFailure(new RefreshError('ERR_REFRESH_DISABLED'), []);
+  if (!options.refreshFlowEnabled)
+    throw new RefreshFailure(new RefreshError('ERR_REFRESH_DISABLED'), []);
   if (request.method !== 'POST') {
-    throw new RefreshFailure(new RefreshError('ERR_REFRESH_REJECTED', 'refresh must be a POST'), []);
+    throw new RefreshFailure(
+      new RefreshError('ERR_REFRESH_REJECTED', 'refresh must be a POST'),
+      [],
+    );
   }
   if (isCrossSiteRequest(options, request)) {
     throw new RefreshFailure(new CrossSiteRequestError('cross-site refresh refused'), []);
@@ -39,13 +49,19 @@ export async function refreshSession(context: GuardContext, request: IncomingReq
   const cookies = parseCookies(request.header('cookie'));
   const endSession = deleteTokenCookies(options);
   if (cookies.duplicates.has(COOKIE_NAMES.refreshToken)) {
-    throw new RefreshFailure(new RefreshError('ERR_REFRESH_REJECTED', 'duplicate refresh cookies'), endSession);
+    throw new RefreshFailure(
+      new RefreshError('ERR_REFRESH_REJECTED', 'duplicate refresh cookies'),
+      endSession,
+    );
   }
   const raw = cookies.values[COOKIE_NAMES.refreshToken];
   const stored = await readRefreshCookie(context, raw);
   if (stored === undefined) {
     throw new RefreshFailure(
-      new RefreshError('ERR_REFRESH_REJECTED', raw === undefined ? 'no refresh cookie' : 'refresh cookie not readable'),
+      new RefreshError(
+        'ERR_REFRESH_REJECTED',
+        raw === undefined ? 'no refresh cookie' : 'refresh cookie not readable',
+      ),
       raw === undefined ? [] : endSession,
     );
   }
@@ -61,30 +77,51 @@ export async function refreshSession(context: GuardContext, request: IncomingReq
         const userInfo =
           tokens.idToken === undefined
             ? undefined
-            : await context.verifier.verifyIdToken(tokens.idToken, { accessToken: tokens.accessToken });
+            : await context.verifier.verifyIdToken(tokens.idToken, {
+                accessToken: tokens.accessToken,
+              });
         const sameUser =
           (stored.subject === undefined || stored.subject === claims.sub) &&
           (userInfo === undefined || userInfo.sub === claims.sub) &&
-          (stored.authTime === undefined || claims.auth_time === undefined || stored.authTime === claims.auth_time);
-        if (!sameUser) throw new RefreshError('ERR_REFRESH_REJECTED', 'refreshed tokens belong to another user or sign-in');
+          (stored.authTime === undefined ||
+            claims.auth_time === undefined ||
+            stored.authTime === claims.auth_time);
+        if (!sameUser)
+          throw new RefreshError(
+            'ERR_REFRESH_REJECTED',
+            'refreshed tokens belong to another user or sign-in',
+          );
         const rotated = tokens.refreshToken;
         const setCookies = await sessionCookies(
           context,
           { accessToken: tokens.accessToken, idToken: tokens.idToken },
           rotated === undefined
             ? undefined
-            : { refreshToken: rotated, subject: claims.sub, authTime: claims.auth_time ?? stored.authTime },
+            : {
+                refreshToken: rotated,
+                subject: claims.sub,
+                authTime: claims.auth_time ?? stored.authTime,
+              },
         );
-        return { identity: toIdentity(claims, tokens.accessToken, userInfo, tokens.idToken), setCookies };
+        return {
+          identity: toIdentity(claims, tokens.accessToken, userInfo, tokens.idToken),
+          setCookies,
+        };
       } catch (error) {
         if (error instanceof GrantRejectedError) {
           // Revoked or expired refresh token: the session is over (B45).
-          throw new RefreshFailure(new RefreshError('ERR_REFRESH_REJECTED', `refresh refused: ${error.oauthError}`), endSession);
+          throw new RefreshFailure(
+            new RefreshError('ERR_REFRESH_REJECTED', `refresh refused: ${error.oauthError}`),
+            endSession,
+          );
         }
         if (error instanceof RefreshError) throw new RefreshFailure(error, endSession);
         if (error instanceof CognitoGuardError) {
           // Cognito unavailable: fail closed without touching the cookies (B49).
-          const mapped = error.status === 401 ? new RefreshError('ERR_REFRESH_REJECTED', error.detail ?? error.message) : error;
+          const mapped =
+            error.status === 401
+              ? new RefreshError('ERR_REFRESH_REJECTED', error.detail ?? error.message)
+              : error;
           throw new RefreshFailure(mapped, error.status === 401 ? endSession : []);
         }
         throw error;

@@ -30,7 +30,11 @@ export function htmlPage(title: string, bodyHtml: string): string {
 }
 
 /** An HTML response with the security headers. */
-export function htmlResponse(status: number, html: string, setCookies: string[] = []): OutgoingResponse {
+export function htmlResponse(
+  status: number,
+  html: string,
+  setCookies: string[] = [],
+): OutgoingResponse {
   return {
     status,
     headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' },
@@ -40,7 +44,11 @@ export function htmlResponse(status: number, html: string, setCookies: string[] 
 }
 
 /** A redirect that forbids caching and leaks no Referer (the callback URL carries a code, B14). */
-export function redirectResponse(location: string, setCookies: string[] = [], status = 302): OutgoingResponse {
+export function redirectResponse(
+  location: string,
+  setCookies: string[] = [],
+  status = 302,
+): OutgoingResponse {
   return { status, headers: { ...SECURITY_HEADERS, location }, setCookies };
 }
 
@@ -60,7 +68,9 @@ export function errorResponse(
   const known = error instanceof CognitoGuardError && error.code !== 'ERR_CONFIGURATION';
   const status = known ? error.status : 502;
   const code = known ? error.code : 'ERR_COGNITO_BAD_RESPONSE';
-  const message = known ? error.message : 'The sign-in service is unavailable. Please try again shortly.';
+  const message = known
+    ? error.message
+    : 'The sign-in service is unavailable. Please try again shortly.';
   const headers: Record<string, string> = { ...SECURITY_HEADERS };
   if (status === 401) {
     headers['www-authenticate'] =
@@ -72,14 +82,18 @@ export function errorResponse(
   }
   if (status === 503) headers['retry-after'] = '5';
   if (wantsHtml(request)) {
-    const restart = status === 400 || status === 401
-      ? `<p><a href="${escapeHtml(loginPath)}">Sign in again</a></p>`
-      : '';
+    const restart =
+      status === 400 || status === 401
+        ? `<p><a href="${escapeHtml(loginPath)}">Sign in again</a></p>`
+        : '';
     return {
       status,
       headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
       setCookies,
-      body: htmlPage(status === 400 ? 'Sign-in failed' : 'Access denied', `<p>${escapeHtml(message)}</p>${restart}`),
+      body: htmlPage(
+        status === 400 ? 'Sign-in failed' : 'Access denied',
+        `<p>${escapeHtml(message)}</p>${restart}`,
+      ),
     };
   }
   return {

@@ -48,9 +48,18 @@ export async function sessionCookies(
   const { options } = context;
   const attributes = tokenCookieAttributes(options);
   try {
-    const cookies = [setCookie(COOKIE_NAMES.accessToken, tokens.accessToken, options.cookieMaxAgeSeconds, attributes)];
+    const cookies = [
+      setCookie(
+        COOKIE_NAMES.accessToken,
+        tokens.accessToken,
+        options.cookieMaxAgeSeconds,
+        attributes,
+      ),
+    ];
     if (tokens.idToken !== undefined) {
-      cookies.push(setCookie(COOKIE_NAMES.idToken, tokens.idToken, options.cookieMaxAgeSeconds, attributes));
+      cookies.push(
+        setCookie(COOKIE_NAMES.idToken, tokens.idToken, options.cookieMaxAgeSeconds, attributes),
+      );
     }
     if (refresh !== undefined && options.refreshFlowEnabled) {
       const value = options.refreshCookieEncrypted
@@ -64,12 +73,17 @@ export async function sessionCookies(
             options.refreshCookieMaxAgeSeconds,
           )
         : refresh.refreshToken;
-      cookies.push(setCookie(COOKIE_NAMES.refreshToken, value, options.refreshCookieMaxAgeSeconds, attributes));
+      cookies.push(
+        setCookie(COOKIE_NAMES.refreshToken, value, options.refreshCookieMaxAgeSeconds, attributes),
+      );
     }
     return cookies;
   } catch (error) {
     if (error instanceof CookieTooLargeError) {
-      throw new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${error.message}; reduce the groups/attributes in the token`);
+      throw new CognitoError(
+        'ERR_COGNITO_BAD_RESPONSE',
+        `${error.message}; reduce the groups/attributes in the token`,
+      );
     }
     throw error;
   }
@@ -85,7 +99,8 @@ export async function readRefreshCookie(
     return { refreshToken: value, subject: undefined, authTime: undefined };
   }
   const payload = await context.sealer.unseal('refresh-token', value);
-  if (payload === undefined || typeof payload.rt !== 'string' || payload.rt === '') return undefined;
+  if (payload === undefined || typeof payload.rt !== 'string' || payload.rt === '')
+    return undefined;
   return {
     refreshToken: payload.rt,
     subject: typeof payload.sub === 'string' ? payload.sub : undefined,

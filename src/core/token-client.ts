@@ -60,13 +60,24 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
   }
   if (error instanceof oauth.ResponseBodyError) {
     if (error.error === 'invalid_client' || error.error === 'unauthorized_client') {
-      return new CognitoError('ERR_COGNITO_CLIENT_REJECTED', `${operation}: ${error.error} (check the client id/secret and callback URL)`, error.error);
+      return new CognitoError(
+        'ERR_COGNITO_CLIENT_REJECTED',
+        `${operation}: ${error.error} (check the client id/secret and callback URL)`,
+        error.error,
+      );
     }
     if (error.status >= 400 && error.status < 500) return new GrantRejectedError(error.error);
-    return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: HTTP ${error.status} ${error.error}`, error.error);
+    return new CognitoError(
+      'ERR_COGNITO_BAD_RESPONSE',
+      `${operation}: HTTP ${error.status} ${error.error}`,
+      error.error,
+    );
   }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    return new CognitoError('ERR_COGNITO_CLIENT_REJECTED', `${operation}: HTTP ${error.status} challenge`);
+    return new CognitoError(
+      'ERR_COGNITO_CLIENT_REJECTED',
+      `${operation}: HTTP ${error.status} challenge`,
+    );
   }
   if (
     error instanceof oauth.OperationProcessingError &&
@@ -76,7 +87,10 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
     // must not complete, but Cognito itself is healthy.
     return new GrantRejectedError('id_token_rejected');
   }
-  if (error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError) {
+  if (
+    error instanceof oauth.OperationProcessingError ||
+    error instanceof oauth.UnsupportedOperationError
+  ) {
     return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: ${error.message}`);
   }
   if (error instanceof TypeError) {
@@ -113,13 +127,17 @@ export class CognitoTokenClient {
     };
     this.#client = { client_id: options.clientId };
     this.#auth =
-      options.clientSecret === undefined ? oauth.None() : oauth.ClientSecretBasic(options.clientSecret);
+      options.clientSecret === undefined
+        ? oauth.None()
+        : oauth.ClientSecretBasic(options.clientSecret);
   }
 
   #requestOptions(): oauth.TokenEndpointRequestOptions {
     return {
       signal: AbortSignal.timeout(this.#options.timeoutMs),
       [oauth.customFetch]: this.#options.fetch,
+      // Plain http only for a loopback emulator; the options refuse it for any other host (B46).
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
       [oauth.allowInsecureRequests]: this.#options.allowInsecureHttp,
     };
   }
@@ -145,10 +163,15 @@ export class CognitoTokenClient {
         input.codeVerifier,
         this.#requestOptions(),
       );
-      const result = await oauth.processAuthorizationCodeResponse(this.#as, this.#client, response, {
-        expectedNonce: input.expectedNonce,
-        requireIdToken: input.requireIdToken,
-      });
+      const result = await oauth.processAuthorizationCodeResponse(
+        this.#as,
+        this.#client,
+        response,
+        {
+          expectedNonce: input.expectedNonce,
+          requireIdToken: input.requireIdToken,
+        },
+      );
       return toTokenSet(result);
     } catch (error) {
       throw mapUpstreamError(error, 'code exchange');
@@ -190,7 +213,10 @@ export class CognitoTokenClient {
 
 function toTokenSet(result: oauth.TokenEndpointResponse): TokenSet {
   if (result.token_type !== 'bearer') {
-    throw new CognitoError('ERR_COGNITO_BAD_RESPONSE', `token_type ${result.token_type} is not Bearer`);
+    throw new CognitoError(
+      'ERR_COGNITO_BAD_RESPONSE',
+      `token_type ${result.token_type} is not Bearer`,
+    );
   }
   return {
     accessToken: result.access_token,

@@ -43,11 +43,17 @@ export function transactionCookieName(id: string, secure: boolean): string {
 
 /** True for any transaction cookie name (either prefix). */
 export function isTransactionCookieName(name: string): boolean {
-  return name.startsWith(COOKIE_NAMES.transactionPrefix) || name.startsWith(`__Host-${COOKIE_NAMES.transactionPrefix}`);
+  return (
+    name.startsWith(COOKIE_NAMES.transactionPrefix) ||
+    name.startsWith(`__Host-${COOKIE_NAMES.transactionPrefix}`)
+  );
 }
 
 /** Encrypts a transaction for its cookie. */
-export function sealTransaction(sealer: CookieSealer, transaction: LoginTransaction): Promise<string> {
+export function sealTransaction(
+  sealer: CookieSealer,
+  transaction: LoginTransaction,
+): Promise<string> {
   return sealer.seal(
     'transaction',
     {

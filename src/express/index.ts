@@ -120,19 +120,28 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Expre
     callback: (options = {}) =>
       handle(async (req, res, next) => {
         const outcome = await guard.callback(toIncomingRequest(req));
-        if (!outcome.ok) return sendResponse(res, outcome.response);
+        if (!outcome.ok) {
+          sendResponse(res, outcome.response);
+          return;
+        }
         appendCookies(res, outcome.setCookies);
         res.setHeader('Cache-Control', 'no-store');
         res.setHeader('Referrer-Policy', 'no-referrer');
         req.cognito = outcome.identity;
         if (outcome.returnTo !== undefined) req.cognitoReturnTo = outcome.returnTo;
-        if (options.redirectTo !== undefined) return res.redirect(302, outcome.returnTo ?? options.redirectTo);
+        if (options.redirectTo !== undefined) {
+          res.redirect(302, outcome.returnTo ?? options.redirectTo);
+          return;
+        }
         next();
       }),
     refresh: () =>
       handle(async (req, res, next) => {
         const outcome = await guard.refresh(toIncomingRequest(req));
-        if (!outcome.ok) return sendResponse(res, outcome.response);
+        if (!outcome.ok) {
+          sendResponse(res, outcome.response);
+          return;
+        }
         appendCookies(res, outcome.setCookies);
         res.setHeader('Cache-Control', 'no-store');
         req.cognito = outcome.identity;
@@ -146,7 +155,10 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Expre
       const checked = guard.requirement(requirement);
       return handle(async (req, res, next) => {
         const outcome = await guard.protect(toIncomingRequest(req), checked, protectOptions);
-        if (!outcome.ok) return sendResponse(res, outcome.response);
+        if (!outcome.ok) {
+          sendResponse(res, outcome.response);
+          return;
+        }
         if (outcome.identity !== undefined) req.cognito = outcome.identity;
         next();
       });

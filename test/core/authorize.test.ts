@@ -33,7 +33,12 @@ describe('transaction secrets', () => {
 });
 
 describe('buildAuthorizeUrl', () => {
-  const secrets = { state: 'st&ate=x#y', codeVerifier: 'v'.repeat(43), codeChallenge: 'c+h/a', nonce: 'n o' };
+  const secrets = {
+    state: 'st&ate=x#y',
+    codeVerifier: 'v'.repeat(43),
+    codeChallenge: 'c+h/a',
+    nonce: 'n o',
+  };
 
   it('regression (seed fault 12): every parameter is URL-encoded; S256 and code are fixed (B6, B15)', () => {
     const url = new URL(
@@ -78,8 +83,14 @@ describe('buildAuthorizeUrl', () => {
 
 describe('checkAuthorizeParams', () => {
   it('accepts the documented extras and refuses anything else', () => {
-    assert.deepEqual(checkAuthorizeParams({ lang: 'fr', login_hint: 'alice', prompt: 'login' }), []);
-    assert.equal(checkAuthorizeParams({ identity_provider: 'Google', idp_identifier: 'g' }).length, 1);
+    assert.deepEqual(
+      checkAuthorizeParams({ lang: 'fr', login_hint: 'alice', prompt: 'login' }),
+      [],
+    );
+    assert.equal(
+      checkAuthorizeParams({ identity_provider: 'Google', idp_identifier: 'g' }).length,
+      1,
+    );
     assert.equal(checkAuthorizeParams({ prompt: 'bogus' as 'login' }).length, 1);
     assert.equal(checkAuthorizeParams({ redirect_uri: 'https://evil' } as never).length, 1);
     assert.equal(checkAuthorizeParams({ login_hint: 'a\r\nb' }).length, 1);

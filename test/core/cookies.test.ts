@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CookieTooLargeError, deleteCookie, parseCookies, setCookie } from '../../src/core/cookies.js';
+import {
+  CookieTooLargeError,
+  deleteCookie,
+  parseCookies,
+  setCookie,
+} from '../../src/core/cookies.js';
 import { CookieSealer } from '../../src/core/crypto.js';
 
 const attrs = { secure: true, sameSite: 'Lax', domain: 'example.com' } as const;
@@ -9,26 +14,51 @@ describe('cookies', () => {
   it('B54 sets HttpOnly, Secure, Path=/, SameSite and Max-Age', () => {
     const header = setCookie('cognito_access_token', 'a.b.c', 1800, attrs);
     assert.match(header, /^cognito_access_token=a\.b\.c;/);
-    for (const part of ['Max-Age=1800', 'Domain=example.com', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']) {
+    for (const part of [
+      'Max-Age=1800',
+      'Domain=example.com',
+      'Path=/',
+      'HttpOnly',
+      'Secure',
+      'SameSite=Lax',
+    ]) {
       assert.ok(header.includes(part), `${part} missing in ${header}`);
     }
   });
 
   it('deletes with the same Path/Domain/Secure/SameSite it set (B53)', () => {
     const header = deleteCookie('cognito_access_token', attrs);
-    for (const part of ['cognito_access_token=;', 'Max-Age=0', 'Domain=example.com', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax', 'Expires=Thu, 01 Jan 1970']) {
+    for (const part of [
+      'cognito_access_token=;',
+      'Max-Age=0',
+      'Domain=example.com',
+      'Path=/',
+      'HttpOnly',
+      'Secure',
+      'SameSite=Lax',
+      'Expires=Thu, 01 Jan 1970',
+    ]) {
       assert.ok(header.includes(part), `${part} missing in ${header}`);
     }
   });
 
   it('B55 enforces __Host- rules', () => {
-    assert.throws(() => setCookie('__Host-x', 'v', 1, { secure: false, sameSite: 'Lax' }), TypeError);
-    assert.throws(() => setCookie('__Host-x', 'v', 1, { secure: true, sameSite: 'Lax', domain: 'example.com' }), TypeError);
+    assert.throws(
+      () => setCookie('__Host-x', 'v', 1, { secure: false, sameSite: 'Lax' }),
+      TypeError,
+    );
+    assert.throws(
+      () => setCookie('__Host-x', 'v', 1, { secure: true, sameSite: 'Lax', domain: 'example.com' }),
+      TypeError,
+    );
     assert.match(setCookie('__Host-x', 'v', 1, { secure: true, sameSite: 'Lax' }), /Path=\//);
   });
 
   it('B58 refuses a cookie over 4,096 bytes instead of letting the browser drop it', () => {
-    assert.throws(() => setCookie('cognito_id_token', 'a'.repeat(4100), 60, attrs), CookieTooLargeError);
+    assert.throws(
+      () => setCookie('cognito_id_token', 'a'.repeat(4100), 60, attrs),
+      CookieTooLargeError,
+    );
   });
 
   it('B57 reports duplicate names', () => {
@@ -39,7 +69,16 @@ describe('cookies', () => {
   });
 
   it('parses hostile headers without throwing', () => {
-    for (const header of ['', ';;;', '=', 'a', 'a=%', 'a=%E0%A4%A', '\u0000=\u0000', 'x'.repeat(10000)]) {
+    for (const header of [
+      '',
+      ';;;',
+      '=',
+      'a',
+      'a=%',
+      'a=%E0%A4%A',
+      '\u0000=\u0000',
+      'x'.repeat(10000),
+    ]) {
       assert.doesNotThrow(() => parseCookies(header));
     }
   });
@@ -53,8 +92,15 @@ describe('CookieSealer (B59)', () => {
     const sealer = new CookieSealer([secret]);
     const sealed = await sealer.seal('refresh-token', { rt: 'super-secret-refresh-token' }, 60);
     assert.ok(!sealed.includes('super-secret'));
-    assert.ok(!Buffer.from(sealed.split('.')[3] ?? '', 'base64url').toString().includes('super-secret'));
-    assert.deepEqual((await sealer.unseal('refresh-token', sealed))?.rt, 'super-secret-refresh-token');
+    assert.ok(
+      !Buffer.from(sealed.split('.')[3] ?? '', 'base64url')
+        .toString()
+        .includes('super-secret'),
+    );
+    assert.deepEqual(
+      (await sealer.unseal('refresh-token', sealed))?.rt,
+      'super-secret-refresh-token',
+    );
   });
 
   it('refuses a value sealed for another purpose (transaction ≠ refresh token)', async () => {
@@ -68,7 +114,10 @@ describe('CookieSealer (B59)', () => {
     const sealed = await sealer.seal('transaction', { s: 'x' }, 60);
     const parts = sealed.split('.');
     const flipped = parts[3]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
-    assert.equal(await sealer.unseal('transaction', [...parts.slice(0, 3), flipped, parts[4]].join('.')), undefined);
+    assert.equal(
+      await sealer.unseal('transaction', [...parts.slice(0, 3), flipped, parts[4]].join('.')),
+      undefined,
+    );
     for (const garbage of ['', 'a.b.c.d.e', 'not-a-jwe', 'x'.repeat(9000)]) {
       assert.equal(await sealer.unseal('transaction', garbage), undefined);
     }
@@ -84,7 +133,13 @@ describe('CookieSealer (B59)', () => {
 
   it('rotation: a new first secret still opens values sealed with the old one, and a removed secret does not', async () => {
     const sealedWithOld = await new CookieSealer([other]).seal('refresh-token', { rt: 'r' }, 60);
-    assert.equal((await new CookieSealer([secret, other]).unseal('refresh-token', sealedWithOld))?.rt, 'r');
-    assert.equal(await new CookieSealer([secret]).unseal('refresh-token', sealedWithOld), undefined);
+    assert.equal(
+      (await new CookieSealer([secret, other]).unseal('refresh-token', sealedWithOld))?.rt,
+      'r',
+    );
+    assert.equal(
+      await new CookieSealer([secret]).unseal('refresh-token', sealedWithOld),
+      undefined,
+    );
   });
 });

@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigurationError, fromEnv, resolveOptions, type CognitoGuardOptions } from '../../src/index.js';
+import {
+  ConfigurationError,
+  fromEnv,
+  resolveOptions,
+  type CognitoGuardOptions,
+} from '../../src/index.js';
 
 const SECRET = 'x'.repeat(32);
 
@@ -29,10 +34,19 @@ function configurationProblems(run: () => unknown): readonly string[] {
 describe('fromEnv', () => {
   it('reads the seed names and derives the issuer and endpoints', () => {
     const resolved = resolveOptions(fromEnv(validEnv));
-    assert.equal(resolved.endpoints.issuer, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_qwerty');
+    assert.equal(
+      resolved.endpoints.issuer,
+      'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_qwerty',
+    );
     assert.equal(resolved.endpoints.jwksUri, `${resolved.endpoints.issuer}/.well-known/jwks.json`);
-    assert.equal(resolved.endpoints.token, 'https://app.auth.eu-west-1.amazoncognito.com/oauth2/token');
-    assert.equal(resolved.endpoints.userInfo, 'https://app.auth.eu-west-1.amazoncognito.com/oauth2/userInfo');
+    assert.equal(
+      resolved.endpoints.token,
+      'https://app.auth.eu-west-1.amazoncognito.com/oauth2/token',
+    );
+    assert.equal(
+      resolved.endpoints.userInfo,
+      'https://app.auth.eu-west-1.amazoncognito.com/oauth2/userInfo',
+    );
     assert.equal(resolved.clientSecret, 'zxcvbnm1234567890');
     assert.equal(resolved.cookieMaxAgeSeconds, 1800);
     assert.equal(resolved.refreshCookieMaxAgeSeconds, 86400);
@@ -54,7 +68,10 @@ describe('fromEnv', () => {
       'AWS_COGNITO_LOGOUT_URL',
       'SECRET_KEY',
     ]) {
-      assert.ok(problems.some((p) => p.includes(name)), `${name} missing from ${problems.join('|')}`);
+      assert.ok(
+        problems.some((p) => p.includes(name)),
+        `${name} missing from ${problems.join('|')}`,
+      );
     }
     assert.ok(!problems.some((p) => p.includes('CLIENT_SECRET')), 'the client secret is optional');
   });
@@ -66,13 +83,18 @@ describe('fromEnv', () => {
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'true' }).disabled, true);
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: '1' }).disabled, true);
     for (const bad of ['yes', 'on', 'no', 'enabled', ' x']) {
-      const problems = configurationProblems(() => fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: bad }));
+      const problems = configurationProblems(() =>
+        fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: bad }),
+      );
       assert.ok(problems.some((p) => p.includes('AWS_COGNITO_DISABLED')));
     }
   });
 
   it('regression (seed fault 16): scopes given as a string are split, not joined per character', () => {
-    assert.deepEqual(fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'openid email' }).scopes, ['openid', 'email']);
+    assert.deepEqual(fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'openid email' }).scopes, [
+      'openid',
+      'email',
+    ]);
     assert.deepEqual(fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'openid,profile, email' }).scopes, [
       'openid',
       'profile',
@@ -82,13 +104,20 @@ describe('fromEnv', () => {
 
   it('rejects non-numeric durations and reports all problems together', () => {
     const problems = configurationProblems(() =>
-      fromEnv({ ...validEnv, AWS_COGNITO_COOKIE_AGE_SECONDS: '1e9', AWS_COGNITO_EXPIRATION_LEEWAY: '-1' }),
+      fromEnv({
+        ...validEnv,
+        AWS_COGNITO_COOKIE_AGE_SECONDS: '1e9',
+        AWS_COGNITO_EXPIRATION_LEEWAY: '-1',
+      }),
     );
     assert.equal(problems.length, 2);
   });
 
   it('accepts SECRET_KEY_FALLBACKS for rotation', () => {
-    const options = fromEnv({ ...validEnv, SECRET_KEY_FALLBACKS: `${'y'.repeat(32)},${'z'.repeat(32)}` });
+    const options = fromEnv({
+      ...validEnv,
+      SECRET_KEY_FALLBACKS: `${'y'.repeat(32)},${'z'.repeat(32)}`,
+    });
     assert.deepEqual(resolveOptions(options).secretKeys, [SECRET, 'y'.repeat(32), 'z'.repeat(32)]);
   });
 
@@ -101,9 +130,16 @@ describe('fromEnv', () => {
         AWS_COGNITO_REDIRECT_URL: 'http://localhost:3000/postlogin',
       }),
     );
-    assert.equal(resolved.endpoints.jwksUri, 'http://localhost:9229/eu-west-1_qwerty/.well-known/jwks.json');
+    assert.equal(
+      resolved.endpoints.jwksUri,
+      'http://localhost:9229/eu-west-1_qwerty/.well-known/jwks.json',
+    );
     assert.equal(resolved.allowInsecureHttp, true);
-    assert.equal(resolved.secureCookies, false, 'plain-http loopback redirect URL turns Secure off');
+    assert.equal(
+      resolved.secureCookies,
+      false,
+      'plain-http loopback redirect URL turns Secure off',
+    );
   });
 });
 
@@ -120,15 +156,24 @@ describe('resolveOptions', () => {
 
   it('B46 refuses plain http for a non-loopback domain or issuer', () => {
     const problems = configurationProblems(() =>
-      resolveOptions({ ...base, domain: 'http://auth.example.com', issuer: 'http://issuer.example.com/pool' }),
+      resolveOptions({
+        ...base,
+        domain: 'http://auth.example.com',
+        issuer: 'http://issuer.example.com/pool',
+      }),
     );
     assert.ok(problems.some((p) => p.startsWith('domain must use https')));
     assert.ok(problems.some((p) => p.startsWith('issuer must use https')));
   });
 
   it('B30 bounds the leeway at 300 seconds', () => {
-    assert.equal(resolveOptions({ ...base, expirationLeewaySeconds: 300 }).expirationLeewaySeconds, 300);
-    const problems = configurationProblems(() => resolveOptions({ ...base, expirationLeewaySeconds: 1e9 }));
+    assert.equal(
+      resolveOptions({ ...base, expirationLeewaySeconds: 300 }).expirationLeewaySeconds,
+      300,
+    );
+    const problems = configurationProblems(() =>
+      resolveOptions({ ...base, expirationLeewaySeconds: 1e9 }),
+    );
     assert.ok(problems.some((p) => p.startsWith('expirationLeewaySeconds')));
   });
 
@@ -142,13 +187,19 @@ describe('resolveOptions', () => {
 
   it('refuses an issuer with a trailing slash (compared exactly, B23)', () => {
     const problems = configurationProblems(() =>
-      resolveOptions({ ...base, issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_qwerty/' }),
+      resolveOptions({
+        ...base,
+        issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_qwerty/',
+      }),
     );
     assert.ok(problems.some((p) => p.includes('trailing') || p.includes('slash')));
   });
 
   it('strips the leading dot of a cookie domain', () => {
-    assert.equal(resolveOptions({ ...base, cookieDomain: '.example.com' }).cookieDomain, 'example.com');
+    assert.equal(
+      resolveOptions({ ...base, cookieDomain: '.example.com' }).cookieDomain,
+      'example.com',
+    );
   });
 
   it('treats an empty client secret as a public client', () => {

@@ -1,0 +1,425 @@
+/**
+ * Verification of Cognito access and ID tokens (RS256 JWS), with Cognito's claim rules.
+ *
+ * Order of work, cheapest and most hostile-input-proof first:
+ * 1. shape: a string of at most 16 KiB, exactly three non-empty base64url segments (B32, B61);
+ * 2. strict decoding: UTF-8 only, JSON objects, no duplicate members, bounded nesting (B39);
+ * 3. header: `alg` exactly `RS256`, a short string `kid`, no `crit`; key-bearing headers
+ *    (`jku`, `x5u`, `jwk`, `x5c`) are never read (B19, B21, B22, B33, B34, B37, B38);
+ * 4. claims: exact `iss`, `token_use`, `client_id`/`aud`, `sub`, numeric `exp`/`iat`/`nbf` with a
+ *    bounded leeway (B23–B31) — before the signature, so junk never costs an RSA operation or
+ *    a JWKS fetch;
+ * 5. signature with `jose` against the pool's cached JWKS (B20, B35, B36).
+ *
+ * A token that passed all of this is remembered, keyed by its exact string, until its `exp`,
+ * so that a protected request in steady state costs one bounded-map lookup (DESIGN,
+ * "Per-request cost"). Checks that depend on the caller's inputs (`nonce`, `at_hash`) run on
+ * every call.
+ *
+ * @see https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation OIDC Core §3.1.3.7
+ * @see https://www.rfc-editor.org/rfc/rfc8725 RFC 8725 (JWT BCP)
+ * @module
+ */
+
+import { base64url, compactVerify } from 'jose';
+
+import { BoundedCache } from './bounded-cache.js';
+import type { AccessTokenClaims, IdTokenClaims } from './claims.js';
+import { ConfigurationError, TokenVerifyError } from './errors.js';
+import { MAX_KID_LENGTH } from './jwks.js';
+import type { JwksCache } from './jwks.js';
+
+/** Longest token accepted before any decoding (B61); Cognito tokens are 1–2 KB. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Largest leeway the verifier accepts, in seconds (B30). */
+export const MAX_LEEWAY_SECONDS = 300;
+/** Deepest JSON nesting accepted in a header or payload (B61). */
+const MAX_JSON_DEPTH = 16;
+
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Options of {@link CognitoJwtVerifier}.
+ *
+ * @example
+ * ```ts
+ * const options: CognitoJwtVerifierOptions = {
+ *   issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc',
+ *   clientId: '4lln66726pp3f4gi1krj0sta9h',
+ *   jwks: new JwksCache({ jwksUri: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json' }),
+ * };
+ * ```
+ */
+export interface CognitoJwtVerifierOptions {
+  /** Expected `iss`, compared as an exact string: no trailing-slash or case normalisation (B23). */
+  issuer: string;
+  /** This app client's id: `client_id` of access tokens, `aud` of ID tokens (B24, B25). */
+  clientId: string;
+  /** The key cache of this issuer's JWKS (one per issuer, B26). */
+  jwks: JwksCache;
+  /** Clock-skew allowance for `exp`/`iat`/`nbf`, 0..300 s; default 0 (B29, B30). */
+  leewaySeconds?: number;
+  /** Clock in milliseconds (injectable for tests); default `Date.now`. */
+  now?: () => number;
+  /** Most tokens remembered as verified; default 10 000; 0 disables the cache. */
+  verifiedCacheSize?: number;
+}
+
+/** Per-call checks for ID tokens; each given value must match, even on a cache hit. */
+export interface IdTokenChecks {
+  /** The nonce sent at authorize; the token must carry exactly this value (B8). */
+  nonce?: string;
+  /** The access token from the same token response; checked against `at_hash` when present (B40). */
+  accessToken?: string;
+}
+
+type TokenUse = 'access' | 'id';
+
+interface VerifiedEntry {
+  readonly use: TokenUse;
+  readonly claims: AccessTokenClaims | IdTokenClaims;
+}
+
+/**
+ * Verifies Cognito access and ID tokens of one user pool and one app client.
+ *
+ * Every failure is a {@link TokenVerifyError} (401) whose `detail` never contains the token;
+ * a JWKS that cannot be fetched while nothing is cached is a `CognitoError` (502/503/504).
+ *
+ * @example
+ * ```ts
+ * const verifier = new CognitoJwtVerifier({ issuer, clientId, jwks: new JwksCache({ jwksUri }) });
+ * const claims = await verifier.verifyAccessToken(accessToken);
+ * const user = await verifier.verifyIdToken(idToken, { nonce, accessToken });
+ * ```
+ */
+export class CognitoJwtVerifier {
+  readonly #issuer: string;
+  readonly #clientId: string;
+  readonly #jwks: JwksCache;
+  readonly #leewaySeconds: number;
+  readonly #now: () => number;
+  readonly #verified: BoundedCache<string, VerifiedEntry> | undefined;
+  #verifiedGeneration: number;
+
+  /**
+   * @param options - see {@link CognitoJwtVerifierOptions}; invalid options throw a
+   *   `ConfigurationError` naming every problem.
+   */
+  constructor(options: CognitoJwtVerifierOptions) {
+    const problems: string[] = [];
+    if (typeof options.issuer !== 'string' || options.issuer === '') {
+      problems.push('issuer must be a non-empty string');
+    }
+    if (typeof options.clientId !== 'string' || options.clientId === '') {
+      problems.push('clientId must be a non-empty string');
+    }
+    const leeway = options.leewaySeconds ?? 0;
+    if (!Number.isFinite(leeway) || leeway < 0 || leeway > MAX_LEEWAY_SECONDS) {
+      problems.push(`leewaySeconds must be between 0 and ${MAX_LEEWAY_SECONDS}`);
+    }
+    const cacheSize = options.verifiedCacheSize ?? 10_000;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+      problems.push('verifiedCacheSize must be a non-negative integer');
+    }
+    if (problems.length > 0) throw new ConfigurationError(problems);
+
+    this.#issuer = options.issuer;
+    this.#clientId = options.clientId;
+    this.#jwks = options.jwks;
+    this.#leewaySeconds = leeway;
+    this.#now = options.now ?? Date.now;
+    this.#verified = cacheSize > 0 ? new BoundedCache(cacheSize, this.#now) : undefined;
+    this.#verifiedGeneration = this.#jwks.generation;
+  }
+
+  /** Number of tokens currently remembered as verified (both kinds). */
+  get verifiedCacheSize(): number {
+    return this.#verified?.size ?? 0;
+  }
+
+  /**
+   * Verifies a Cognito access token: RS256 signature, `iss`, `token_use` = `access`,
+   * `client_id` = this client, `sub`, `exp`/`iat`/`nbf`.
+   *
+   * @throws {TokenVerifyError} on any token problem (401).
+   * @throws {CognitoError} when the JWKS cannot be fetched and nothing is cached (502/503/504).
+   * @example
+   * ```ts
+   * const claims = await verifier.verifyAccessToken(bearerToken);
+   * console.log(claims.sub, claims['cognito:groups'] ?? []);
+   * ```
+   */
+  async verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    const cached = this.#lookup(token, 'access');
+    if (cached !== undefined) return cached as AccessTokenClaims;
+    return (await this.#verifyUncached(token, 'access')) as AccessTokenClaims;
+  }
+
+  /**
+   * Verifies a Cognito ID token: RS256 signature, `iss`, `token_use` = `id`, `aud` = this
+   * client (and `azp` when there are several audiences), `sub`, `exp`/`iat`/`nbf`; plus, when
+   * given, `nonce` (required and equal) and `at_hash` (equal when the token carries one).
+   *
+   * @throws {TokenVerifyError} on any token problem (401).
+   * @throws {CognitoError} when the JWKS cannot be fetched and nothing is cached (502/503/504).
+   * @example
+   * ```ts
+   * const user = await verifier.verifyIdToken(tokens.id_token, {
+   *   nonce: transaction.nonce,
+   *   accessToken: tokens.access_token,
+   * });
+   * ```
+   */
+  async verifyIdToken(token: string, checks?: IdTokenChecks): Promise<IdTokenClaims> {
+    const claims =
+      (this.#lookup(token, 'id') as IdTokenClaims | undefined) ??
+      ((await this.#verifyUncached(token, 'id')) as IdTokenClaims);
+    if (checks !== undefined) await checkIdTokenBindings(claims, checks);
+    return claims;
+  }
+
+  /** The hot path: one generation compare and one bounded-map read. */
+  #lookup(token: string, use: TokenUse): AccessTokenClaims | IdTokenClaims | undefined {
+    const cache = this.#verified;
+    if (cache === undefined || typeof token !== 'string') return undefined;
+    if (this.#jwks.generation !== this.#verifiedGeneration) {
+      // The key set changed (rotation, a key withdrawn): re-verify everything once.
+      cache.clear();
+      this.#verifiedGeneration = this.#jwks.generation;
+      return undefined;
+    }
+    const entry = cache.get(token);
+    return entry?.use === use ? entry.claims : undefined;
+  }
+
+  async #verifyUncached(token: string, use: TokenUse): Promise<AccessTokenClaims | IdTokenClaims> {
+    const { header, payload } = decodeToken(token);
+    checkHeader(header);
+    const claims = this.#checkClaims(payload, use);
+
+    const key = await this.#jwks.getKey(header['kid'] as string);
+    const generation = this.#jwks.generation;
+    try {
+      await compactVerify(token, key, { algorithms: ['RS256'] });
+    } catch {
+      throw new TokenVerifyError('signature verification failed');
+    }
+
+    deepFreeze(claims);
+    const cache = this.#verified;
+    // Only cache under the generation the key came from; a key set that changed meanwhile
+    // would otherwise leave an entry that the next generation check does not clear.
+    if (cache !== undefined && generation === this.#jwks.generation) {
+      if (this.#verifiedGeneration !== generation) {
+        cache.clear();
+        this.#verifiedGeneration = generation;
+      }
+      cache.set(token, { use, claims }, (claims.exp + this.#leewaySeconds) * 1000);
+    }
+    return claims;
+  }
+
+  #checkClaims(payload: Record<string, unknown>, use: TokenUse): AccessTokenClaims | IdTokenClaims {
+    if (payload['iss'] !== this.#issuer) throw new TokenVerifyError('iss mismatch');
+    if (payload['token_use'] !== use) {
+      throw new TokenVerifyError(`token_use is not "${use}"`);
+    }
+    const { sub, exp, iat, nbf } = payload;
+    if (typeof sub !== 'string' || sub === '') throw new TokenVerifyError('sub missing');
+    if (!isNumericDate(exp)) throw new TokenVerifyError('exp missing or not a number');
+    if (!isNumericDate(iat)) throw new TokenVerifyError('iat missing or not a number');
+    if (nbf !== undefined && !isNumericDate(nbf)) throw new TokenVerifyError('nbf not a number');
+
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    const leeway = this.#leewaySeconds;
+    if (nowSeconds >= exp + leeway) throw new TokenVerifyError('token expired');
+    if (iat > nowSeconds + leeway) throw new TokenVerifyError('iat in the future');
+    if (nbf !== undefined && nbf > nowSeconds + leeway) {
+      throw new TokenVerifyError('token not yet valid (nbf)');
+    }
+
+    const groups = payload['cognito:groups'];
+    if (groups !== undefined && !isStringArray(groups)) {
+      throw new TokenVerifyError('cognito:groups is not an array of strings');
+    }
+
+    if (use === 'access') {
+      // Cognito access tokens carry no `aud`; the app client is `client_id` (B24, B25).
+      if (payload['client_id'] !== this.#clientId) throw new TokenVerifyError('client_id mismatch');
+      const scope = payload['scope'];
+      if (scope !== undefined && typeof scope !== 'string') {
+        throw new TokenVerifyError('scope is not a string');
+      }
+      return payload as unknown as AccessTokenClaims;
+    }
+
+    const { aud, azp } = payload;
+    if (typeof aud === 'string') {
+      if (aud !== this.#clientId) throw new TokenVerifyError('aud mismatch');
+    } else if (isStringArray(aud) && aud.includes(this.#clientId)) {
+      // Extra audiences are only acceptable when the token was issued to us (OIDC §3.1.3.7(4-5)).
+      if (aud.length > 1 && azp !== this.#clientId) {
+        throw new TokenVerifyError('several audiences without azp for this client');
+      }
+    } else {
+      throw new TokenVerifyError('aud mismatch');
+    }
+    if (azp !== undefined && azp !== this.#clientId) throw new TokenVerifyError('azp mismatch');
+    for (const name of ['nonce', 'at_hash'] as const) {
+      const value = payload[name];
+      if (value !== undefined && typeof value !== 'string') {
+        throw new TokenVerifyError(`${name} is not a string`);
+      }
+    }
+    return payload as unknown as IdTokenClaims;
+  }
+}
+
+/** Nonce and at_hash: bound to the caller's inputs, so checked on every call (B8, B40). */
+async function checkIdTokenBindings(claims: IdTokenClaims, checks: IdTokenChecks): Promise<void> {
+  if (checks.nonce !== undefined) {
+    if (typeof claims.nonce !== 'string' || !timingSafeEqual(claims.nonce, checks.nonce)) {
+      throw new TokenVerifyError('nonce missing or mismatched');
+    }
+  }
+  if (checks.accessToken !== undefined && claims.at_hash !== undefined) {
+    const digest = new Uint8Array(
+      await crypto.subtle.digest('SHA-256', utf8Encoder.encode(checks.accessToken)),
+    );
+    const expected = base64url.encode(digest.subarray(0, digest.length / 2));
+    if (!timingSafeEqual(claims.at_hash, expected)) {
+      throw new TokenVerifyError('at_hash does not match the access token');
+    }
+  }
+}
+
+/**
+ * Splits and strictly decodes a compact JWS without trusting anything in it yet.
+ * Shape and size are checked before any base64 or JSON work (B32, B61).
+ */
+function decodeToken(token: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
+  if (typeof token !== 'string' || token.length === 0) throw new TokenVerifyError('no token');
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenVerifyError('token too long');
+  if (!JWS_SHAPE.test(token)) {
+    throw new TokenVerifyError('not a compact JWS (three base64url segments)');
+  }
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  const header = decodeJsonSegment(token.slice(0, first), 'header');
+  const payload = decodeJsonSegment(token.slice(first + 1, second), 'payload');
+  if ((token.length - second - 1) % 4 === 1) {
+    throw new TokenVerifyError('signature is not valid base64url');
+  }
+  return { header, payload };
+}
+
+function decodeJsonSegment(segment: string, label: string): Record<string, unknown> {
+  // A base64url string of length 4k+1 cannot come from any byte string.
+  if (segment.length % 4 === 1) throw new TokenVerifyError(`${label} is not valid base64url`);
+  let text: string;
+  try {
+    text = utf8.decode(base64url.decode(segment));
+  } catch {
+    throw new TokenVerifyError(`${label} is not base64url-encoded UTF-8`);
+  }
+  const problem = scanJson(text);
+  if (problem !== undefined) throw new TokenVerifyError(`${label} ${problem}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new TokenVerifyError(`${label} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TokenVerifyError(`${label} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Finds duplicate object members (at any depth) and excessive nesting, which `JSON.parse`
+ * silently accepts (last member wins), so that `{"iss":"evil","iss":"ours"}` cannot confuse a
+ * reader that takes the first (B39). Keys are compared after unescaping, so `"\u0069ss"`
+ * counts as `iss`. Syntax errors are left to `JSON.parse`.
+ */
+function scanJson(text: string): string | undefined {
+  const stack: { keys: Set<string> | undefined; expectKey: boolean }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let end = i + 1;
+      while (end < text.length) {
+        const c = text.charCodeAt(end);
+        if (c === 0x5c /* \ */) end += 2;
+        else if (c === 0x22) break;
+        else end += 1;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.keys !== undefined && top.expectKey) {
+        let key: unknown;
+        try {
+          key = JSON.parse(text.slice(i, end + 1));
+        } catch {
+          return 'is not valid JSON';
+        }
+        if (typeof key !== 'string' || top.keys.has(key)) return 'has duplicate members';
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = end;
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      if (stack.length >= MAX_JSON_DEPTH) return 'is nested too deeply';
+      stack.push({ keys: ch === 0x7b ? new Set() : undefined, expectKey: true });
+    } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
+      stack.pop();
+    } else if (ch === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top !== undefined) top.expectKey = true;
+    }
+  }
+  return undefined;
+}
+
+function checkHeader(header: Record<string, unknown>): void {
+  // The algorithm is pinned by the verifier; the header may only confirm it (B19, B21, B22).
+  if (header['alg'] !== 'RS256') throw new TokenVerifyError('alg is not RS256');
+  const kid = header['kid'];
+  // Cognito always sets kid; without it we reject rather than guess a key (B33, B34).
+  if (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH) {
+    throw new TokenVerifyError('kid missing or malformed');
+  }
+  // No extension is understood, so any critical one must fail (RFC 7515 §4.1.11).
+  if ('crit' in header) throw new TokenVerifyError('crit header not supported');
+  // jku / x5u / jwk / x5c are deliberately never read: keys come only from the configured JWKS (B37).
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** Compares without an early exit on the first differing character (length may leak). */
+function timingSafeEqual(a: string, b: string): boolean {
+  const left = utf8Encoder.encode(a);
+  const right = utf8Encoder.encode(b);
+  let diff = left.length ^ right.length;
+  for (let i = 0; i < left.length; i++) diff |= (left[i] ?? 0) ^ (right[i % right.length] ?? 0);
+  return diff === 0;
+}
+
+/** Cached claims are shared between requests; freezing stops one handler changing another's. */
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+}

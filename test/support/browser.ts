@@ -1,0 +1,129 @@
+/**
+ * A small cookie-keeping HTTP client that behaves like a browser for the flows under test:
+ * one cookie jar per host name (browsers ignore ports for cookies), manual redirects, and
+ * form submission. Real sockets, real Set-Cookie headers.
+ */
+import { parseSetCookie } from 'cookie';
+
+export interface BrowserResponse {
+  readonly status: number;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly setCookies: string[];
+  readonly body: string;
+  readonly location: string | undefined;
+}
+
+export interface RequestOptions {
+  readonly method?: string;
+  readonly form?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+}
+
+export class TestBrowser {
+  /** host name → cookie name → value */
+  readonly jar = new Map<string, Map<string, string>>();
+
+  cookiesFor(url: string): Map<string, string> {
+    const host = new URL(url).hostname;
+    let cookies = this.jar.get(host);
+    if (cookies === undefined) {
+      cookies = new Map();
+      this.jar.set(host, cookies);
+    }
+    return cookies;
+  }
+
+  cookie(url: string, name: string): string | undefined {
+    return this.cookiesFor(url).get(name);
+  }
+
+  setCookie(url: string, name: string, value: string): void {
+    this.cookiesFor(url).set(name, value);
+  }
+
+  async request(url: string, options: RequestOptions = {}): Promise<BrowserResponse> {
+    const cookies = this.cookiesFor(url);
+    const headers: Record<string, string> = {
+      accept: 'text/html,application/json',
+      ...options.headers,
+    };
+    if (cookies.size > 0 && headers.cookie === undefined) {
+      headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    }
+    let body: string | undefined;
+    if (options.form !== undefined) {
+      body = new URLSearchParams(options.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    const response = await fetch(url, {
+      method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(body === undefined ? {} : { body }),
+      redirect: 'manual',
+    });
+    const setCookies = response.headers.getSetCookie();
+    for (const header of setCookies) {
+      const parsed = parseSetCookie(header);
+      if (
+        parsed.maxAge === 0 ||
+        (parsed.expires !== undefined && parsed.expires.getTime() < Date.now())
+      ) {
+        cookies.delete(parsed.name);
+      } else {
+        cookies.set(parsed.name, parsed.value ?? '');
+      }
+    }
+    const location = response.headers.get('location') ?? undefined;
+    return {
+      status: response.status,
+      url,
+      headers: response.headers,
+      setCookies,
+      body: await response.text(),
+      location: location === undefined ? undefined : new URL(location, url).toString(),
+    };
+  }
+
+  /** Follows redirects (GET) until a non-redirect answer or `stopAt` matches the next URL. */
+  async follow(
+    url: string,
+    options: RequestOptions & { stopAt?: (url: string) => boolean; maxHops?: number } = {},
+  ): Promise<BrowserResponse> {
+    let response = await this.request(url, options);
+    for (let hop = 0; hop < (options.maxHops ?? 10); hop += 1) {
+      if (response.status < 300 || response.status >= 400 || response.location === undefined)
+        return response;
+      if (options.stopAt?.(response.location) === true) return response;
+      response = await this.request(response.location, { headers: options.headers ?? {} });
+    }
+    return response;
+  }
+}
+
+/** Extracts the first form of an HTML page: its absolute action URL and every named input's value. */
+export function readForm(
+  html: string,
+  pageUrl: string,
+): { action: string; fields: Record<string, string> } {
+  const form = /<form\b[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  if (form === null) throw new Error('no form on the page');
+  const actionAttr = /action="([^"]*)"/i.exec(form[0])?.[1] ?? pageUrl;
+  const fields: Record<string, string> = {};
+  for (const input of form[1]!.matchAll(/<input\b[^>]*>/gi)) {
+    const name = /\bname="([^"]*)"/i.exec(input[0])?.[1];
+    const value = /\bvalue="([^"]*)"/i.exec(input[0])?.[1] ?? '';
+    if (name !== undefined) fields[decodeEntities(name)] = decodeEntities(value);
+  }
+  return { action: new URL(decodeEntities(actionAttr), pageUrl).toString(), fields };
+}
+
+function decodeEntities(text: string): string {
+  return text
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
