@@ -16,7 +16,10 @@ const page = (body: string): string =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cognito-guard example</title></head><body><main>${body}</main></body></html>`;
 
 /** Builds the example app. */
-export function createExampleApp(options: CognitoGuardOptions, createExpress: ExpressFactory = express): Express {
+export function createExampleApp(
+  options: CognitoGuardOptions,
+  createExpress: ExpressFactory = express,
+): Express {
   const app = createExpress();
   app.disable('x-powered-by');
   const auth = cognitoGuard(options);
@@ -58,9 +61,13 @@ export function createExampleApp(options: CognitoGuardOptions, createExpress: Ex
   });
 
   // For members of any listed group.
-  app.get('/edit', auth.required({ groups: ['admin', 'editor'], anyGroup: true }), (req: Request, res: Response) => {
-    res.json(req.cognito?.groups ?? []);
-  });
+  app.get(
+    '/edit',
+    auth.required({ groups: ['admin', 'editor'], anyGroup: true }),
+    (req: Request, res: Response) => {
+      res.json(req.cognito?.groups ?? []);
+    },
+  );
 
   // Revokes the refresh token, clears the cookies and signs out of Cognito.
   app.get('/logout', auth.logout());

@@ -1,0 +1,248 @@
+/**
+ * The Express behaviour suite: every seed feature, over real HTTP, against the emulator, on
+ * Express 5 and Express 4.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  callbackUrlFor,
+  EXPRESS_VERSIONS,
+  login,
+  startStack,
+  TestBrowser,
+  type Stack,
+} from '../support/stack.js';
+
+function decodePayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+}
+
+for (const version of EXPRESS_VERSIONS) {
+  describe(`Express adapter (${version})`, () => {
+    let stack: Stack;
+    before(async () => {
+      stack = await startStack({ express: version });
+    });
+    after(async () => {
+      await stack.stop();
+    });
+
+    it('login redirects to /oauth2/authorize with code, PKCE S256, state, nonce and scope', async () => {
+      const browser = new TestBrowser();
+      const response = await browser.request(`${stack.appUrl}/login`);
+      assert.equal(response.status, 302);
+      const url = new URL(response.location!);
+      assert.equal(`${url.origin}${url.pathname}`, `${stack.emulator.domain}/oauth2/authorize`);
+      const q = url.searchParams;
+      assert.equal(q.get('response_type'), 'code');
+      assert.equal(q.get('client_id'), 'test-client');
+      assert.equal(q.get('redirect_uri'), `${stack.appUrl}/postlogin`);
+      assert.equal(q.get('code_challenge_method'), 'S256');
+      assert.match(q.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
+      assert.ok((q.get('state') ?? '').length >= 43);
+      assert.ok((q.get('nonce') ?? '').length >= 43);
+      assert.equal(q.get('scope'), 'openid email profile');
+      const txn = response.setCookies.find((c) => c.startsWith('cognito_txn_'));
+      assert.ok(txn, 'a transaction cookie is set');
+      for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Max-Age=600', 'Path=/'])
+        assert.ok(txn.includes(attribute), attribute);
+      assert.ok(!txn.includes(q.get('state')!), 'state is not stored in clear');
+    });
+
+    it('a full login as alice: cookies set, /claims shows verified claims and user info', async () => {
+      const browser = new TestBrowser();
+      const callback = await login(browser, stack.appUrl, 'alice');
+      assert.equal(callback.status, 302);
+      assert.equal(callback.location, `${stack.appUrl}/claims`);
+      assert.equal(callback.headers.get('referrer-policy'), 'no-referrer');
+      const names = callback.setCookies.map((c) => c.split('=')[0]);
+      assert.ok(names.includes('cognito_access_token'));
+      assert.ok(names.includes('cognito_id_token'));
+      assert.ok(names.includes('cognito_refresh_token'));
+      for (const cookie of callback.setCookies.filter((c) => c.startsWith('cognito_'))) {
+        assert.match(cookie, /HttpOnly/);
+        assert.match(cookie, /SameSite=Lax/);
+      }
+      const refreshCookie = browser.cookie(stack.appUrl, 'cognito_refresh_token')!;
+      assert.equal(refreshCookie.split('.').length, 5, 'the refresh cookie is a JWE');
+      assert.ok(!refreshCookie.startsWith('eyJjdHkiOiJKV1Qi'), 'not the raw Cognito refresh token');
+
+      const claims = await browser.request(`${stack.appUrl}/claims`, {
+        headers: { accept: 'application/json' },
+      });
+      assert.equal(claims.status, 200);
+      const body = JSON.parse(claims.body) as {
+        claims: Record<string, unknown>;
+        user_info: Record<string, unknown>;
+      };
+      assert.equal(body.claims.username, 'alice');
+      assert.equal(body.claims.token_use, 'access');
+      assert.deepEqual(body.claims['cognito:groups'], ['admin']);
+      assert.equal(body.user_info['cognito:username'], 'alice');
+      assert.equal(body.user_info.token_use, 'id');
+      assert.equal(body.user_info.email, 'alice@example.com');
+    });
+
+    it('returnTo: a same-origin path is honoured, an off-origin one is ignored', async () => {
+      const browser = new TestBrowser();
+      const start = await browser.request(
+        `${stack.appUrl}/login?returnTo=${encodeURIComponent('/edit?x=1')}`,
+      );
+      const page = await browser.follow(start.location!);
+      const { readForm } = await import('../support/browser.js');
+      const form = readForm(page.body, page.url);
+      const submitted = await browser.request(form.action, {
+        form: { ...form.fields, username: 'bob', password: 'Passw0rd!' },
+      });
+      const callback = await browser.request(submitted.location!);
+      assert.equal(callback.location, `${stack.appUrl}/edit?x=1`);
+
+      const evil = new TestBrowser();
+      const start2 = await evil.request(
+        `${stack.appUrl}/login?returnTo=${encodeURIComponent('//evil.example/x')}`,
+      );
+      const page2 = await evil.follow(start2.location!);
+      const form2 = readForm(page2.body, page2.url);
+      const submitted2 = await evil.request(form2.action, {
+        form: { ...form2.fields, username: 'bob', password: 'Passw0rd!' },
+      });
+      const callback2 = await evil.request(submitted2.location!);
+      assert.equal(callback2.location, `${stack.appUrl}/claims`);
+    });
+
+    it('groups: alice (admin) passes /admin and /edit; bob (editor) passes /edit only; carol (none) neither', async () => {
+      const expectations: Record<string, [number, number]> = {
+        alice: [200, 200],
+        bob: [403, 200],
+        carol: [403, 403],
+      };
+      for (const [user, [admin, edit]] of Object.entries(expectations)) {
+        const browser = new TestBrowser();
+        await login(browser, stack.appUrl, user);
+        const adminResponse = await browser.request(`${stack.appUrl}/admin`, {
+          headers: { accept: 'application/json' },
+        });
+        assert.equal(adminResponse.status, admin, `${user} /admin`);
+        const editResponse = await browser.request(`${stack.appUrl}/edit`, {
+          headers: { accept: 'application/json' },
+        });
+        assert.equal(editResponse.status, edit, `${user} /edit`);
+        if (admin === 403) {
+          assert.deepEqual(JSON.parse(adminResponse.body), {
+            error: 'ERR_GROUP_REQUIRED',
+            message: 'Cognito group membership is required to access this resource.',
+          });
+        }
+      }
+    });
+
+    it('regression (seed fault 4): unauthenticated is 401 with WWW-Authenticate, not 403', async () => {
+      const response = await new TestBrowser().request(`${stack.appUrl}/claims`, {
+        headers: { accept: 'application/json' },
+      });
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="cognito-guard"');
+      assert.equal(JSON.parse(response.body).error, 'ERR_AUTHENTICATION_REQUIRED');
+    });
+
+    it('a Bearer access token in the Authorization header authenticates API callers', async () => {
+      const browser = new TestBrowser();
+      await login(browser, stack.appUrl, 'alice');
+      const token = browser.cookie(stack.appUrl, 'cognito_access_token')!;
+      const response = await fetch(`${stack.appUrl}/admin`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), ['admin']);
+    });
+
+    it('refresh: POST /refresh exchanges the encrypted refresh token and re-sets the cookies', async () => {
+      const browser = new TestBrowser();
+      await login(browser, stack.appUrl, 'bob');
+      const before = browser.cookie(stack.appUrl, 'cognito_access_token')!;
+      const response = await browser.request(`${stack.appUrl}/refresh`, {
+        method: 'POST',
+        headers: { origin: stack.appUrl },
+      });
+      assert.equal(response.status, 303);
+      assert.equal(response.location, `${stack.appUrl}/claims`);
+      const after = browser.cookie(stack.appUrl, 'cognito_access_token')!;
+      assert.notEqual(after, before);
+      assert.equal(decodePayload(after).origin_jti, decodePayload(before).origin_jti);
+      assert.ok(
+        !response.setCookies.some((c) => c.startsWith('cognito_refresh_token=')),
+        'no rotation: refresh cookie kept',
+      );
+      const claims = await browser.request(`${stack.appUrl}/claims`);
+      assert.equal(claims.status, 200);
+    });
+
+    it('refresh without a refresh cookie is 401; a cross-site refresh is 403', async () => {
+      const anonymous = await new TestBrowser().request(`${stack.appUrl}/refresh`, {
+        method: 'POST',
+        headers: { accept: 'application/json' },
+      });
+      assert.equal(anonymous.status, 401);
+      const browser = new TestBrowser();
+      await login(browser, stack.appUrl, 'bob');
+      const crossSite = await browser.request(`${stack.appUrl}/refresh`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', accept: 'application/json' },
+      });
+      assert.equal(crossSite.status, 403);
+      assert.equal(crossSite.setCookies.length, 0);
+    });
+
+    it('logout clears every cookie, revokes the refresh token and redirects to Cognito /logout', async () => {
+      const browser = new TestBrowser();
+      await login(browser, stack.appUrl, 'alice');
+      const refreshCookie = browser.cookie(stack.appUrl, 'cognito_refresh_token')!;
+      const response = await browser.request(`${stack.appUrl}/logout`, {
+        headers: { 'sec-fetch-site': 'same-origin' },
+      });
+      assert.equal(response.status, 302);
+      const location = new URL(response.location!);
+      assert.equal(`${location.origin}${location.pathname}`, `${stack.emulator.domain}/logout`);
+      assert.equal(location.searchParams.get('client_id'), 'test-client');
+      assert.equal(location.searchParams.get('logout_uri'), `${stack.appUrl}/postlogout`);
+      for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+        const cleared = response.setCookies.find((c) => c.startsWith(`${name}=;`));
+        assert.ok(cleared, `${name} cleared`);
+        assert.match(cleared, /Max-Age=0/);
+        assert.match(cleared, /Path=\//);
+      }
+      assert.equal(browser.cookie(stack.appUrl, 'cognito_access_token'), undefined);
+      assert.equal((await browser.request(`${stack.appUrl}/claims`)).status, 401);
+      // The revoked refresh token no longer works at Cognito.
+      const replay = new TestBrowser();
+      replay.setCookie(stack.appUrl, 'cognito_refresh_token', refreshCookie);
+      const refused = await replay.request(`${stack.appUrl}/refresh`, {
+        method: 'POST',
+        headers: { accept: 'application/json' },
+      });
+      assert.equal(refused.status, 401);
+      // Cognito's logout lands back on /postlogout, which goes home.
+      const landed = await browser.follow(response.location!, {
+        stopAt: (url) => url.startsWith(stack.appUrl),
+      });
+      assert.equal(landed.location, `${stack.appUrl}/postlogout`);
+    });
+
+    it('B2/seed fault "state reusable": a callback URL works once', async () => {
+      const browser = new TestBrowser();
+      const callbackUrl = await callbackUrlFor(browser, stack.appUrl, 'carol');
+      const first = await browser.request(callbackUrl);
+      assert.equal(first.status, 302);
+      const second = await browser.request(callbackUrl, { headers: { accept: 'text/html' } });
+      assert.equal(second.status, 400);
+      assert.match(second.body, /Sign in again/);
+      assert.ok(
+        !second.setCookies.some((c) => /^cognito_(access|id|refresh)_token=[^;]/.test(c)),
+        'no session cookie set',
+      );
+    });
+  });
+}
