@@ -22,7 +22,8 @@ let emulator: EmulatorHandle | undefined;
 
 if (env.AWS_COGNITO_DOMAIN === undefined || env.AWS_COGNITO_DOMAIN === '') {
   emulator = await startEmulator({ port: Number(env.EMULATOR_PORT ?? 9229), host: '127.0.0.1' });
-  const demoClient = DEMO_CONFIG.clients[0]!;
+  const [demoClient] = DEMO_CONFIG.clients;
+  if (demoClient === undefined) throw new Error('the demo pool has no client');
   const appOrigin = `http://localhost:${port}`;
   if (port !== 3000) {
     // The demo client registers port 3000; register this port's URLs too.
