@@ -116,7 +116,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     server,
     stop: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
       if (options.emulator === undefined) await emulator.stop();
     },
   };
