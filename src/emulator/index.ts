@@ -1,0 +1,51 @@
+/**
+ * `cognito-guard/emulator`: a local AWS Cognito user pool (hosted login page, OAuth2 endpoints,
+ * JWKS and discovery) for development and tests, with switches for Cognito's undocumented
+ * behaviour and fault injection for resilience tests.
+ *
+ * @example
+ * ```ts
+ * import { startEmulator, DEMO_PASSWORD } from 'cognito-guard/emulator';
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * console.log(`log in as alice / ${DEMO_PASSWORD} at ${emulator.domain}`);
+ * emulator.setFault('jwks', { status: 500 });
+ * const hostile = await emulator.mintToken({ use: 'access', omit: ['token_use'] });
+ * await emulator.stop();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  DEFAULT_SWITCHES,
+  DEMO_CONFIG,
+  DEMO_PASSWORD,
+  EmulatorConfigError,
+  RESERVED_SCOPES,
+  demoConfig,
+  loadEmulatorConfigFile,
+  parseEmulatorConfig,
+  stableSub,
+} from './config.js';
+export type {
+  EmulatorClient,
+  EmulatorConfig,
+  EmulatorOAuthFlow,
+  EmulatorSwitches,
+  EmulatorUser,
+  RefreshTokenRotation,
+  ResolvedClient,
+  ResolvedUser,
+} from './config.js';
+export { CSRF_COOKIE, CognitoEmulator, SESSION_COOKIE } from './handler.js';
+export type {
+  CognitoEmulatorOptions,
+  EmulatorFault,
+  FaultEndpoint,
+  MintTokenOptions,
+  RequestInfo,
+} from './handler.js';
+export type { EmulatorJwk, KeyInfo, KeyUse } from './key-store.js';
+export { REFRESH_TOKEN_PREFIX, atHash } from './token-issuer.js';
+export { nodeBridge, redactPath, startEmulator } from './server.js';
+export type { EmulatorHandle, RequestLogEntry, StartEmulatorOptions } from './server.js';

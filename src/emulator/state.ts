@@ -1,0 +1,171 @@
+/**
+ * Server-side state of the emulator: authorization codes, hosted-UI sessions and refresh-token
+ * families. A family is one sign-in (keyed by its `origin_jti`); every refresh token and every
+ * access/ID token of the sign-in belongs to it, which is how revocation reaches them all.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { newRefreshToken } from './token-issuer.js';
+
+/** An issued authorization code and what it is bound to. */
+export interface AuthCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string | undefined;
+  readonly scopes: readonly string[];
+  readonly username: string;
+  readonly authTime: number;
+  readonly nonce: string | undefined;
+  readonly expiresAtMs: number;
+}
+
+/** A hosted-UI login session (Cognito's 1-hour `cognito` cookie). */
+export interface LoginSession {
+  readonly username: string;
+  readonly authTime: number;
+  readonly expiresAtMs: number;
+}
+
+/** One sign-in: the lineage every refresh token and token of that sign-in belongs to. */
+export interface TokenFamily {
+  readonly originJti: string;
+  readonly clientId: string;
+  readonly username: string;
+  readonly scopes: readonly string[];
+  readonly authTime: number;
+  readonly eventId: string;
+  /** Refresh tokens of the family never outlive this (rotation does not extend it). */
+  readonly expiresAtMs: number;
+  revoked: boolean;
+}
+
+/** One refresh token string's record. */
+export interface RefreshRecord {
+  readonly family: TokenFamily;
+  /** Set when rotation replaced this token; it keeps working until then. */
+  rotatedOutUntilMs: number | undefined;
+}
+
+/** Authorization codes live 5 minutes, as in Cognito. */
+export const CODE_LIFETIME_MS = 5 * 60_000;
+/** The hosted-UI session lasts 1 hour regardless of token lifetimes. */
+export const SESSION_LIFETIME_MS = 60 * 60_000;
+
+/**
+ * All mutable emulator state, with lazy expiry so a long-running dev server does not grow.
+ *
+ * @example
+ * ```ts
+ * const state = new EmulatorState();
+ * const code = state.issueCode({ ... });
+ * ```
+ */
+export class EmulatorState {
+  readonly #codes = new Map<string, AuthCode>();
+  readonly #sessions = new Map<string, LoginSession>();
+  readonly #refresh = new Map<string, RefreshRecord>();
+  readonly #families = new Map<string, TokenFamily>();
+  #lastSweepMs = 0;
+
+  /** Stores a new code (a UUID, as Cognito's look) valid for 5 minutes. */
+  issueCode(data: Omit<AuthCode, 'expiresAtMs'>): string {
+    this.#sweep();
+    const code = randomUUID();
+    this.#codes.set(code, { ...data, expiresAtMs: Date.now() + CODE_LIFETIME_MS });
+    return code;
+  }
+
+  /** Looks a live code up without consuming it. */
+  peekCode(code: string): AuthCode | undefined {
+    const found = this.#codes.get(code);
+    if (found && found.expiresAtMs <= Date.now()) {
+      this.#codes.delete(code);
+      return undefined;
+    }
+    return found;
+  }
+
+  /** Consumes a code (single use). */
+  burnCode(code: string): void {
+    this.#codes.delete(code);
+  }
+
+  /** Starts a hosted-UI session and returns its cookie value. */
+  createSession(username: string, authTime: number): string {
+    this.#sweep();
+    const id = randomBytes(32).toString('base64url');
+    this.#sessions.set(id, { username, authTime, expiresAtMs: Date.now() + SESSION_LIFETIME_MS });
+    return id;
+  }
+
+  /** The live session for a cookie value, if any. */
+  getSession(id: string | undefined): LoginSession | undefined {
+    if (id === undefined) return undefined;
+    const session = this.#sessions.get(id);
+    if (session && session.expiresAtMs <= Date.now()) {
+      this.#sessions.delete(id);
+      return undefined;
+    }
+    return session;
+  }
+
+  /** Ends a session (logout). */
+  deleteSession(id: string | undefined): void {
+    if (id !== undefined) this.#sessions.delete(id);
+  }
+
+  /** Starts a token family for a sign-in and returns its first refresh token. */
+  createFamily(data: Omit<TokenFamily, 'revoked' | 'originJti'>): {
+    family: TokenFamily;
+    refreshToken: string;
+  } {
+    this.#sweep();
+    const family: TokenFamily = { ...data, originJti: randomUUID(), revoked: false };
+    this.#families.set(family.originJti, family);
+    const refreshToken = newRefreshToken();
+    this.#refresh.set(refreshToken, { family, rotatedOutUntilMs: undefined });
+    return { family, refreshToken };
+  }
+
+  /** The record of a refresh token string (expired or not; the caller decides). */
+  getRefresh(token: string): RefreshRecord | undefined {
+    return this.#refresh.get(token);
+  }
+
+  /** Rotation: the old token lives `graceMs` more, and a new token joins the family. */
+  rotate(record: RefreshRecord, graceMs: number): string {
+    const now = Date.now();
+    record.rotatedOutUntilMs = Math.min(record.rotatedOutUntilMs ?? Infinity, now + graceMs);
+    const refreshToken = newRefreshToken();
+    this.#refresh.set(refreshToken, { family: record.family, rotatedOutUntilMs: undefined });
+    return refreshToken;
+  }
+
+  /** The family of an `origin_jti`, if known. */
+  getFamily(originJti: string): TokenFamily | undefined {
+    return this.#families.get(originJti);
+  }
+
+  /** Revokes a family: all its refresh tokens and tokens fail from now on. */
+  revokeFamily(family: TokenFamily): void {
+    family.revoked = true;
+  }
+
+  /** Drops expired codes, sessions and families at most once a minute. */
+  #sweep(): void {
+    const now = Date.now();
+    if (now - this.#lastSweepMs < 60_000) return;
+    this.#lastSweepMs = now;
+    for (const [key, code] of this.#codes) if (code.expiresAtMs <= now) this.#codes.delete(key);
+    for (const [key, session] of this.#sessions) {
+      if (session.expiresAtMs <= now) this.#sessions.delete(key);
+    }
+    for (const [key, record] of this.#refresh) {
+      if (record.family.expiresAtMs <= now) this.#refresh.delete(key);
+    }
+    for (const [key, family] of this.#families) {
+      // Kept a day past expiry so access tokens of an expired family still resolve their lineage.
+      if (family.expiresAtMs + 86_400_000 <= now) this.#families.delete(key);
+    }
+  }
+}
