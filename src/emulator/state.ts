@@ -50,6 +50,17 @@ export interface RefreshRecord {
 export const CODE_LIFETIME_MS = 5 * 60_000;
 /** The hosted-UI session lasts 1 hour regardless of token lifetimes. */
 export const SESSION_LIFETIME_MS = 60 * 60_000;
+/** Upper bound of every state map, so a flood of logins cannot grow memory without limit. */
+export const MAX_STATE_ENTRIES = 50_000;
+
+/** Drops the oldest entries (Maps keep insertion order) until `map` has room for one more. */
+function makeRoom<K, V>(map: Map<K, V>): void {
+  while (map.size >= MAX_STATE_ENTRIES) {
+    const oldest = map.keys().next();
+    if (oldest.done === true) return;
+    map.delete(oldest.value);
+  }
+}
 
 /**
  * All mutable emulator state, with lazy expiry so a long-running dev server does not grow.
@@ -71,6 +82,7 @@ export class EmulatorState {
   issueCode(data: Omit<AuthCode, 'expiresAtMs'>): string {
     this.#sweep();
     const code = randomUUID();
+    makeRoom(this.#codes);
     this.#codes.set(code, { ...data, expiresAtMs: Date.now() + CODE_LIFETIME_MS });
     return code;
   }
@@ -94,6 +106,7 @@ export class EmulatorState {
   createSession(username: string, authTime: number): string {
     this.#sweep();
     const id = randomBytes(32).toString('base64url');
+    makeRoom(this.#sessions);
     this.#sessions.set(id, { username, authTime, expiresAtMs: Date.now() + SESSION_LIFETIME_MS });
     return id;
   }
@@ -121,6 +134,8 @@ export class EmulatorState {
   } {
     this.#sweep();
     const family: TokenFamily = { ...data, originJti: randomUUID(), revoked: false };
+    makeRoom(this.#families);
+    makeRoom(this.#refresh);
     this.#families.set(family.originJti, family);
     const refreshToken = newRefreshToken();
     this.#refresh.set(refreshToken, { family, rotatedOutUntilMs: undefined });
@@ -137,6 +152,7 @@ export class EmulatorState {
     const now = Date.now();
     record.rotatedOutUntilMs = Math.min(record.rotatedOutUntilMs ?? Infinity, now + graceMs);
     const refreshToken = newRefreshToken();
+    makeRoom(this.#refresh);
     this.#refresh.set(refreshToken, { family: record.family, rotatedOutUntilMs: undefined });
     return refreshToken;
   }
