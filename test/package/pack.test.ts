@@ -1,0 +1,425 @@
+// The package as a user gets it: build and `npm pack` a staged copy of the repository, install the
+// tarball into a fresh project, then import it as ESM, require it as CommonJS, type-check an ESM
+// and a CommonJS TypeScript consumer, and run its bin. Nothing here reads the repository's own
+// `dist/`, so a stale local build cannot hide a packaging fault.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+/** What `npm pack` needs from the repository; everything else (tests, scripts…) stays behind. */
+const STAGED = ['src', 'package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md'];
+const OPTIONAL_DOCS = ['SECURITY.md', 'LICENSE', 'CHANGELOG.md'];
+const SUBPATHS = ['cognito-guard', 'cognito-guard/express', 'cognito-guard/emulator'] as const;
+
+interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command; on failure the error carries its output, so a failing step explains itself. */
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 90_000,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      // The runner sets NODE_ENV=test; installs and builds should behave as for a user.
+      {
+        cwd,
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, NODE_ENV: '' },
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(
+              `${command} ${args.join(' ')} failed in ${cwd}: ${error.message}\n${stdout}\n${stderr}`,
+            ),
+          );
+          return;
+        }
+        resolve({ stdout, stderr });
+      },
+    );
+  });
+}
+
+async function installedVersion(name: string): Promise<string> {
+  const manifest = JSON.parse(
+    await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8'),
+  ) as { version: string };
+  return manifest.version;
+}
+
+/**
+ * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`, `em`
+ * and `express` are loaded). It uses all three subpaths together: a guard built with the core
+ * subpath handed to the Express subpath, tokens from the packaged emulator, real HTTP on loopback.
+ */
+const RUNTIME_CHECK = `
+async function check() {
+  const results = {
+    exports: {
+      core: [typeof core.CognitoGuard, typeof core.fromEnv, typeof core.CognitoGuardError],
+      express: [typeof ex.cognitoGuard],
+      emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
+    },
+    sameGuardClass: ex.CognitoGuard === core.CognitoGuard,
+  };
+  try {
+    core.fromEnv({});
+  } catch (error) {
+    results.configError = {
+      isConfigurationError: error instanceof core.ConfigurationError,
+      isCognitoGuardError: error instanceof core.CognitoGuardError,
+      code: error.code,
+    };
+  }
+  const emulator = await em.startEmulator({ port: 0 });
+  let server;
+  try {
+    const client = em.DEMO_CONFIG.clients[0];
+    const guard = new core.CognitoGuard({
+      region: emulator.region,
+      userPoolId: emulator.poolId,
+      domain: emulator.domain,
+      issuer: emulator.issuer,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      redirectUrl: 'http://127.0.0.1:3000/postlogin',
+      logoutUrl: 'http://127.0.0.1:3000/postlogout',
+      secretKey: 'package-test-secret-package-test-secret-0123',
+      logger: { warn: () => undefined },
+    });
+    const auth = ex.cognitoGuard(guard);
+    const app = express();
+    app.get('/me', auth.required(), (req, res) => {
+      res.json({ sub: req.cognito.claims.sub, groups: req.cognito.groups });
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const url = 'http://127.0.0.1:' + server.address().port + '/me';
+    const anonymous = await fetch(url, { headers: { accept: 'application/json' } });
+    await anonymous.arrayBuffer();
+    results.anonymous = {
+      status: anonymous.status,
+      wwwAuthenticate: anonymous.headers.get('www-authenticate'),
+    };
+    const token = await emulator.mintToken({ use: 'access', clientId: client.clientId });
+    const signedIn = await fetch(url, { headers: { cookie: 'cognito_access_token=' + token } });
+    results.signedIn = { status: signedIn.status, body: await signedIn.json() };
+    results.expectedSub = emulator.users()[0].sub;
+  } finally {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await emulator.stop();
+  }
+  process.stdout.write(JSON.stringify(results) + '\\n');
+}
+check().catch((error) => {
+  process.stderr.write(String(error && error.stack || error) + '\\n');
+  process.exitCode = 1;
+});
+`;
+
+const ESM_CONSUMER = `import * as core from 'cognito-guard';
+import * as ex from 'cognito-guard/express';
+import * as em from 'cognito-guard/emulator';
+import express from 'express';
+${RUNTIME_CHECK}`;
+
+const CJS_CONSUMER = `'use strict';
+const core = require('cognito-guard');
+const ex = require('cognito-guard/express');
+const em = require('cognito-guard/emulator');
+const express = require('express');
+${RUNTIME_CHECK}`;
+
+/**
+ * A typed consumer of the public API. It only type-checks if the `req.cognito` augmentation
+ * reaches Express's `Request` and `CognitoGuardError['code']` is a closed union that `switch`
+ * narrows; the `@ts-expect-error` lines fail the check if either protection disappears.
+ */
+const TS_CONSUMER = `import express from 'express';
+import type { Request, Response } from 'express';
+import {
+  CognitoGuard,
+  CognitoGuardError,
+  ConfigurationError,
+  fromEnv,
+  type CognitoGuardErrorCode,
+  type CognitoGuardOptions,
+  type CognitoIdentity,
+} from 'cognito-guard';
+import { cognitoGuard, type ExpressCognitoGuard } from 'cognito-guard/express';
+import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
+
+export function createApp(options: CognitoGuardOptions): express.Express {
+  const app = express();
+  const auth: ExpressCognitoGuard = cognitoGuard(new CognitoGuard(options));
+  app.get('/admin', auth.required({ groups: ['admin'] }), (req: Request, res: Response) => {
+    const identity: CognitoIdentity | undefined = req.cognito;
+    const returnTo: string | undefined = req.cognitoReturnTo;
+    // @ts-expect-error -- the augmentation types req.cognito; it is not a string
+    const wrong: string = req.cognito;
+    res.json({ sub: identity?.claims.sub, groups: identity?.groups, returnTo, wrong });
+  });
+  return app;
+}
+
+export function describeError(error: unknown): string {
+  if (!(error instanceof CognitoGuardError)) return 'not ours';
+  switch (error.code) {
+    case 'ERR_CONFIGURATION': {
+      const narrowed: 'ERR_CONFIGURATION' = error.code;
+      return error instanceof ConfigurationError ? error.problems.join('; ') : narrowed;
+    }
+    case 'ERR_GROUP_REQUIRED':
+      return 'forbidden ' + String(error.status);
+    // @ts-expect-error -- 'code' is a closed union, so an unknown code does not compare
+    case 'ERR_NOT_A_CODE':
+      return 'impossible';
+    default: {
+      const rest: Exclude<CognitoGuardErrorCode, 'ERR_CONFIGURATION' | 'ERR_GROUP_REQUIRED'> =
+        error.code;
+      return rest;
+    }
+  }
+}
+
+export async function withEmulator(): Promise<string> {
+  const emulator: EmulatorHandle = await startEmulator({ port: 0 });
+  try {
+    const token: string = await emulator.mintToken({ use: 'access' });
+    const clientId: string | undefined = DEMO_CONFIG.clients[0]?.clientId;
+    return token + String(clientId) + describeError(safeFromEnv());
+  } finally {
+    await emulator.stop();
+  }
+}
+
+function safeFromEnv(): unknown {
+  try {
+    return fromEnv(process.env);
+  } catch (error) {
+    return error;
+  }
+}
+`;
+
+interface Exports {
+  readonly [subpath: string]: string | Exports;
+}
+
+/** Every file path an `exports` map points at, with the condition order of each object. */
+function exportTargets(value: string | Exports, orders: string[][]): string[] {
+  if (typeof value === 'string') return [value];
+  orders.push(Object.keys(value));
+  return Object.values(value).flatMap((inner) => exportTargets(inner, orders));
+}
+
+describe('the packed tarball', { timeout: 240_000 }, () => {
+  let work = '';
+  let app = '';
+  let entries: string[] = [];
+  let tarball = '';
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'cognito-guard-pack-'));
+    const stage = join(work, 'stage');
+    await mkdir(stage);
+    for (const name of [...STAGED, ...OPTIONAL_DOCS.filter((doc) => existsSync(join(ROOT, doc)))])
+      await cp(join(ROOT, name), join(stage, name), { recursive: true });
+    await symlink(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
+    // `prepack` runs the build, as it does before a publish.
+    await run('npm', ['pack', '--pack-destination', work], stage);
+    const tarballs = (await readdir(work)).filter((name) => name.endsWith('.tgz'));
+    assert.equal(tarballs.length, 1, `expected one tarball, found ${tarballs.join(', ')}`);
+    tarball = join(work, tarballs[0]!);
+    entries = (await run('tar', ['-tzf', tarball], work)).stdout.split('\n').filter(Boolean);
+
+    app = join(work, 'app');
+    await mkdir(join(app, 'esm'), { recursive: true });
+    await writeFile(join(app, 'package.json'), '{"name":"consumer","private":true}\n');
+    await writeFile(join(app, 'esm', 'package.json'), '{"type":"module"}\n');
+    // The versions the repository itself uses, so the warm npm cache serves them offline.
+    const peers = await Promise.all(
+      ['express', '@types/express', '@types/node'].map(
+        async (name) => `${name}@${await installedVersion(name)}`,
+      ),
+    );
+    await run(
+      'npm',
+      ['install', tarball, ...peers, '--prefer-offline', '--no-audit', '--no-fund'],
+      app,
+    );
+  });
+
+  after(async () => {
+    if (work !== '') await rm(work, { recursive: true, force: true });
+  });
+
+  it('holds dist, README and package.json, and no sources or tests', () => {
+    const files = entries.map((entry) => entry.replace(/^package\//, ''));
+    for (const required of ['package.json', 'README.md', 'dist/cli/main.js']) {
+      assert.ok(files.includes(required), `${required} is missing from the tarball`);
+    }
+    for (const doc of OPTIONAL_DOCS.filter((name) => existsSync(join(ROOT, name)))) {
+      assert.ok(files.includes(doc), `${doc} is missing from the tarball`);
+    }
+    for (const base of ['dist/index', 'dist/express/index', 'dist/emulator/index']) {
+      for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
+        assert.ok(files.includes(base + extension), `${base}${extension} is missing`);
+      }
+    }
+    const stray = files.filter(
+      (file) => !/^dist\//.test(file) && !/^(package\.json|[A-Z]+[\w-]*\.md|LICENSE)$/.test(file),
+    );
+    assert.deepEqual(stray, [], 'only dist/, docs and package.json are packed');
+    assert.ok(!files.some((file) => /^(src|test|bench|examples|scripts)\//.test(file)));
+  });
+
+  it('points every export at a packed file, with types first in each condition', async () => {
+    const manifest = JSON.parse(
+      await readFile(join(app, 'node_modules', 'cognito-guard', 'package.json'), 'utf8'),
+    ) as { exports: Exports; bin: Record<string, string>; main: string; types: string };
+    const orders: string[][] = [];
+    const targets = [
+      ...exportTargets(manifest.exports, orders),
+      ...Object.values(manifest.bin),
+      manifest.main,
+      manifest.types,
+    ];
+    for (const target of targets) {
+      assert.ok(
+        entries.includes(`package/${target.replace(/^\.\//, '')}`),
+        `${target} is not in the tarball`,
+      );
+    }
+    for (const order of orders.filter((keys) => keys.includes('types'))) {
+      assert.equal(order[0], 'types', `"types" must come first in {${order.join(', ')}}`);
+    }
+    for (const subpath of ['.', './express', './emulator']) {
+      assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
+    }
+  });
+
+  for (const [format, file, source] of [
+    ['ESM import', 'esm/consumer.mjs', ESM_CONSUMER],
+    ['CommonJS require', 'consumer.cjs', CJS_CONSUMER],
+  ] as const) {
+    it(`loads all three subpaths with ${format} and protects an Express route`, async () => {
+      await writeFile(join(app, file), source);
+      const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
+      const results = JSON.parse(stdout);
+      assert.deepEqual(results.exports, {
+        core: ['function', 'function', 'function'],
+        express: ['function'],
+        emulator: ['function', 'object'],
+      });
+      // One copy of the core per format: a guard or error from one subpath is the other's class.
+      assert.equal(results.sameGuardClass, true);
+      assert.deepEqual(results.configError, {
+        isConfigurationError: true,
+        isCognitoGuardError: true,
+        code: 'ERR_CONFIGURATION',
+      });
+      assert.equal(results.anonymous.status, 401);
+      assert.match(results.anonymous.wwwAuthenticate ?? '', /^Bearer/);
+      assert.equal(results.signedIn.status, 200);
+      assert.equal(results.signedIn.body.sub, results.expectedSub);
+      // require(esm) of jose/oauth4webapi from node_modules must not warn users on Node ≥ 20.19.
+      assert.equal(stderr, '');
+    });
+  }
+
+  for (const [kind, dir] of [
+    ['an ESM ("type": "module")', 'esm'],
+    ['a CommonJS', '.'],
+  ] as const) {
+    it(`type-checks ${kind} TypeScript consumer under --module nodenext`, async () => {
+      const cwd = join(app, dir);
+      await writeFile(join(cwd, 'consumer.ts'), TS_CONSUMER);
+      const { stdout } = await run(
+        process.execPath,
+        [
+          TSC,
+          '--strict',
+          '--noEmit',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--traceResolution',
+          'consumer.ts',
+        ],
+        cwd,
+        60_000,
+      );
+      // The check must have used our declarations for this module format, not skipped them.
+      const declaration = dir === 'esm' ? 'd.ts' : 'd.cts';
+      for (const [subpath, file] of [
+        ['cognito-guard', 'index'],
+        ['cognito-guard/express', 'express/index'],
+        ['cognito-guard/emulator', 'emulator/index'],
+      ] as const) {
+        assert.ok(
+          stdout.includes(
+            `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.${declaration}`)}'`,
+          ),
+          `${subpath} did not resolve to dist/${file}.${declaration}`,
+        );
+      }
+    });
+  }
+
+  it('runs `npx cognito-guard --help` from the installed package', async () => {
+    // `--` keeps npx from taking --help for itself; `--no` forbids a download.
+    const { stdout } = await run('npx', ['--no', '--', 'cognito-guard', '--help'], app, 30_000);
+    assert.match(stdout, /^Usage:\n {2}cognito-guard emulator /);
+    assert.match(stdout, /cognito-guard emulator rotate-keys/);
+  });
+
+  it('loads without the optional Express peer installed', async () => {
+    // Express is an optional peer: an app on another framework installs only this package, and
+    // every subpath (the Express one uses Express's types only) must still load.
+    const bare = join(work, 'bare');
+    await mkdir(bare);
+    await writeFile(join(bare, 'package.json'), '{"name":"bare","private":true,"type":"module"}\n');
+    await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], bare);
+    assert.ok(!existsSync(join(bare, 'node_modules', 'express')), 'express was installed');
+    const script = SUBPATHS.map(
+      (subpath) => `console.log(Object.keys(await import('${subpath}')).length);`,
+    ).join('\n');
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      bare,
+      30_000,
+    );
+    assert.equal(stderr, '');
+    const counts = stdout.trim().split('\n').map(Number);
+    assert.equal(counts.length, SUBPATHS.length);
+    assert.ok(
+      counts.every((count) => count > 0),
+      `a subpath exported nothing: ${stdout}`,
+    );
+  });
+});
