@@ -176,5 +176,9 @@ export function safeReturnTo(value: unknown): string | undefined {
     return undefined;
   }
   if (resolved.origin !== base) return undefined;
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  const normalised = `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  // Dot segments collapse: `/..//evil.example` and `/%2e//evil.example` resolve to
+  // `//evil.example`, which a browser reads as another host.
+  if (normalised.startsWith('//')) return undefined;
+  return normalised;
 }

@@ -126,6 +126,19 @@ export class CognitoGuard {
     return this.options.disabled;
   }
 
+  /**
+   * Number of login transactions this instance remembers as redeemed (replay defence, B2/B17).
+   * Bounded, so a flood of callbacks cannot grow memory; exposed for health checks and tests.
+   *
+   * @example
+   * ```ts
+   * metrics.gauge('cognito_guard.consumed_states', guard.consumedStateCount);
+   * ```
+   */
+  get consumedStateCount(): number {
+    return this.#context.consumedStates.size;
+  }
+
   /** The response for any error, with safe messages only. */
   errorResponse(
     error: unknown,

@@ -16,7 +16,7 @@ import {
   transactionCookieAttributes,
   type GuardContext,
 } from './context.js';
-import { CognitoGuardError } from './errors.js';
+import { CognitoGuardError, CrossSiteRequestError } from './errors.js';
 import type { IncomingRequest, OutgoingResponse } from './http.js';
 import { escapeHtml, htmlPage, htmlResponse, redirectResponse } from './responses.js';
 import { readRefreshCookie } from './session.js';
@@ -42,6 +42,10 @@ export async function logout(
 ): Promise<OutgoingResponse> {
   const { options } = context;
   if (isCrossSiteRequest(options, request)) {
+    // A cross-site POST is a forged form submission, not a link the user followed (B52).
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new CrossSiteRequestError('cross-site logout refused');
+    }
     // Confirmation page: a same-origin POST (checked by Origin) completes the logout.
     return htmlResponse(
       200,
