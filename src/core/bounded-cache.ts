@@ -15,17 +15,25 @@ export class BoundedCache<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAtMs: number }>();
   readonly #maxEntries: number;
   readonly #now: () => number;
+  readonly #touchOnRead: boolean;
 
   /**
    * @param maxEntries - the most entries ever held; the least recently used goes first.
    * @param now - clock in milliseconds (injectable for tests).
+   * @param options - `touchOnRead: false` evicts in insertion order instead (a read is then a
+   *   single map lookup, for hot paths where insertion order is a good enough proxy).
    */
-  constructor(maxEntries: number, now: () => number = Date.now) {
+  constructor(
+    maxEntries: number,
+    now: () => number = Date.now,
+    options: { readonly touchOnRead?: boolean } = {},
+  ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new RangeError('maxEntries must be a positive integer');
     }
     this.#maxEntries = maxEntries;
     this.#now = now;
+    this.#touchOnRead = options.touchOnRead ?? true;
   }
 
   /** Number of entries held (expired entries may still count until touched). */
@@ -46,9 +54,11 @@ export class BoundedCache<K, V> {
       this.#entries.delete(key);
       return undefined;
     }
-    // Re-insert to mark as most recently used.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    if (this.#touchOnRead) {
+      // Re-insert to mark as most recently used.
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
     return entry.value;
   }
 

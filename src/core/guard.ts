@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CognitoIdentity } from './claims.js';
+import type { AccessTokenClaims, CognitoIdentity, IdTokenClaims } from './claims.js';
 import { COOKIE_NAMES, parseCookies } from './cookies.js';
 import type { GuardContext } from './context.js';
 import {
@@ -65,15 +65,18 @@ function bearerToken(request: IncomingRequest): string | undefined {
   return match[1];
 }
 
+/** The tokens a request presents. */
+interface PresentedTokens {
+  readonly accessToken: string;
+  /** Only with the cookie session; an API caller's bearer token stands alone. */
+  readonly idToken: string | undefined;
+}
+
 /**
- * Verifies the request's tokens. Throws {@link AuthorisationRequiredError} (401) when there is
- * no token, {@link TokenVerifyError} (401) when one fails, and `CognitoError` (502–504) when the
- * keys cannot be had.
+ * Reads the tokens from the `Authorization` header or the session cookies, without verifying
+ * them. Throws 401 errors for missing, duplicated (B57) or oversized tokens.
  */
-export async function authenticate(
-  context: GuardContext,
-  request: IncomingRequest,
-): Promise<CognitoIdentity> {
+function presentedTokens(request: IncomingRequest): PresentedTokens {
   const cookies = parseCookies(request.header('cookie'));
   const fromHeader = bearerToken(request);
   if (
@@ -84,21 +87,60 @@ export async function authenticate(
     throw new TokenVerifyError('duplicate session cookies');
   }
   const accessToken = fromHeader ?? cookies.values[COOKIE_NAMES.accessToken];
-  if (accessToken === undefined || accessToken === '')
+  if (accessToken === undefined || accessToken === '') {
     throw new AuthorisationRequiredError('no access token');
-  if (accessToken.length > MAX_TOKEN_LENGTH) throw new TokenVerifyError('token too long');
-  const claims = await context.verifier.verifyAccessToken(accessToken);
-
-  // The ID token only comes with the cookie session; an API caller's bearer token stands alone.
-  const idToken = fromHeader === undefined ? cookies.values[COOKIE_NAMES.idToken] : undefined;
-  let userInfo;
-  if (idToken !== undefined && idToken !== '') {
-    userInfo = await context.verifier.verifyIdToken(idToken);
-    // Both cookies must describe the same user (seed fault: auth state split across cookies).
-    if (userInfo.sub !== claims.sub)
-      throw new TokenVerifyError('ID and access tokens name different users');
   }
-  return toIdentity(claims, accessToken, userInfo, idToken === '' ? undefined : idToken);
+  if (accessToken.length > MAX_TOKEN_LENGTH) throw new TokenVerifyError('token too long');
+  const idToken = fromHeader === undefined ? cookies.values[COOKIE_NAMES.idToken] : undefined;
+  return { accessToken, idToken: idToken === '' ? undefined : idToken };
+}
+
+function identityOf(
+  tokens: PresentedTokens,
+  claims: AccessTokenClaims,
+  userInfo: IdTokenClaims | undefined,
+): CognitoIdentity {
+  // Both cookies must describe the same user (seed fault: auth state split across cookies).
+  if (userInfo !== undefined && userInfo.sub !== claims.sub) {
+    throw new TokenVerifyError('ID and access tokens name different users');
+  }
+  return toIdentity(claims, tokens.accessToken, userInfo, tokens.idToken);
+}
+
+/**
+ * Verifies the request's tokens. Throws {@link AuthorisationRequiredError} (401) when there is
+ * no token, {@link TokenVerifyError} (401) when one fails, and `CognitoError` (502–504) when the
+ * keys cannot be had.
+ */
+export async function authenticate(
+  context: GuardContext,
+  request: IncomingRequest,
+): Promise<CognitoIdentity> {
+  const tokens = presentedTokens(request);
+  const claims = await context.verifier.verifyAccessToken(tokens.accessToken);
+  const userInfo =
+    tokens.idToken === undefined ? undefined : await context.verifier.verifyIdToken(tokens.idToken);
+  return identityOf(tokens, claims, userInfo);
+}
+
+/**
+ * The synchronous steady-state path of {@link authenticate}: answers only from the
+ * verified-token cache. Returns `undefined` when a token is not cached yet (the caller then
+ * takes the asynchronous path); throws the same 401 errors for missing or malformed tokens.
+ */
+export function authenticateFromCache(
+  context: GuardContext,
+  request: IncomingRequest,
+): CognitoIdentity | undefined {
+  const tokens = presentedTokens(request);
+  const claims = context.verifier.cachedAccessTokenClaims(tokens.accessToken);
+  if (claims === undefined) return undefined;
+  let userInfo: IdTokenClaims | undefined;
+  if (tokens.idToken !== undefined) {
+    userInfo = context.verifier.cachedIdTokenClaims(tokens.idToken);
+    if (userInfo === undefined) return undefined;
+  }
+  return identityOf(tokens, claims, userInfo);
 }
 
 /**

@@ -132,7 +132,10 @@ export class CognitoJwtVerifier {
     this.#jwks = options.jwks;
     this.#leewaySeconds = leeway;
     this.#now = options.now ?? Date.now;
-    this.#verified = cacheSize > 0 ? new BoundedCache(cacheSize, this.#now) : undefined;
+    // Only verified tokens ever enter, so insertion order is a fair proxy for recency, and a hit
+    // stays one map lookup (no re-insert of a ~1 KB key per request).
+    this.#verified =
+      cacheSize > 0 ? new BoundedCache(cacheSize, this.#now, { touchOnRead: false }) : undefined;
     this.#verifiedGeneration = this.#jwks.generation;
   }
 
@@ -180,6 +183,28 @@ export class CognitoJwtVerifier {
       ((await this.#verifyUncached(token, 'id')) as IdTokenClaims);
     if (checks !== undefined) await checkIdTokenBindings(claims, checks);
     return claims;
+  }
+
+  /**
+   * The claims of an access token this verifier has already verified and that is still live,
+   * or `undefined` — synchronously, with no I/O. The per-request fast path of a protected
+   * route; anything not cached goes through {@link CognitoJwtVerifier.verifyAccessToken}.
+   *
+   * @example
+   * ```ts
+   * const claims = verifier.cachedAccessTokenClaims(token) ?? (await verifier.verifyAccessToken(token));
+   * ```
+   */
+  cachedAccessTokenClaims(token: string): AccessTokenClaims | undefined {
+    return this.#lookup(token, 'access') as AccessTokenClaims | undefined;
+  }
+
+  /**
+   * Like {@link CognitoJwtVerifier.cachedAccessTokenClaims} for ID tokens. No `nonce`/`at_hash`
+   * checks: use {@link CognitoJwtVerifier.verifyIdToken} when those apply.
+   */
+  cachedIdTokenClaims(token: string): IdTokenClaims | undefined {
+    return this.#lookup(token, 'id') as IdTokenClaims | undefined;
   }
 
   /** The hot path: one generation compare and one bounded-map read. */

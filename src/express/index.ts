@@ -28,6 +28,7 @@ import {
   type LoginOptions,
   type OutgoingResponse,
   type ProtectOptions,
+  type ProtectOutcome,
   type Requirement,
 } from '../index.js';
 
@@ -153,15 +154,31 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Expre
       }),
     required: (requirement = {}, protectOptions = {}) => {
       const checked = guard.requirement(requirement);
-      return handle(async (req, res, next) => {
-        const outcome = await guard.protect(toIncomingRequest(req), checked, protectOptions);
+      const finish = (req: Request, res: Response, next: NextFunction, outcome: ProtectOutcome) => {
         if (!outcome.ok) {
           sendResponse(res, outcome.response);
           return;
         }
         if (outcome.identity !== undefined) req.cognito = outcome.identity;
         next();
+      };
+      const verify = handle(async (req, res, next) => {
+        finish(
+          req,
+          res,
+          next,
+          await guard.protect(toIncomingRequest(req), checked, protectOptions),
+        );
       });
+      return (req, res, next) => {
+        // Steady state: the tokens are already verified, so answer without a promise.
+        const cached = guard.protectFromCache(toIncomingRequest(req), checked, protectOptions);
+        if (cached === undefined) {
+          verify(req, res, next);
+          return;
+        }
+        finish(req, res, next, cached);
+      };
     },
   };
 }
