@@ -67,6 +67,13 @@ const app = express();
 app.disable('x-powered-by');
 app.disable('etag');
 app.get('/open', handler);
+app.get(
+  '/noop',
+  (_req, _res, next) => {
+    next();
+  },
+  handler,
+);
 app.get('/protected', auth.required(), handler);
 app.get('/uncached', uncached.required(), handler);
 

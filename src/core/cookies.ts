@@ -83,8 +83,13 @@ export function setCookie(
 
 /** Serialises the deletion of a cookie with the same Path/Domain/Secure/SameSite it was set with. */
 export function deleteCookie(name: string, attributes: CookieAttributes): string {
+  // A `__Host-` cookie can only ever have been set Secure, Path=/ and without Domain (an https
+  // app on the same host may have set one); delete it on those terms instead of failing.
+  const effective = name.startsWith('__Host-')
+    ? { ...attributes, secure: true, domain: undefined }
+    : attributes;
   return serialize(name, '', {
-    ...attributesFor(name, attributes),
+    ...attributesFor(name, effective),
     maxAge: 0,
     expires: new Date(0),
   });

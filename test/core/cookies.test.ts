@@ -54,6 +54,16 @@ describe('cookies', () => {
     assert.match(setCookie('__Host-x', 'v', 1, { secure: true, sameSite: 'Lax' }), /Path=\//);
   });
 
+  it('deletes a __Host- cookie on its own terms even when the app is plain http', () => {
+    const header = deleteCookie('__Host-cognito_txn_x', {
+      secure: false,
+      sameSite: 'Lax',
+      domain: 'example.com',
+    });
+    assert.match(header, /; Secure/);
+    assert.doesNotMatch(header, /Domain=/);
+  });
+
   it('B58 refuses a cookie over 4,096 bytes instead of letting the browser drop it', () => {
     assert.throws(
       () => setCookie('cognito_id_token', 'a'.repeat(4100), 60, attrs),
