@@ -155,13 +155,16 @@ export async function completeLogin(
       expectedNonce: transaction.nonce,
       requireIdToken,
     });
-    const claims = await context.verifier.verifyAccessToken(tokens.accessToken);
+    const claims = await context.verifier.verifyAccessToken(tokens.accessToken, {
+      fromTokenEndpoint: true,
+    });
     const userInfo =
       tokens.idToken === undefined
         ? undefined
         : await context.verifier.verifyIdToken(tokens.idToken, {
             nonce: transaction.nonce,
             accessToken: tokens.accessToken,
+            fromTokenEndpoint: true,
           });
     if (userInfo !== undefined && userInfo.sub !== claims.sub) {
       throw new CallbackError('ERR_CALLBACK_REJECTED', 'ID and access tokens name different users');

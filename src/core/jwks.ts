@@ -70,11 +70,27 @@ export const MAX_KID_LENGTH = 256;
 const MAX_KEYS = 100;
 /** Once a fetch failed with nothing cached, fail fast for this long instead of refetching per request. */
 const FAILURE_BACKOFF_MS = 1000;
+/**
+ * Tokens that came straight from the token endpoint (over TLS, in answer to our own request)
+ * may refetch for an unknown kid during the cooldown — a rotation must not fail fresh logins —
+ * but still at most once per this interval.
+ */
+const TRUSTED_REFETCH_INTERVAL_MS = 1000;
 
 interface KeySet {
   readonly keys: ReadonlyMap<string, KeyForVerify>;
   /** Canonical description of the key material, to tell a real change from a re-fetch. */
   readonly fingerprint: string;
+}
+
+/** Per-lookup options of {@link JwksCache.getKey}. */
+export interface GetKeyOptions {
+  /**
+   * The token came straight from Cognito's token endpoint in answer to our own request, so an
+   * unknown kid is almost surely a rotation: refetch even during the unknown-kid cooldown (at
+   * most once a second). Never set this for tokens a client presented.
+   */
+  readonly fromTokenEndpoint?: boolean;
 }
 
 /**
@@ -105,6 +121,7 @@ export class JwksCache {
   #refreshDueAt = 0;
   /** When the last refetch caused by an unknown kid started (cooldown anchor). */
   #lastKidRefetchAt = Number.NEGATIVE_INFINITY;
+  #lastTrustedRefetchAt = Number.NEGATIVE_INFINITY;
   /** The last failure while nothing was cached, and when it happened (fail-fast backoff). */
   #lastFailure: { error: CognitoError; at: number } | undefined;
 
@@ -169,7 +186,7 @@ export class JwksCache {
    * await compactVerify(token, key, { algorithms: ['RS256'] });
    * ```
    */
-  async getKey(kid: string): Promise<KeyForVerify> {
+  async getKey(kid: string, options: GetKeyOptions = {}): Promise<KeyForVerify> {
     if (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH) {
       throw new TokenVerifyError('kid is missing or malformed');
     }
@@ -181,7 +198,7 @@ export class JwksCache {
     }
     const found = this.#set?.keys.get(kid);
     if (found !== undefined) return found;
-    return this.#getUnknownKid(kid);
+    return this.#getUnknownKid(kid, options.fromTokenEndpoint === true);
   }
 
   /** Nothing cached: fetch (single-flight), unless a fetch failed a moment ago. */
@@ -197,13 +214,19 @@ export class JwksCache {
     await this.#refresh();
   }
 
-  async #getUnknownKid(kid: string): Promise<KeyForVerify> {
+  async #getUnknownKid(kid: string, fromTokenEndpoint: boolean): Promise<KeyForVerify> {
     if (this.#inflight !== undefined) {
       // A fetch is already running (first load, background refresh or another unknown kid):
       // share it rather than starting another.
       await this.#inflight.catch(() => undefined);
     } else if (this.#now() - this.#lastKidRefetchAt >= this.#cooldownMs) {
       this.#lastKidRefetchAt = this.#now();
+      await this.#refresh().catch(() => undefined);
+    } else if (
+      fromTokenEndpoint &&
+      this.#now() - this.#lastTrustedRefetchAt >= TRUSTED_REFETCH_INTERVAL_MS
+    ) {
+      this.#lastTrustedRefetchAt = this.#now();
       await this.#refresh().catch(() => undefined);
     }
     const found = this.#set?.keys.get(kid);

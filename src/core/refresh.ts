@@ -73,12 +73,15 @@ export async function refreshSession(
     inFlight = (async (): Promise<RefreshSuccess> => {
       try {
         const tokens = await context.tokenClient.refresh(stored.refreshToken);
-        const claims = await context.verifier.verifyAccessToken(tokens.accessToken);
+        const claims = await context.verifier.verifyAccessToken(tokens.accessToken, {
+          fromTokenEndpoint: true,
+        });
         const userInfo =
           tokens.idToken === undefined
             ? undefined
             : await context.verifier.verifyIdToken(tokens.idToken, {
                 accessToken: tokens.accessToken,
+                fromTokenEndpoint: true,
               });
         const sameUser =
           (stored.subject === undefined || stored.subject === claims.sub) &&

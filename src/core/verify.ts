@@ -74,6 +74,8 @@ export interface IdTokenChecks {
   nonce?: string;
   /** The access token from the same token response; checked against `at_hash` when present (B40). */
   accessToken?: string;
+  /** The token came straight from the token endpoint (see `GetKeyOptions` in jwks.ts). */
+  fromTokenEndpoint?: boolean;
 }
 
 type TokenUse = 'access' | 'id';
@@ -156,10 +158,17 @@ export class CognitoJwtVerifier {
    * console.log(claims.sub, claims['cognito:groups'] ?? []);
    * ```
    */
-  async verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+  async verifyAccessToken(
+    token: string,
+    options: { readonly fromTokenEndpoint?: boolean } = {},
+  ): Promise<AccessTokenClaims> {
     const cached = this.#lookup(token, 'access');
     if (cached !== undefined) return cached as AccessTokenClaims;
-    return (await this.#verifyUncached(token, 'access')) as AccessTokenClaims;
+    return (await this.#verifyUncached(
+      token,
+      'access',
+      options.fromTokenEndpoint === true,
+    )) as AccessTokenClaims;
   }
 
   /**
@@ -180,7 +189,11 @@ export class CognitoJwtVerifier {
   async verifyIdToken(token: string, checks?: IdTokenChecks): Promise<IdTokenClaims> {
     const claims =
       (this.#lookup(token, 'id') as IdTokenClaims | undefined) ??
-      ((await this.#verifyUncached(token, 'id')) as IdTokenClaims);
+      ((await this.#verifyUncached(
+        token,
+        'id',
+        checks?.fromTokenEndpoint === true,
+      )) as IdTokenClaims);
     if (checks !== undefined) await checkIdTokenBindings(claims, checks);
     return claims;
   }
@@ -221,12 +234,16 @@ export class CognitoJwtVerifier {
     return entry?.use === use ? entry.claims : undefined;
   }
 
-  async #verifyUncached(token: string, use: TokenUse): Promise<AccessTokenClaims | IdTokenClaims> {
+  async #verifyUncached(
+    token: string,
+    use: TokenUse,
+    fromTokenEndpoint: boolean,
+  ): Promise<AccessTokenClaims | IdTokenClaims> {
     const { header, payload } = decodeToken(token);
     checkHeader(header);
     const claims = this.#checkClaims(payload, use);
 
-    const key = await this.#jwks.getKey(header['kid'] as string);
+    const key = await this.#jwks.getKey(header['kid'] as string, { fromTokenEndpoint });
     const generation = this.#jwks.generation;
     try {
       await compactVerify(token, key, { algorithms: ['RS256'] });
