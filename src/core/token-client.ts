@@ -81,7 +81,13 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
   }
   if (
     error instanceof oauth.OperationProcessingError &&
-    (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK)
+    (error.code === oauth.JWT_CLAIM_COMPARISON ||
+      error.code === oauth.JWT_TIMESTAMP_CHECK ||
+      // A required ID-token claim (e.g. `nonce`) is missing: oauth4webapi attaches the claims.
+      (error.code === oauth.INVALID_RESPONSE &&
+        typeof error.cause === 'object' &&
+        error.cause !== null &&
+        'claims' in error.cause))
   ) {
     // The ID token in the response failed a claim check (nonce, aud, iss, exp…): the sign-in
     // must not complete, but Cognito itself is healthy.
