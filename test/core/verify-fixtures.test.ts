@@ -24,10 +24,7 @@ interface Fixture {
 }
 
 const fixture = JSON.parse(
-  readFileSync(
-    new URL('../fixtures/real-cognito-tokens.json', import.meta.url),
-    'utf8',
-  ),
+  readFileSync(new URL('../fixtures/real-cognito-tokens.json', import.meta.url), 'utf8'),
 ) as Fixture;
 const IAT_MS = 1647961493 * 1000;
 const EXP_MS = 1647965093 * 1000;
