@@ -16,7 +16,7 @@ import { deleteCookie, parseCookies } from './cookies.js';
 import { transactionCookieAttributes, type GuardContext } from './context.js';
 import { CallbackError, CognitoGuardError } from './errors.js';
 import type { IncomingRequest } from './http.js';
-import { sessionCookies, toIdentity } from './session.js';
+import { sessionCookies, toIdentity, verifyTokenResponse } from './session.js';
 import { GrantRejectedError } from './token-client.js';
 import {
   isTransactionCookieName,
@@ -155,20 +155,8 @@ export async function completeLogin(
       expectedNonce: transaction.nonce,
       requireIdToken,
     });
-    const claims = await context.verifier.verifyAccessToken(tokens.accessToken, {
-      fromTokenEndpoint: true,
-    });
-    const userInfo =
-      tokens.idToken === undefined
-        ? undefined
-        : await context.verifier.verifyIdToken(tokens.idToken, {
-            nonce: transaction.nonce,
-            accessToken: tokens.accessToken,
-            fromTokenEndpoint: true,
-          });
-    if (userInfo !== undefined && userInfo.sub !== claims.sub) {
-      throw new CallbackError('ERR_CALLBACK_REJECTED', 'ID and access tokens name different users');
-    }
+    // A token that fails here is mapped to a 400 below: the sign-in cannot complete.
+    const { claims, userInfo } = await verifyTokenResponse(context, tokens, transaction.nonce);
     const setCookies = [
       ...clearing,
       ...(await sessionCookies(

@@ -10,7 +10,7 @@ import { COOKIE_NAMES, parseCookies } from './cookies.js';
 import { deleteTokenCookies, isCrossSiteRequest, type GuardContext } from './context.js';
 import { CognitoGuardError, CrossSiteRequestError, RefreshError } from './errors.js';
 import type { IncomingRequest } from './http.js';
-import { readRefreshCookie, sessionCookies, toIdentity } from './session.js';
+import { readRefreshCookie, sessionCookies, toIdentity, verifyTokenResponse } from './session.js';
 import { GrantRejectedError } from './token-client.js';
 
 /** A completed refresh. */
@@ -73,19 +73,9 @@ export async function refreshSession(
     inFlight = (async (): Promise<RefreshSuccess> => {
       try {
         const tokens = await context.tokenClient.refresh(stored.refreshToken);
-        const claims = await context.verifier.verifyAccessToken(tokens.accessToken, {
-          fromTokenEndpoint: true,
-        });
-        const userInfo =
-          tokens.idToken === undefined
-            ? undefined
-            : await context.verifier.verifyIdToken(tokens.idToken, {
-                accessToken: tokens.accessToken,
-                fromTokenEndpoint: true,
-              });
+        const { claims, userInfo } = await verifyTokenResponse(context, tokens);
         const sameUser =
           (stored.subject === undefined || stored.subject === claims.sub) &&
-          (userInfo === undefined || userInfo.sub === claims.sub) &&
           (stored.authTime === undefined ||
             claims.auth_time === undefined ||
             stored.authTime === claims.auth_time);

@@ -8,7 +8,8 @@
 import type { AccessTokenClaims, CognitoIdentity, IdTokenClaims } from './claims.js';
 import { COOKIE_NAMES, CookieTooLargeError, setCookie } from './cookies.js';
 import { tokenCookieAttributes, type GuardContext } from './context.js';
-import { CognitoError } from './errors.js';
+import { CognitoError, TokenVerifyError } from './errors.js';
+import type { TokenSet } from './token-client.js';
 
 /** What the refresh cookie holds once unsealed. */
 export interface StoredRefreshToken {
@@ -17,6 +18,33 @@ export interface StoredRefreshToken {
   readonly subject: string | undefined;
   /** `auth_time` of the original sign-in, when known. */
   readonly authTime: number | undefined;
+}
+
+/**
+ * Verifies the tokens of a token-endpoint response (callback or refresh): the access token, the
+ * ID token when present (with `at_hash`, and `nonce` at the callback), and that both name the
+ * same user. Throws `TokenVerifyError` (or `CognitoError` when the keys cannot be had).
+ */
+export async function verifyTokenResponse(
+  context: GuardContext,
+  tokens: TokenSet,
+  nonce?: string,
+): Promise<{ claims: AccessTokenClaims; userInfo: IdTokenClaims | undefined }> {
+  const claims = await context.verifier.verifyAccessToken(tokens.accessToken, {
+    fromTokenEndpoint: true,
+  });
+  const userInfo =
+    tokens.idToken === undefined
+      ? undefined
+      : await context.verifier.verifyIdToken(tokens.idToken, {
+          ...(nonce === undefined ? {} : { nonce }),
+          accessToken: tokens.accessToken,
+          fromTokenEndpoint: true,
+        });
+  if (userInfo !== undefined && userInfo.sub !== claims.sub) {
+    throw new TokenVerifyError('ID and access tokens name different users');
+  }
+  return { claims, userInfo };
 }
 
 /** Builds the identity handed to route handlers. */
