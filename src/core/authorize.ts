@@ -23,15 +23,15 @@ import {
  */
 export interface AuthorizeParams {
   /** Sends the user straight to this IdP (`COGNITO`, `Google`, a SAML/OIDC provider name…). */
-  identity_provider?: string;
+  identity_provider?: string | undefined;
   /** Another identifier of a SAML/OIDC IdP. */
-  idp_identifier?: string;
+  idp_identifier?: string | undefined;
   /** Language of the managed login pages. */
-  lang?: string;
+  lang?: string | undefined;
   /** Prefills the username field. */
-  login_hint?: string;
+  login_hint?: string | undefined;
   /** OIDC `prompt` (managed login only): `login`, `none`, `consent`, `select_account`. */
-  prompt?: 'login' | 'none' | 'consent' | 'select_account';
+  prompt?: 'login' | 'none' | 'consent' | 'select_account' | undefined;
 }
 
 const AUTHORIZE_PARAM_NAMES = [
