@@ -1,0 +1,529 @@
+/**
+ * Security cases B52–B60 (logout, cookies, secrets in logs) against the example app: what every
+ * Set-Cookie says, what a cross-site page can and cannot make the app do, what the browser ends
+ * up holding, and what an operator's log and the emulator's request log contain.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEMO_PASSWORD } from '../../src/emulator/index.js';
+import {
+  beginLogin,
+  decodeJwt,
+  JSON_ACCEPT,
+  sessionCookiesSet,
+  setCookieFor,
+  signInAt,
+  startApp,
+  startSecurityStack,
+  TestBrowser,
+  transactionCookies,
+  type BrowserResponse,
+  type SecurityStack,
+} from './support.js';
+import { CLIENT_SECRET, login, SECRET_KEY } from '../support/stack.js';
+
+const TOKEN_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
+const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' } as const;
+
+describe('logout and cookies (B52–B60)', () => {
+  let sec: SecurityStack;
+  let appUrl: string;
+
+  before(async () => {
+    sec = await startSecurityStack();
+    appUrl = sec.appUrl;
+  });
+  after(async () => {
+    await sec.stop();
+  });
+
+  const claimsStatus = async (browser: TestBrowser, url = appUrl) =>
+    (await browser.request(`${url}/claims`, { headers: JSON_ACCEPT })).status;
+  const revokes = () => sec.hostile.requests.filter((r) => r.path === '/oauth2/revoke').length;
+
+  it('B52 logout CSRF: a cross-site GET gets a confirmation page, a cross-site POST is 403, and neither signs the user out', async () => {
+    const browser = new TestBrowser();
+    await login(browser, appUrl, 'alice');
+    const revokesBefore = revokes();
+
+    for (const headers of [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { origin: 'https://evil.example' },
+    ]) {
+      const page = await browser.request(`${appUrl}/logout`, { headers });
+      assert.equal(page.status, 200, JSON.stringify(headers));
+      assert.match(page.body, /<form method="post" action="\/logout">/);
+      assert.deepEqual(page.setCookies, []);
+      assert.equal(page.location, undefined);
+    }
+    for (const headers of [
+      { origin: 'https://evil.example', ...JSON_ACCEPT },
+      { 'sec-fetch-site': 'cross-site', ...JSON_ACCEPT },
+      { origin: 'null', ...JSON_ACCEPT },
+    ]) {
+      const forged = await browser.request(`${appUrl}/logout`, { method: 'POST', headers });
+      assert.equal(forged.status, 403, JSON.stringify(headers));
+      assert.equal(JSON.parse(forged.body).error, 'ERR_CROSS_SITE_REQUEST');
+      assert.deepEqual(forged.setCookies, []);
+    }
+    assert.equal(revokes(), revokesBefore, 'nothing was revoked');
+    assert.equal(await claimsStatus(browser), 200, 'still signed in');
+
+    // The confirmation form, submitted from our own page, signs out.
+    const confirmed = await browser.request(`${appUrl}/logout`, {
+      method: 'POST',
+      headers: { origin: appUrl, ...SAME_ORIGIN },
+    });
+    assert.equal(confirmed.status, 302);
+    assert.equal(revokes(), revokesBefore + 1);
+    assert.equal(await claimsStatus(browser), 401);
+  });
+
+  it('B52 a same-origin GET /logout (the home page link) signs out directly', async () => {
+    const browser = new TestBrowser();
+    await login(browser, appUrl, 'bob');
+    const response = await browser.request(`${appUrl}/logout`, { headers: SAME_ORIGIN });
+    assert.equal(response.status, 302);
+    assert.equal(await claimsStatus(browser), 401);
+  });
+
+  it('B53 logout is complete: refresh token revoked, every cookie cleared with the same Domain/Path/SameSite, Cognito session ended', async () => {
+    const app = await startApp(sec.emulator, {
+      register: { clientId: 'b53-domain' },
+      guard: { clientId: 'b53-domain', domain: sec.hostile.url, cookieDomain: 'example.test' },
+    });
+    try {
+      const browser = new TestBrowser();
+      const callback = await login(browser, app.appUrl, 'alice');
+      for (const name of TOKEN_COOKIES) {
+        assert.match(setCookieFor(callback.setCookies, name)!, /Domain=example\.test/, name);
+      }
+      await beginLogin(browser, app.appUrl); // a pending transaction is cleared too
+      const pending = transactionCookies(browser, app.appUrl);
+      assert.equal(pending.length, 1);
+      const revokesBefore = revokes();
+
+      const out = await browser.request(`${app.appUrl}/logout`, { headers: SAME_ORIGIN });
+      assert.equal(out.status, 302);
+      assert.equal(revokes(), revokesBefore + 1);
+      for (const name of TOKEN_COOKIES) {
+        const cleared = setCookieFor(out.setCookies, name);
+        assert.ok(cleared, `${name} cleared`);
+        for (const attribute of [
+          'Max-Age=0',
+          'Domain=example.test',
+          'Path=/',
+          'HttpOnly',
+          'SameSite=Lax',
+        ]) {
+          assert.ok(cleared.includes(attribute), `${name}: ${attribute}`);
+        }
+      }
+      const txnCleared = setCookieFor(out.setCookies, pending[0]!) ?? '';
+      assert.ok(txnCleared.includes('Max-Age=0'), 'the transaction cookie is cleared');
+      assert.ok(!txnCleared.includes('Domain='), 'with the attributes it was set with (no Domain)');
+      assert.deepEqual(
+        [...browser.cookiesFor(app.appUrl).keys()].filter(
+          (n) => n.startsWith('cognito_') && !n.startsWith('cognito_emulator'),
+        ),
+        [],
+      );
+
+      // Cognito's own session ends too, so the next login is not silent.
+      const location = new URL(out.location!);
+      assert.equal(location.pathname, '/logout');
+      assert.deepEqual(Object.fromEntries(location.searchParams), {
+        client_id: 'b53-domain',
+        logout_uri: `${app.appUrl}/postlogout`,
+      });
+      const landed = await browser.follow(out.location!, {
+        stopAt: (url) => url.startsWith(app.appUrl),
+      });
+      assert.equal(landed.location, `${app.appUrl}/postlogout`);
+      const next = await beginLogin(browser, app.appUrl);
+      const page = await browser.follow(next.authorizeUrl, {
+        stopAt: (url) => url.startsWith(app.appUrl),
+      });
+      assert.equal(page.status, 200, 'the hosted login page asks again');
+      assert.match(page.body, /name="password"/);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('B53 a failing or hanging revocation does not block the local logout, and is logged', async () => {
+    const app = await startApp(sec.emulator, {
+      register: { clientId: 'b53-revoke' },
+      guard: { clientId: 'b53-revoke', domain: sec.hostile.url, httpTimeoutMs: 300 },
+    });
+    try {
+      for (const failure of ['500', 'hang'] as const) {
+        const browser = new TestBrowser();
+        await login(browser, app.appUrl, 'bob');
+        const before = app.log.lines.length;
+        if (failure === '500') {
+          sec.hostile.onRevoke = () => ({
+            status: 500,
+            body: '<h1>oops</h1>',
+            contentType: 'text/html',
+          });
+        } else {
+          sec.hostile.mode = 'hang';
+        }
+        try {
+          const out = await browser.request(`${app.appUrl}/logout`, { headers: SAME_ORIGIN });
+          assert.equal(out.status, 302, failure);
+          for (const name of TOKEN_COOKIES) {
+            assert.match(
+              setCookieFor(out.setCookies, name) ?? '',
+              /Max-Age=0/,
+              `${failure}: ${name}`,
+            );
+          }
+          assert.equal(await claimsStatus(browser, app.appUrl), 401);
+          assert.match(app.log.lines.slice(before).join('\n'), /revocation failed/);
+        } finally {
+          sec.hostile.reset();
+        }
+      }
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('B54 every cookie the app sets (transaction, access, ID, refresh; set or cleared) is HttpOnly', async () => {
+    const browser = new TestBrowser();
+    const responses: BrowserResponse[] = [];
+    const started = await beginLogin(browser, appUrl);
+    responses.push(started.response);
+    const callback = await signInAt(browser, started.authorizeUrl, 'alice');
+    responses.push(await browser.request(callback));
+    responses.push(await browser.request(callback, { headers: JSON_ACCEPT })); // replay: clears
+    responses.push(
+      await browser.request(`${appUrl}/refresh`, { method: 'POST', headers: { origin: appUrl } }),
+    );
+    responses.push(await browser.request(`${appUrl}/logout`, { headers: SAME_ORIGIN }));
+    const cookies = responses.flatMap((r) => r.setCookies);
+    const names = new Set(cookies.map((c) => c.slice(0, c.indexOf('='))));
+    for (const name of TOKEN_COOKIES) assert.ok(names.has(name), name);
+    assert.ok(
+      [...names].some((n) => n.startsWith('cognito_txn_')),
+      "[...names].some((n) => n.startsWith('cognito_txn_'))",
+    );
+    for (const cookie of cookies) assert.match(cookie, /; HttpOnly/, cookie.slice(0, 40));
+  });
+
+  it('B55 with Secure cookies the transaction cookie is __Host- (Secure, Path=/, no Domain) and a tossed unprefixed copy is ignored', async () => {
+    const app = await startApp(sec.emulator, {
+      register: { clientId: 'b55-secure' },
+      guard: { clientId: 'b55-secure', secureCookies: true, cookieDomain: 'example.test' },
+    });
+    try {
+      const browser = new TestBrowser();
+      const started = await beginLogin(browser, app.appUrl);
+      assert.match(started.transactionCookieName, /^__Host-cognito_txn_[\w-]+$/);
+      assert.match(started.transactionCookie, /; Path=\/;/);
+      assert.match(started.transactionCookie, /; Secure/);
+      assert.ok(
+        !started.transactionCookie.includes('Domain='),
+        "!started.transactionCookie.includes('Domain=')",
+      );
+
+      // A sibling subdomain can set an unprefixed cookie but never a __Host- one.
+      const sealed = browser.cookie(app.appUrl, started.transactionCookieName)!;
+      const tossed = new TestBrowser();
+      const unprefixed = started.transactionCookieName.replace(/^__Host-/, '');
+      const callback = await signInAt(browser, started.authorizeUrl, 'bob');
+      const refused = await tossed.request(callback, {
+        headers: { ...JSON_ACCEPT, cookie: `${unprefixed}=${sealed}` },
+      });
+      assert.equal(refused.status, 400);
+      assert.equal(JSON.parse(refused.body).error, 'ERR_CALLBACK_NO_TRANSACTION');
+
+      const done = await browser.request(callback);
+      assert.equal(done.status, 302, 'the genuine __Host- transaction completes');
+      for (const name of TOKEN_COOKIES) {
+        assert.match(setCookieFor(done.setCookies, name)!, /; Secure/, name);
+      }
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('B56 the transaction cookie is always SameSite=Lax (the return from Cognito is a cross-site GET); token cookies follow the setting', async () => {
+    for (const [sameSite, secure] of [
+      ['Strict', false],
+      ['None', true],
+      ['Lax', false],
+    ] as const) {
+      const app = await startApp(sec.emulator, {
+        register: { clientId: `b56-${sameSite}` },
+        guard: { clientId: `b56-${sameSite}`, cookieSameSite: sameSite, secureCookies: secure },
+      });
+      try {
+        const browser = new TestBrowser();
+        const started = await beginLogin(browser, app.appUrl);
+        assert.match(started.transactionCookie, /SameSite=Lax/, sameSite);
+        const done = await browser.request(await signInAt(browser, started.authorizeUrl, 'bob'));
+        assert.equal(done.status, 302);
+        for (const name of TOKEN_COOKIES) {
+          assert.match(
+            setCookieFor(done.setCookies, name)!,
+            new RegExp(`SameSite=${sameSite}`),
+            name,
+          );
+        }
+      } finally {
+        await app.stop();
+      }
+    }
+  });
+
+  it('B57 duplicate cookie names (cookie tossing) are refused, not "first wins"', async () => {
+    const victim = new TestBrowser();
+    await login(victim, appUrl, 'alice');
+    const attacker = new TestBrowser();
+    await login(attacker, appUrl, 'carol');
+    const [va, vi, vr] = TOKEN_COOKIES.map((n) => victim.cookie(appUrl, n)!);
+    const [aa, ai, ar] = TOKEN_COOKIES.map((n) => attacker.cookie(appUrl, n)!);
+    const get = (cookie: string) =>
+      fetch(`${appUrl}/claims`, { headers: { ...JSON_ACCEPT, cookie } });
+
+    assert.equal((await get(`cognito_access_token=${va}; cognito_id_token=${vi}`)).status, 200);
+    for (const cookie of [
+      `cognito_access_token=${aa}; cognito_access_token=${va}; cognito_id_token=${vi}`,
+      `cognito_access_token=${va}; cognito_access_token=${aa}; cognito_id_token=${vi}`,
+      `cognito_access_token=${va}; cognito_id_token=${ai}; cognito_id_token=${vi}`,
+      `cognito_access_token=${va}; cognito_access_token=${va}; cognito_id_token=${vi}`,
+    ]) {
+      const response = await get(cookie);
+      assert.equal(response.status, 401);
+      assert.match(response.headers.get('www-authenticate') ?? '', /invalid_token/);
+    }
+    const refresh = await fetch(`${appUrl}/refresh`, {
+      method: 'POST',
+      headers: {
+        ...JSON_ACCEPT,
+        cookie: `cognito_refresh_token=${ar}; cognito_refresh_token=${vr}`,
+      },
+    });
+    assert.equal(refresh.status, 401);
+    assert.equal(JSON.parse(await refresh.text()).error, 'ERR_REFRESH_REJECTED');
+
+    const browser = new TestBrowser();
+    const started = await beginLogin(browser, appUrl);
+    const sealed = browser.cookie(appUrl, started.transactionCookieName)!;
+    const callback = await signInAt(browser, started.authorizeUrl, 'bob');
+    const doubled = await browser.request(callback, {
+      headers: {
+        ...JSON_ACCEPT,
+        cookie: `${started.transactionCookieName}=${sealed}; ${started.transactionCookieName}=${sealed}`,
+      },
+    });
+    assert.equal(doubled.status, 400);
+    assert.deepEqual(sessionCookiesSet(doubled.setCookies), []);
+  });
+
+  it('B58 an ID token too large for a cookie (hundreds of groups) is a clear 502 with no half-set session', async () => {
+    const groups = Array.from(
+      { length: 150 },
+      (_, i) => `group-number-${String(i).padStart(3, '0')}`,
+    );
+    sec.emulator.addUser({ username: 'greg', password: DEMO_PASSWORD, groups });
+    const browser = new TestBrowser();
+    const started = await beginLogin(browser, appUrl);
+    const callback = await signInAt(browser, started.authorizeUrl, 'greg');
+    const logBefore = sec.app.log.lines.length;
+    const response = await browser.request(callback, { headers: JSON_ACCEPT });
+    const answer = JSON.parse(sec.hostile.tokenRequests('authorization_code').at(-1)!.answer!);
+    assert.ok(
+      (answer.id_token as string).length > 4096,
+      'precondition: Cognito issued a huge token',
+    );
+    assert.equal(response.status, 502);
+    assert.deepEqual(JSON.parse(response.body), {
+      error: 'ERR_COGNITO_BAD_RESPONSE',
+      message: 'The sign-in service is unavailable. Please try again shortly.',
+    });
+    assert.deepEqual(sessionCookiesSet(response.setCookies), [], 'no cookie of the session is set');
+    assert.equal(response.setCookies.length, 1, 'only the transaction is cleared');
+    assert.match(response.setCookies[0]!, /^cognito_txn_.*Max-Age=0/);
+    assert.match(sec.app.log.lines.slice(logBefore).join('\n'), /4096-byte browser limit/);
+    assert.equal(await claimsStatus(browser), 401);
+  });
+
+  it('B59 the refresh cookie is AEAD-encrypted (JWE dir/A256GCM with a key id), tamper-evident, and survives secret rotation', async () => {
+    const browser = new TestBrowser();
+    await login(browser, appUrl, 'bob');
+    const sealed = browser.cookie(appUrl, 'cognito_refresh_token')!;
+    const raw = JSON.parse(sec.hostile.tokenRequests('authorization_code').at(-1)!.answer!)
+      .refresh_token as string;
+    assert.equal(sealed.split('.').length, 5);
+    const header = JSON.parse(Buffer.from(sealed.split('.')[0]!, 'base64url').toString());
+    assert.deepEqual(Object.keys(header).sort(), ['alg', 'enc', 'kid']);
+    assert.equal(header.alg, 'dir');
+    assert.equal(header.enc, 'A256GCM');
+    for (const part of raw.split('.'))
+      assert.ok(!sealed.includes(part.slice(0, 40)), 'no raw part');
+    assert.ok(
+      !Buffer.from(sealed.split('.')[3]!, 'base64url')
+        .toString('latin1')
+        .includes(raw.slice(0, 40)),
+      "!Buffer.from(sealed.split('.')[3]!, 'base64url') .toString('latin1') .",
+    );
+
+    const refreshWith = (url: string, cookie: string) =>
+      fetch(`${url}/refresh`, {
+        method: 'POST',
+        headers: { ...JSON_ACCEPT, cookie: `cognito_refresh_token=${cookie}` },
+        redirect: 'manual',
+      });
+    // Flip one character of the ciphertext: GCM's tag no longer verifies.
+    const parts = sealed.split('.');
+    const ciphertext = parts[3]!;
+    parts[3] = `${ciphertext.slice(0, 5)}${ciphertext[5] === 'A' ? 'B' : 'A'}${ciphertext.slice(6)}`;
+    const tampered = await refreshWith(appUrl, parts.join('.'));
+    assert.equal(tampered.status, 401);
+    assert.ok(
+      tampered.headers.getSetCookie().some((c) => /^cognito_refresh_token=;.*Max-Age=0/.test(c)),
+      'tampered.headers.getSetCookie().some((c) => /^cognito_refresh_token=;.',
+    );
+    // The raw Cognito token in the cookie is not accepted either (it must be our sealed value).
+    assert.equal((await refreshWith(appUrl, raw)).status, 401);
+
+    // Rotation: the new secret seals, the old one still unseals; drop it and old cookies die.
+    const newSecret = 'a-brand-new-secret-key-of-enough-length-0123';
+    const rotated = await startApp(sec.emulator, {
+      guard: { secretKey: [newSecret, SECRET_KEY], domain: sec.hostile.url },
+    });
+    const dropped = await startApp(sec.emulator, {
+      guard: { secretKey: newSecret, domain: sec.hostile.url },
+    });
+    try {
+      assert.equal((await refreshWith(rotated.appUrl, sealed)).status, 303);
+      assert.equal((await refreshWith(dropped.appUrl, sealed)).status, 401);
+    } finally {
+      await rotated.stop();
+      await dropped.stop();
+    }
+  });
+
+  it('B60 no token, code, state, nonce, verifier or secret reaches the guard log or the emulator log, even on failures that echo them', async () => {
+    const logStart = sec.app.log.lines.length;
+    const servedStart = sec.served.length;
+    const hostileStart = sec.hostile.requests.length;
+    const secrets = new Set<string>([CLIENT_SECRET, SECRET_KEY]);
+    const remember = (...values: (string | null | undefined)[]) => {
+      for (const value of values) if (value) secrets.add(value);
+    };
+
+    // A good session, then a refresh that fails with Cognito echoing the refresh token (S53).
+    const browser = new TestBrowser();
+    const started = await beginLogin(browser, appUrl);
+    const callback = new URL(await signInAt(browser, started.authorizeUrl, 'alice'));
+    remember(started.state, started.nonce, callback.searchParams.get('code'));
+    assert.equal((await browser.request(callback.href)).status, 302);
+    for (const name of TOKEN_COOKIES) remember(browser.cookie(appUrl, name));
+    sec.hostile.onToken = (request) => ({
+      status: 500,
+      body: {
+        error: 'server_error',
+        error_description: `bad refresh_token ${request.form.get('refresh_token') ?? ''}`,
+      },
+    });
+    assert.equal(
+      (await browser.request(`${appUrl}/refresh`, { method: 'POST', headers: { origin: appUrl } }))
+        .status,
+      502,
+    );
+    // …or in the `error` member itself (token characters are legal there).
+    for (const status of [500, 400]) {
+      sec.hostile.onToken = (request) => ({
+        status,
+        body: { error: request.form.get('refresh_token') ?? '' },
+      });
+      const echoed = await browser.request(`${appUrl}/refresh`, {
+        method: 'POST',
+        headers: { origin: appUrl },
+      });
+      assert.ok(echoed.status >= 400, 'echoed.status >= 400');
+    }
+    sec.hostile.onToken = undefined;
+    // (The 400 ended the session.) Sign in again, silently through the hosted-UI session.
+    const again = await beginLogin(browser, appUrl);
+    const callbackAgain = new URL(await signInAt(browser, again.authorizeUrl, 'alice'));
+    remember(again.state, again.nonce, callbackAgain.searchParams.get('code'));
+    assert.equal((await browser.request(callbackAgain.href)).status, 302);
+    for (const name of TOKEN_COOKIES) remember(browser.cookie(appUrl, name));
+
+    // A callback where Cognito refuses our client and echoes the code.
+    const second = new TestBrowser();
+    const started2 = await beginLogin(second, appUrl);
+    const callback2 = new URL(await signInAt(second, started2.authorizeUrl, 'bob'));
+    remember(started2.state, started2.nonce, callback2.searchParams.get('code'));
+    sec.hostile.onToken = (request) => ({
+      status: 400,
+      body: {
+        error: 'invalid_client',
+        error_description: `code ${request.form.get('code') ?? ''} secret ${CLIENT_SECRET}`,
+      },
+    });
+    assert.equal((await second.request(callback2.href)).status, 502);
+    sec.hostile.onToken = undefined;
+
+    // A revocation that fails and echoes the token; a JWKS outage at a fresh instance.
+    sec.hostile.onRevoke = (request) => ({
+      status: 500,
+      body: { error: 'server_error', error_description: request.form.get('token') ?? '' },
+    });
+    assert.equal((await browser.request(`${appUrl}/logout`, { headers: SAME_ORIGIN })).status, 302);
+    sec.hostile.onRevoke = undefined;
+    const fresh = await startApp(sec.emulator, { guard: { domain: sec.hostile.url } });
+    sec.emulator.setFault('jwks', { status: 500, body: 'down' });
+    try {
+      const token = [...secrets].find((s) => s.startsWith('eyJ'))!;
+      const outage = await fetch(`${fresh.appUrl}/claims`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(outage.status, 502);
+    } finally {
+      sec.emulator.setFault('jwks', null);
+      await fresh.stop();
+    }
+
+    // Everything the library sent or received on the wire is a secret too.
+    for (const request of sec.hostile.requests.slice(hostileStart)) {
+      remember(
+        request.form.get('code'),
+        request.form.get('code_verifier'),
+        request.form.get('refresh_token'),
+        request.form.get('token'),
+      );
+      if (request.answer?.startsWith('{"access_token"') === true) {
+        const answer = JSON.parse(request.answer) as Record<string, string>;
+        remember(answer.access_token, answer.id_token, answer.refresh_token);
+      }
+    }
+    const logged = [
+      sec.app.log.lines.slice(logStart).join('\n'),
+      JSON.stringify(sec.served.slice(servedStart)),
+    ].join('\n');
+    assert.ok(sec.app.log.lines.length > logStart + 2, 'the failures were logged');
+    for (const secret of secrets) {
+      assert.ok(!logged.includes(secret), `a secret (${secret.length} chars) reached a log`);
+      if (secret.split('.').length >= 3) {
+        // Not even a signature or ciphertext fragment.
+        for (const part of secret.split('.').filter((p) => p.length >= 20)) {
+          assert.ok(!logged.includes(part.slice(0, 20)), 'a token fragment reached a log');
+        }
+      }
+    }
+    // The ID token's personal data stays out too.
+    const idToken = [...secrets].find(
+      (s) => s.startsWith('eyJ') && decodeJwt(s).payload.token_use === 'id',
+    );
+    assert.ok(idToken, 'idToken');
+    assert.ok(!logged.includes('alice@example.com'), "!logged.includes('alice@example.com')");
+  });
+});
