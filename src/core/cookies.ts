@@ -103,12 +103,38 @@ export interface ParsedCookies {
 }
 
 /**
- * Parses a `Cookie` header. Values that are not valid percent-encoding are kept raw by the
- * `cookie` package; names are reported in `duplicates` when repeated.
+ * Counts the cookies named `name` in a header: occurrences of the name at the start of a pair,
+ * followed (after optional spaces) by `=`.
  */
-export function parseCookies(header: string | undefined): ParsedCookies {
-  if (header === undefined || header === '') return { values: {}, duplicates: new Set() };
+function countNamed(header: string, name: string): number {
+  let count = 0;
+  for (let at = header.indexOf(name); at !== -1; at = header.indexOf(name, at + name.length)) {
+    let before = at - 1;
+    while (before >= 0 && (header[before] === ' ' || header[before] === '\t')) before -= 1;
+    let after = at + name.length;
+    while (header[after] === ' ' || header[after] === '\t') after += 1;
+    if ((before < 0 || header[before] === ';') && header[after] === '=') count += 1;
+  }
+  return count;
+}
+
+const NO_DUPLICATES: ReadonlySet<string> = new Set();
+
+/**
+ * Parses a `Cookie` header. Values that are not valid percent-encoding are kept raw by the
+ * `cookie` package. Names sent more than once are reported in `duplicates` — only among
+ * `watched` when given (the hot path watches just the names it reads), else among all.
+ */
+export function parseCookies(
+  header: string | undefined,
+  watched?: readonly string[],
+): ParsedCookies {
+  if (header === undefined || header === '') return { values: {}, duplicates: NO_DUPLICATES };
   const values = parse(header);
+  if (watched !== undefined) {
+    const duplicates = watched.filter((name) => countNamed(header, name) > 1);
+    return { values, duplicates: duplicates.length === 0 ? NO_DUPLICATES : new Set(duplicates) };
+  }
   const seen = new Set<string>();
   const duplicates = new Set<string>();
   // Only the names are needed here; `parse` has already done the real parsing.

@@ -56,6 +56,7 @@ export function checkRequirement(requirement: Requirement): Requirement {
 }
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
+const SESSION_COOKIE_NAMES = [COOKIE_NAMES.accessToken, COOKIE_NAMES.idToken] as const;
 
 function bearerToken(request: IncomingRequest): string | undefined {
   const header = request.header('authorization');
@@ -77,7 +78,7 @@ interface PresentedTokens {
  * them. Throws 401 errors for missing, duplicated (B57) or oversized tokens.
  */
 function presentedTokens(request: IncomingRequest): PresentedTokens {
-  const cookies = parseCookies(request.header('cookie'));
+  const cookies = parseCookies(request.header('cookie'), SESSION_COOKIE_NAMES);
   const fromHeader = bearerToken(request);
   if (
     cookies.duplicates.has(COOKIE_NAMES.accessToken) ||

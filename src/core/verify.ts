@@ -81,8 +81,22 @@ export interface IdTokenChecks {
 type TokenUse = 'access' | 'id';
 
 interface VerifiedEntry {
+  /** The whole token: the cache key is only its tail, so a hit compares the full string. */
+  readonly token: string;
   readonly use: TokenUse;
   readonly claims: AccessTokenClaims | IdTokenClaims;
+}
+
+/**
+ * The verified-token cache is keyed by the last characters of the token — the end of its RS256
+ * signature, ~240 random bits — not by the whole ~1 KB string: hashing a fresh 1 KB string on
+ * every request cost more than everything else on the hot path. A hit still compares the whole
+ * token, so a forged token that copies a tail is only a miss (and then fails verification).
+ */
+const CACHE_KEY_LENGTH = 40;
+
+function cacheKey(token: string): string {
+  return token.slice(-CACHE_KEY_LENGTH);
 }
 
 /**
@@ -230,8 +244,9 @@ export class CognitoJwtVerifier {
       this.#verifiedGeneration = this.#jwks.generation;
       return undefined;
     }
-    const entry = cache.get(token);
-    return entry?.use === use ? entry.claims : undefined;
+    const entry = cache.get(cacheKey(token));
+    if (entry?.token !== token) return undefined;
+    return entry.use === use ? entry.claims : undefined;
   }
 
   async #verifyUncached(
@@ -260,7 +275,7 @@ export class CognitoJwtVerifier {
         cache.clear();
         this.#verifiedGeneration = generation;
       }
-      cache.set(token, { use, claims }, (claims.exp + this.#leewaySeconds) * 1000);
+      cache.set(cacheKey(token), { token, use, claims }, (claims.exp + this.#leewaySeconds) * 1000);
     }
     return claims;
   }

@@ -78,6 +78,32 @@ describe('cookies', () => {
     assert.equal(parseCookies('a=1; b=2').duplicates.size, 0);
   });
 
+  it('B57 watched names: duplicates found at pair boundaries only, spaces before = included', () => {
+    const watched = ['cognito_access_token'];
+    assert.ok(
+      parseCookies('cognito_access_token=a; cognito_access_token =b', watched).duplicates.has(
+        'cognito_access_token',
+      ),
+    );
+    assert.ok(
+      parseCookies('cognito_access_token=a;cognito_access_token=b', watched).duplicates.has(
+        'cognito_access_token',
+      ),
+    );
+    assert.equal(
+      parseCookies('xcognito_access_token=a; cognito_access_token=b', watched).duplicates.size,
+      0,
+    );
+    assert.equal(
+      parseCookies('other=cognito_access_token=x; cognito_access_token=b', watched).duplicates.size,
+      0,
+    );
+    assert.equal(
+      parseCookies('cognito_access_token=a; cognito_id_token=b', watched).duplicates.size,
+      0,
+    );
+  });
+
   it('parses hostile headers without throwing', () => {
     for (const header of [
       '',

@@ -78,4 +78,27 @@ describe('CognitoGuard.protectFromCache (the synchronous steady-state path)', ()
     );
     assert.equal(mixed?.ok === false ? mixed.response.status : 0, 401);
   });
+
+  it('a forged token that copies the tail (signature end) of a cached token is not served from the cache', async () => {
+    const access = await emulator.mintToken({
+      use: 'access',
+      username: 'carol',
+      clientId: CLIENT_ID,
+    });
+    await guard.protect(requestWith(`cognito_access_token=${access}`));
+    const [header, payload, signature] = access.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...claims, 'cognito:groups': ['admin'] }),
+    ).toString('base64url');
+    const forged = `${header}.${forgedPayload}.${signature}`;
+    const request = requestWith(`cognito_access_token=${forged}`);
+    assert.equal(guard.protectFromCache(request), undefined, 'a miss, not a hit');
+    const outcome = await guard.protect(request, { groups: ['admin'] });
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.response.status, 401);
+  });
 });
