@@ -15,7 +15,7 @@
 // Tuning: BENCH_HTTP_ROUNDS (default 6), BENCH_HTTP_ROUND_MS (per variant, default 2500),
 // BENCH_CONNECTIONS (default 32), BENCH_SERVER_NODE_ARGS (extra node flags for the server);
 // bench/verify.ts reads BENCH_ROUNDS and BENCH_ROUND_MS.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
@@ -313,6 +313,9 @@ async function httpBench(withUncached: boolean): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The HTTP benchmark serves the built package (dist/), as users run it.
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
   const { values } = parseArgs({
     options: { 'http-only': { type: 'boolean' }, uncached: { type: 'boolean' } },
   });
