@@ -88,7 +88,7 @@ export interface CognitoGuardOptions {
   loginPath?: string | undefined;
   /** Hard timeout for each call to Cognito (token, revoke, JWKS), default 3000 ms. */
   httpTimeoutMs?: number | undefined;
-  /** Bound of the verified-token cache, default 10,000 entries. */
+  /** Bound of the verified-token cache, default 10,000 entries; 0 turns the cache off. */
   verifiedTokenCacheSize?: number | undefined;
   /** `fetch` used for every call to Cognito (injectable for tests). */
   fetch?: typeof fetch | undefined;
@@ -373,13 +373,12 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     loginPath,
     httpTimeoutMs:
       checkNonNegativeInteger('httpTimeoutMs', o.httpTimeoutMs, 3000, problems, 60_000) || 3000,
-    verifiedTokenCacheSize:
-      checkNonNegativeInteger(
-        'verifiedTokenCacheSize',
-        o.verifiedTokenCacheSize,
-        10_000,
-        problems,
-      ) || 1,
+    verifiedTokenCacheSize: checkNonNegativeInteger(
+      'verifiedTokenCacheSize',
+      o.verifiedTokenCacheSize,
+      10_000,
+      problems,
+    ),
     fetch: fetchImpl,
     logger: o.logger ?? {
       warn: (message, fields) => {

@@ -202,6 +202,10 @@ describe('resolveOptions', () => {
     );
   });
 
+  it('verifiedTokenCacheSize 0 turns the cache off (every request verifies)', () => {
+    assert.equal(resolveOptions({ ...base, verifiedTokenCacheSize: 0 }).verifiedTokenCacheSize, 0);
+  });
+
   it('treats an empty client secret as a public client', () => {
     assert.equal(resolveOptions({ ...base, clientSecret: '' }).clientSecret, undefined);
   });
