@@ -213,8 +213,7 @@ async function httpBench(withUncached: boolean): Promise<void> {
     { name: 'auth.required()', path: '/protected', headers: [cookie] },
   ];
   if (withUncached) {
-    // The /uncached guard keeps one verified token; more distinct tokens than connections means
-    // every request verifies its signature again.
+    // The /uncached guard has its verified-token cache off: every request verifies its signature.
     const cookies = await Promise.all(Array.from({ length: 2 * CONNECTIONS }, cookieFor));
     variants.push({ name: 'auth.required(), cache misses', path: '/uncached', headers: cookies });
   }
