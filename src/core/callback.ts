@@ -66,17 +66,21 @@ export async function completeLogin(
 ): Promise<CallbackSuccess> {
   const { options } = context;
   const attributes = transactionCookieAttributes(options);
-  const cookies = parseCookies(request.header('cookie'));
   const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
   const params = new URLSearchParams(query);
   const states = params.getAll('state');
+  const transactionCookie =
+    states.length === 1 && states[0] !== undefined && states[0] !== ''
+      ? transactionCookieName(await stateId(states[0]), options.secureCookies)
+      : undefined;
+  const cookies = parseCookies(
+    request.header('cookie'),
+    transactionCookie === undefined ? [] : [transactionCookie],
+  );
 
   // Whatever happens, the transaction this callback names is finished (B2, B13).
   const clearing: string[] = [];
-  let transactionCookie: string | undefined;
-  if (states.length === 1 && states[0] !== undefined && states[0] !== '') {
-    const id = await stateId(states[0]);
-    transactionCookie = transactionCookieName(id, options.secureCookies);
+  if (transactionCookie !== undefined) {
     if (cookies.values[transactionCookie] !== undefined)
       clearing.push(deleteCookie(transactionCookie, attributes));
   } else {

@@ -122,28 +122,17 @@ const NO_DUPLICATES: ReadonlySet<string> = new Set();
 
 /**
  * Parses a `Cookie` header. Values that are not valid percent-encoding are kept raw by the
- * `cookie` package. Names sent more than once are reported in `duplicates` — only among
- * `watched` when given (the hot path watches just the names it reads), else among all.
+ * `cookie` package. Among the `watched` names (the ones the caller is about to trust), names
+ * sent more than once are reported in `duplicates`.
  */
 export function parseCookies(
   header: string | undefined,
-  watched?: readonly string[],
+  watched: readonly string[] = [],
 ): ParsedCookies {
   if (header === undefined || header === '') return { values: {}, duplicates: NO_DUPLICATES };
-  const values = parse(header);
-  if (watched !== undefined) {
-    const duplicates = watched.filter((name) => countNamed(header, name) > 1);
-    return { values, duplicates: duplicates.length === 0 ? NO_DUPLICATES : new Set(duplicates) };
-  }
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  // Only the names are needed here; `parse` has already done the real parsing.
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-    if (name === '') continue;
-    if (seen.has(name)) duplicates.add(name);
-    seen.add(name);
-  }
-  return { values, duplicates };
+  const duplicates = watched.filter((name) => countNamed(header, name) > 1);
+  return {
+    values: parse(header),
+    duplicates: duplicates.length === 0 ? NO_DUPLICATES : new Set(duplicates),
+  };
 }

@@ -46,7 +46,7 @@ export async function refreshSession(
   if (isCrossSiteRequest(options, request)) {
     throw new RefreshFailure(new CrossSiteRequestError('cross-site refresh refused'), []);
   }
-  const cookies = parseCookies(request.header('cookie'));
+  const cookies = parseCookies(request.header('cookie'), [COOKIE_NAMES.refreshToken]);
   const endSession = deleteTokenCookies(options);
   if (cookies.duplicates.has(COOKIE_NAMES.refreshToken)) {
     throw new RefreshFailure(
