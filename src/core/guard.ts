@@ -15,7 +15,7 @@ import {
   TokenVerifyError,
 } from './errors.js';
 import type { IncomingRequest } from './http.js';
-import { toIdentity } from './session.js';
+import { requireSameUser, toIdentity } from './session.js';
 
 /**
  * What a protected route requires beyond a valid sign-in.
@@ -101,10 +101,7 @@ function identityOf(
   claims: AccessTokenClaims,
   userInfo: IdTokenClaims | undefined,
 ): CognitoIdentity {
-  // Both cookies must describe the same user (seed fault: auth state split across cookies).
-  if (userInfo !== undefined && userInfo.sub !== claims.sub) {
-    throw new TokenVerifyError('ID and access tokens name different users');
-  }
+  requireSameUser(claims, userInfo);
   return toIdentity(claims, tokens.accessToken, userInfo, tokens.idToken);
 }
 

@@ -41,10 +41,21 @@ export async function verifyTokenResponse(
           accessToken: tokens.accessToken,
           fromTokenEndpoint: true,
         });
+  requireSameUser(claims, userInfo);
+  return { claims, userInfo };
+}
+
+/**
+ * The ID and access tokens of one session must name the same user (seed fault: auth state
+ * split across cookies). Throws `TokenVerifyError`.
+ */
+export function requireSameUser(
+  claims: AccessTokenClaims,
+  userInfo: IdTokenClaims | undefined,
+): void {
   if (userInfo !== undefined && userInfo.sub !== claims.sub) {
     throw new TokenVerifyError('ID and access tokens name different users');
   }
-  return { claims, userInfo };
 }
 
 /** Builds the identity handed to route handlers. */
