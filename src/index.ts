@@ -2,7 +2,8 @@
  * cognito-guard: protect web routes with AWS Cognito the OAuth 2.1 way.
  *
  * This entry point is the framework-neutral core. Framework adapters live in
- * `cognito-guard/express`; the local Cognito emulator in `cognito-guard/emulator`.
+ * `cognito-guard/express` (and the other subpaths); the local Cognito emulator in
+ * `cognito-guard/emulator`.
  *
  * @example
  * ```ts
@@ -12,8 +13,8 @@
  * @module
  */
 export { CognitoGuard } from './core/cognito-guard.js';
-export type { FlowOutcome, ProtectOptions, ProtectOutcome } from './core/cognito-guard.js';
-export { fromEnv, resolveOptions, isLoopbackHost } from './core/options.js';
+export type { CallbackOptions } from './core/cognito-guard.js';
+export { fromEnv } from './core/options.js';
 export type {
   CognitoGuardOptions,
   CognitoGuardLogger,
@@ -33,19 +34,24 @@ export {
   CrossSiteRequestError,
   RefreshError,
   CognitoError,
+  SpeculativeRequestError,
+  SignInCapacityError,
 } from './core/errors.js';
 export type { CognitoGuardErrorCode } from './core/errors.js';
 export type { AccessTokenClaims, IdTokenClaims, CognitoIdentity } from './core/claims.js';
-export type { IncomingRequest, OutgoingResponse } from './core/http.js';
-export type { Requirement } from './core/guard.js';
+export type {
+  IncomingRequest,
+  OutgoingResponse,
+  GuardResult,
+  RespondResult,
+  ContinueResult,
+} from './core/http.js';
+export type { Requirement, ProtectOptions, Protector } from './core/protect.js';
 export type { LoginOptions } from './core/login.js';
 export type { AuthorizeParams } from './core/authorize.js';
 export { safeReturnTo } from './core/authorize.js';
-export type { CallbackSuccess } from './core/callback.js';
-export type { RefreshSuccess } from './core/refresh.js';
 export { COOKIE_NAMES } from './core/cookies.js';
 export { JwksCache } from './core/jwks.js';
-export type { JwksCacheOptions } from './core/jwks.js';
+export type { JwksCacheOptions, JwksCacheEvent, GetKeyOptions } from './core/jwks.js';
 export { CognitoJwtVerifier } from './core/verify.js';
-export type { CognitoJwtVerifierOptions } from './core/verify.js';
-export { BoundedCache } from './core/bounded-cache.js';
+export type { CognitoJwtVerifierOptions, IdTokenChecks } from './core/verify.js';

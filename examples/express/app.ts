@@ -51,6 +51,8 @@ export function createExampleApp(
   });
 
   // Verified claims (access token) and user info (ID token).
+  // (`req.cognito` is unset only when AWS_COGNITO_DISABLED turns protection off; code that never
+  // runs disabled can use `getIdentity(req)`, typed as present.)
   app.get('/claims', auth.required(), (req: Request, res: Response) => {
     res.json({ claims: req.cognito?.claims, user_info: req.cognito?.userInfo });
   });

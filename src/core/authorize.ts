@@ -12,6 +12,7 @@ import {
   generateRandomNonce,
   generateRandomState,
 } from 'oauth4webapi';
+import { LIMITS } from './limits.js';
 
 /**
  * Extra authorize parameters an app may pass per request. Values are Cognito's wire names.
@@ -134,21 +135,34 @@ export function buildAuthorizeUrl(input: AuthorizeUrlInput): string {
   return url.toString();
 }
 
-const MAX_RETURN_TO_LENGTH = 2048;
-
 /**
- * Returns `value` when it is a safe same-origin relative path (`/path?query#hash`), otherwise
- * `undefined`. Rejects `//host`, `/\host`, schemes, backslashes, control characters and their
- * percent-encoded forms (case B11).
+ * Returns `value` when it is a safe same-origin relative path (`/path?query#hash`) of at most 512
+ * characters once normalised, otherwise `undefined`. Rejects `//host`, `/\host`, schemes,
+ * backslashes, control characters and their percent-encoded forms, and anything whose
+ * normalised form would itself be refused — so the result is stable:
+ * `safeReturnTo(safeReturnTo(x)) === safeReturnTo(x)`.
+ *
+ * The length cap keeps one crafted link from filling the browser's cookie header with pending
+ * logins (the return-to path travels in the login transaction cookie).
  *
  * @example
  * ```ts
  * safeReturnTo('/claims?tab=1'); // '/claims?tab=1'
  * safeReturnTo('//evil.example'); // undefined
+ * safeReturnTo('/%2e%2e/%2f/evil.example'); // undefined (normalises to /%2f/evil.example)
  * ```
  */
 export function safeReturnTo(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RETURN_TO_LENGTH)
+  const normalised = normaliseReturnTo(value);
+  // The normalised path must pass the same rules: dot segments can turn an innocent-looking
+  // value into one that decodes to `//evil.example`.
+  return normalised !== undefined && normaliseReturnTo(normalised) === normalised
+    ? normalised
+    : undefined;
+}
+
+function normaliseReturnTo(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.maxReturnToInputLength)
     return undefined;
   if (!value.startsWith('/')) return undefined;
   let decoded = value;
@@ -180,5 +194,6 @@ export function safeReturnTo(value: unknown): string | undefined {
   // Dot segments collapse: `/..//evil.example` and `/%2e//evil.example` resolve to
   // `//evil.example`, which a browser reads as another host.
   if (normalised.startsWith('//')) return undefined;
+  if (normalised.length > LIMITS.maxReturnToLength) return undefined;
   return normalised;
 }

@@ -77,6 +77,29 @@ export class BoundedCache<K, V> {
     this.#entries.set(key, { value, expiresAtMs });
   }
 
+  /**
+   * Stores `value` until `expiresAtMs` only if that evicts no live entry: when full, expired
+   * entries are dropped first, and if every entry is still live nothing is stored. For records
+   * whose entries must survive their whole lifetime (a forgotten entry would be a hole, not a
+   * cache miss). Returns whether the value was stored.
+   *
+   * The sweep stops at the first live entry, so it assumes entries expire in insertion order
+   * (one fixed lifetime, and `touchOnRead: false`); it then costs only the expired entries.
+   */
+  setIfRoom(key: K, value: V, expiresAtMs: number): boolean {
+    if (this.#entries.size >= this.#maxEntries && !this.#entries.has(key)) {
+      const now = this.#now();
+      for (const [oldKey, entry] of this.#entries) {
+        if (entry.expiresAtMs > now) break;
+        this.#entries.delete(oldKey);
+      }
+      if (this.#entries.size >= this.#maxEntries) return false;
+    }
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAtMs });
+    return true;
+  }
+
   /** Removes `key`. */
   delete(key: K): void {
     this.#entries.delete(key);

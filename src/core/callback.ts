@@ -13,9 +13,17 @@
 import * as oauth from 'oauth4webapi';
 import type { CognitoIdentity } from './claims.js';
 import { deleteCookie, parseCookies } from './cookies.js';
-import { transactionCookieAttributes, type GuardContext } from './context.js';
-import { CallbackError, CognitoGuardError } from './errors.js';
-import type { IncomingRequest } from './http.js';
+import { FlowFailure, transactionCookieAttributes, type GuardContext } from './context.js';
+import { timingSafeEqual } from './crypto.js';
+import {
+  CallbackError,
+  CognitoGuardError,
+  SignInCapacityError,
+  SpeculativeRequestError,
+} from './errors.js';
+import { queryParameters, type IncomingRequest } from './http.js';
+import { LIMITS } from './limits.js';
+import { isSpeculativeRequest } from './request-rules.js';
 import { sessionCookies, toIdentity, verifyTokenResponse } from './session.js';
 import { GrantRejectedError } from './token-client.js';
 import {
@@ -31,43 +39,25 @@ export interface CallbackSuccess {
   /** The safe return-to path stored at login, if any. */
   readonly returnTo: string | undefined;
   /** Session cookies plus the deletion of the transaction cookie. */
-  readonly setCookies: string[];
+  readonly setCookies: readonly string[];
 }
-
-/** Thrown by {@link completeLogin}: the error, plus the cookies to clear with the error response. */
-export class CallbackFailure extends Error {
-  constructor(
-    readonly error: CognitoGuardError,
-    readonly setCookies: string[],
-  ) {
-    super(error.message);
-  }
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a);
-  const right = new TextEncoder().encode(b);
-  // Compare every byte whatever the lengths, so timing reveals nothing about the prefix.
-  let difference = left.length ^ right.length;
-  for (let i = 0; i < Math.max(left.length, right.length); i += 1) {
-    difference |= (left[i] ?? 0) ^ (right[i] ?? 0);
-  }
-  return difference === 0;
-}
-
-export { timingSafeEqual };
 
 const TOKEN_PARAMETERS = ['access_token', 'id_token', 'token', 'refresh_token'];
 
-/** Handles `GET {redirect_uri}?code&state` (or `?error`). */
+/**
+ * Handles `GET {redirect_uri}?code&state` (or `?error`).
+ *
+ * @throws {FlowFailure} with the error to answer and the cookies to clear.
+ */
 export async function completeLogin(
   context: GuardContext,
   request: IncomingRequest,
 ): Promise<CallbackSuccess> {
   const { options } = context;
+  // Redeeming the code for a prefetch would burn it, and the real navigation would then fail.
+  if (isSpeculativeRequest(request)) throw new FlowFailure(new SpeculativeRequestError(), []);
   const attributes = transactionCookieAttributes(options);
-  const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-  const params = new URLSearchParams(query);
+  const params = queryParameters(request);
   const states = params.getAll('state');
   const transactionCookie =
     states.length === 1 && states[0] !== undefined && states[0] !== ''
@@ -78,7 +68,7 @@ export async function completeLogin(
     transactionCookie === undefined ? [] : [transactionCookie],
   );
 
-  // Whatever happens, the transaction this callback names is finished (B2, B13).
+  // Whatever happens, the transaction this callback names is finished.
   const clearing: string[] = [];
   if (transactionCookie !== undefined) {
     if (cookies.values[transactionCookie] !== undefined)
@@ -92,7 +82,7 @@ export async function completeLogin(
   const fail = (
     code: ConstructorParameters<typeof CallbackError>[0],
     detail: string,
-  ): CallbackFailure => new CallbackFailure(new CallbackError(code, detail), clearing);
+  ): FlowFailure => new FlowFailure(new CallbackError(code, detail), clearing);
 
   if (request.method !== 'GET' && request.method !== 'HEAD')
     throw fail('ERR_CALLBACK_INVALID', 'callback must be a GET');
@@ -110,15 +100,23 @@ export async function completeLogin(
       'callback without state',
     );
   }
-  if (transactionCookie === undefined || cookies.duplicates.has(transactionCookie)) {
-    throw fail('ERR_CALLBACK_NO_TRANSACTION', 'no transaction cookie for this state');
+  const sealed = transactionCookie === undefined ? undefined : cookies.values[transactionCookie];
+  if (
+    transactionCookie === undefined ||
+    sealed === undefined ||
+    cookies.duplicates.has(transactionCookie)
+  ) {
+    throw fail(
+      'ERR_CALLBACK_NO_TRANSACTION',
+      'no transaction cookie for this state (was the sign-in started on another host name than the redirect URL, or in another browser?)',
+    );
   }
-  const sealed = cookies.values[transactionCookie];
-  if (sealed === undefined)
-    throw fail('ERR_CALLBACK_NO_TRANSACTION', 'no transaction cookie for this state');
   const transaction = await unsealTransaction(context.sealer, sealed);
   if (transaction === undefined)
-    throw fail('ERR_CALLBACK_NO_TRANSACTION', 'transaction expired or not ours');
+    throw fail(
+      'ERR_CALLBACK_NO_TRANSACTION',
+      'transaction expired or sealed with another SECRET_KEY',
+    );
   if (!timingSafeEqual(transaction.state, state))
     throw fail('ERR_CALLBACK_STATE_MISMATCH', 'state mismatch');
   if (transaction.issuer !== options.endpoints.issuer) {
@@ -127,8 +125,21 @@ export async function completeLogin(
   const id = await stateId(state);
   if (context.consumedStates.has(id))
     throw fail('ERR_CALLBACK_NO_TRANSACTION', 'transaction already used');
-  // Consume before any network call: a concurrent second redemption fails cleanly (B17).
-  context.consumedStates.set(id, true, options.now() + 600_000);
+  // Consume before any network call, so a concurrent second redemption fails cleanly. The record
+  // is kept as long as the transaction could be unsealed; when it is full of live entries the
+  // sign-in waits rather than forget one.
+  if (
+    !context.consumedStates.setIfRoom(
+      id,
+      true,
+      options.now() + LIMITS.transactionTtlSeconds * 1000,
+    )
+  ) {
+    throw new FlowFailure(
+      new SignInCapacityError('the record of redeemed sign-ins is full'),
+      clearing,
+    );
+  }
 
   if (params.has('error')) {
     const oauthError = params.get('error') ?? '';
@@ -151,16 +162,18 @@ export async function completeLogin(
   }
 
   try {
-    const requireIdToken = options.scopes?.includes('openid') ?? false;
     const tokens = await context.tokenClient.exchangeCode({
       callbackParameters,
       redirectUri: transaction.redirectUri,
       codeVerifier: transaction.codeVerifier,
       expectedNonce: transaction.nonce,
-      requireIdToken,
+      requireIdToken: options.scopes !== undefined,
     });
-    // A token that fails here is mapped to a 400 below: the sign-in cannot complete.
-    const { claims, userInfo } = await verifyTokenResponse(context, tokens, transaction.nonce);
+    const { accessClaims, idClaims } = await verifyTokenResponse(
+      context,
+      tokens,
+      transaction.nonce,
+    );
     const setCookies = [
       ...clearing,
       ...(await sessionCookies(
@@ -168,18 +181,24 @@ export async function completeLogin(
         { accessToken: tokens.accessToken, idToken: tokens.idToken },
         tokens.refreshToken === undefined
           ? undefined
-          : { refreshToken: tokens.refreshToken, subject: claims.sub, authTime: claims.auth_time },
+          : {
+              refreshToken: tokens.refreshToken,
+              subject: accessClaims.sub,
+              authTime: accessClaims.auth_time,
+            },
       )),
     ];
     return {
-      identity: toIdentity(claims, tokens.accessToken, userInfo, tokens.idToken),
+      identity: toIdentity(accessClaims, tokens.accessToken, idClaims, tokens.idToken),
       returnTo: transaction.returnTo,
       setCookies,
     };
   } catch (error) {
     if (error instanceof GrantRejectedError) {
-      throw new CallbackFailure(
-        new CallbackError('ERR_CALLBACK_REJECTED', `code exchange refused: ${error.oauthError}`),
+      throw new FlowFailure(
+        new CallbackError('ERR_CALLBACK_REJECTED', `code exchange refused: ${error.oauthError}`, {
+          cause: error,
+        }),
         clearing,
       );
     }
@@ -187,9 +206,11 @@ export async function completeLogin(
       // A token that fails verification here means the sign-in cannot complete: 400, not 401.
       const mapped =
         error.status === 401
-          ? new CallbackError('ERR_CALLBACK_REJECTED', error.detail ?? error.message)
+          ? new CallbackError('ERR_CALLBACK_REJECTED', error.detail ?? error.message, {
+              cause: error,
+            })
           : error;
-      throw new CallbackFailure(mapped, clearing);
+      throw new FlowFailure(mapped, clearing);
     }
     throw error;
   }

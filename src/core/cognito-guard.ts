@@ -1,25 +1,23 @@
 /**
  * {@link CognitoGuard}: the framework-neutral facade that adapters wrap. It validates the
  * configuration once, owns the JWKS cache, verifier, token client and cookie sealer, and turns
- * every flow into either a success value or a ready-to-send response — so that an adapter only
- * translates, and no error can escape as a 500.
+ * every flow into a {@link GuardResult} — respond now, or continue to the app's handler with an
+ * identity and cookies — so that an adapter only translates, and no error can escape as a 500.
  *
  * @module
  */
-import { COOKIE_NAMES } from './cookies.js';
 import type { CognitoIdentity } from './claims.js';
-import { completeLogin, CallbackFailure, type CallbackSuccess } from './callback.js';
-import { createConsumedStates, type GuardContext } from './context.js';
+import { completeLogin } from './callback.js';
+import { createConsumedStates, FlowFailure, type GuardContext } from './context.js';
 import { CookieSealer } from './crypto.js';
-import { CognitoGuardError } from './errors.js';
+import { safeReturnTo } from './authorize.js';
+import { CognitoGuardError, ConfigurationError } from './errors.js';
 import {
-  authenticate,
-  authenticateFromCache,
-  authorize,
-  checkRequirement,
-  type Requirement,
-} from './guard.js';
-import type { IncomingRequest, OutgoingResponse } from './http.js';
+  respond,
+  type GuardResult,
+  type IncomingRequest,
+  type OutgoingResponse,
+} from './http.js';
 import { JwksCache } from './jwks.js';
 import { startLogin, type LoginOptions } from './login.js';
 import { cognitoLogoutUrl, logout } from './logout.js';
@@ -29,40 +27,60 @@ import {
   type CognitoGuardOptions,
   type Environment,
   type ResolvedOptions,
+  unknownKeyProblems,
 } from './options.js';
-import { refreshSession, RefreshFailure, type RefreshSuccess } from './refresh.js';
-import { errorResponse, redirectResponse } from './responses.js';
+import {
+  authenticate,
+  authorize,
+  checkRequirement,
+  createProtector,
+  type ProtectOptions,
+  type Protector,
+  type Requirement,
+} from './protect.js';
+import { refreshRoute } from './refresh.js';
+import { continuationResponse, errorResponse, redirectResponse } from './responses.js';
 import { CognitoTokenClient } from './token-client.js';
 import { CognitoJwtVerifier } from './verify.js';
 
-/** A flow's result: a value with cookies to set, or the response to send instead. */
-export type FlowOutcome<T> =
-  ({ readonly ok: true } & T) | { readonly ok: false; readonly response: OutgoingResponse };
-
-/** How a protected route answers an unauthenticated request. */
-export interface ProtectOptions {
-  /**
-   * Redirect browsers (requests accepting `text/html`) to the login route with a `returnTo`,
-   * instead of answering 401. API callers still get 401.
-   */
-  readonly redirectToLogin?: boolean | undefined;
-}
-
-/** The outcome of {@link CognitoGuard.protect}. `identity` is `undefined` only when the guard is disabled. */
-export type ProtectOutcome =
-  | { readonly ok: true; readonly identity: CognitoIdentity | undefined }
-  | { readonly ok: false; readonly response: OutgoingResponse };
-
 /**
- * Protects routes with AWS Cognito. One instance per app; adapters (`cognito-guard/express`)
- * wrap it.
+ * Per-route options of {@link CognitoGuard.callback}.
  *
  * @example
  * ```ts
- * import { CognitoGuard, fromEnv } from 'cognito-guard';
+ * const options: CallbackOptions = { redirectTo: '/claims' };
+ * ```
+ */
+export interface CallbackOptions {
+  /**
+   * After a successful sign-in, redirect to the `returnTo` stored at login, else to this path.
+   * Without it the result continues to the app's handler, which sends the answer itself.
+   */
+  readonly redirectTo?: string | undefined;
+}
+
+const CALLBACK_OPTION_KEYS = new Set(['redirectTo']);
+
+/** Headers of a response that sets session cookies: never cached, and the URL's code never leaks. */
+const SESSION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+});
+
+/**
+ * Protects routes with AWS Cognito. One instance per app; adapters (`cognito-guard/express`, …)
+ * wrap it, and `src/adapters.md` says what an adapter must translate.
+ *
+ * @example
+ * ```ts
+ * import { CognitoGuard, fromEnv, type IncomingRequest } from 'cognito-guard';
+ *
  * const guard = new CognitoGuard(fromEnv(process.env));
- * const outcome = await guard.protect(request, { groups: ['admin'] });
- * if (!outcome.ok) return send(outcome.response);
+ * const admins = guard.protector({ groups: ['admin'] });
+ * async function handle(request: IncomingRequest): Promise<string> {
+ *   const result = await admins(request);
+ *   return result.action === 'respond' ? `refused with ${result.response.status}` : 'welcome';
+ * }
  * ```
  */
 export class CognitoGuard {
@@ -113,10 +131,16 @@ export class CognitoGuard {
       consumedStates: createConsumedStates(resolved.now),
       refreshesInFlight: new Map(),
     };
+    if (resolved.disabled) {
+      resolved.logger.warn(
+        'AWS_COGNITO_DISABLED is set: every protected route is open to anyone, without signing in. Use this for local development only.',
+        { disabled: true, production: resolved.production },
+      );
+    }
   }
 
   /**
-   * Builds a guard from environment variables (the seed's names).
+   * Builds a guard from environment variables (flask-cognito-lib's names).
    *
    * @example
    * ```ts
@@ -133,35 +157,45 @@ export class CognitoGuard {
   }
 
   /**
-   * Number of login transactions this instance remembers as redeemed (replay defence, B2/B17).
-   * Bounded, so a flood of callbacks cannot grow memory; exposed for health checks and tests.
+   * Number of login transactions this instance remembers as redeemed. Bounded, so a flood of
+   * callbacks cannot grow memory; exposed for health checks and tests.
    *
    * @example
    * ```ts
-   * metrics.gauge('cognito_guard.consumed_states', guard.consumedStateCount);
+   * console.log('redeemed sign-ins remembered:', guard.consumedStateCount);
    * ```
    */
   get consumedStateCount(): number {
     return this.#context.consumedStates.size;
   }
 
-  /** The response for any error, with safe messages only. */
+  /**
+   * The response for any error, with safe messages only. Server-side failures (5xx) and
+   * unexpected errors are logged, without tokens.
+   */
   errorResponse(
     error: unknown,
     request: IncomingRequest,
-    setCookies: string[] = [],
+    setCookies: readonly string[] = [],
   ): OutgoingResponse {
     if (!(error instanceof CognitoGuardError)) {
       this.options.logger.warn('unexpected failure', {
         error: error instanceof Error ? error.name : typeof error,
       });
-    } else if (error.status >= 500) {
+    } else if (error.status >= 500 && error.code !== 'ERR_SPECULATIVE_REQUEST') {
       this.options.logger.warn(error.message, { code: error.code, detail: error.detail });
     }
     return errorResponse(error, request, this.options.loginPath, setCookies);
   }
 
-  /** Starts a login: a redirect to Cognito with a fresh transaction cookie. */
+  /**
+   * Starts a login: a redirect to Cognito with a fresh transaction cookie.
+   *
+   * @example
+   * ```ts
+   * const response = await guard.login(request, { returnTo: '/reports' });
+   * ```
+   */
   async login(request: IncomingRequest, options?: LoginOptions): Promise<OutgoingResponse> {
     try {
       return await startLogin(this.#context, request, options);
@@ -170,33 +204,84 @@ export class CognitoGuard {
     }
   }
 
-  /** Completes a login at the redirect URL. */
-  async callback(request: IncomingRequest): Promise<FlowOutcome<CallbackSuccess>> {
-    try {
-      const success = await completeLogin(this.#context, request);
-      return { ok: true, ...success };
-    } catch (error) {
-      if (error instanceof CallbackFailure) {
-        return { ok: false, response: this.errorResponse(error.error, request, error.setCookies) };
+  /**
+   * Builds the handler of the login callback (the redirect URL's route), validating `options`
+   * now, once. Every refused sign-in is logged once, at `warn`, with its reason code and no
+   * secret.
+   *
+   * @throws {@link ConfigurationError} for invalid options (an unknown key, an unsafe `redirectTo`).
+   * @example
+   * ```ts
+   * const callback = guard.callbackHandler({ redirectTo: '/claims' });
+   * const result = await callback(request);
+   * ```
+   */
+  callbackHandler(options: CallbackOptions = {}): (request: IncomingRequest) => Promise<GuardResult> {
+    const problems = unknownKeyProblems(options, CALLBACK_OPTION_KEYS, 'callback option');
+    const { redirectTo } = options;
+    if (redirectTo !== undefined && safeReturnTo(redirectTo) !== redirectTo) {
+      problems.push('redirectTo must be a same-origin path such as /claims');
+    }
+    if (problems.length > 0) throw new ConfigurationError(problems);
+    return async (request) => {
+      try {
+        const { identity, returnTo, setCookies } = await completeLogin(this.#context, request);
+        if (redirectTo === undefined) {
+          return { action: 'continue', identity, headers: SESSION_HEADERS, setCookies, returnTo };
+        }
+        const target = returnTo ?? redirectTo;
+        // Strict cookies are not sent on the redirect chain that began on Cognito's site.
+        return respond(
+          this.options.cookieSameSite === 'Strict'
+            ? continuationResponse(target, setCookies)
+            : redirectResponse(target, setCookies),
+        );
+      } catch (error) {
+        return respond(this.#refusal('sign-in refused', error, request));
       }
-      return { ok: false, response: this.errorResponse(error, request) };
+    };
+  }
+
+  /**
+   * Completes a login at the redirect URL (a {@link CognitoGuard.callbackHandler} built for this
+   * call).
+   *
+   * @example
+   * ```ts
+   * const result = await guard.callback(request, { redirectTo: '/claims' });
+   * ```
+   */
+  callback(request: IncomingRequest, options: CallbackOptions = {}): Promise<GuardResult> {
+    return this.callbackHandler(options)(request);
+  }
+
+  /**
+   * Refreshes the session from the refresh-token cookie (`POST` only, from our own site). On
+   * success the result continues with the new identity and cookies.
+   *
+   * @example
+   * ```ts
+   * const result = await guard.refresh(request);
+   * ```
+   */
+  async refresh(request: IncomingRequest): Promise<GuardResult> {
+    try {
+      const { identity, setCookies } = await refreshRoute(this.#context, request);
+      return { action: 'continue', identity, headers: SESSION_HEADERS, setCookies };
+    } catch (error) {
+      return respond(this.#refusal('session refresh refused', error, request));
     }
   }
 
-  /** Refreshes the session from the refresh-token cookie (POST). */
-  async refresh(request: IncomingRequest): Promise<FlowOutcome<RefreshSuccess>> {
-    try {
-      const success = await refreshSession(this.#context, request);
-      return { ok: true, ...success };
-    } catch (error) {
-      if (error instanceof RefreshFailure) {
-        return { ok: false, response: this.errorResponse(error.error, request, error.setCookies) };
-      }
-      return { ok: false, response: this.errorResponse(error, request) };
-    }
-  }
-
-  /** Signs out: revoke, clear cookies, redirect to Cognito's logout. */
+  /**
+   * Signs out: revokes every refresh token presented, clears the cookies, and redirects to
+   * Cognito's logout. A cross-site link gets a confirmation page; a prefetch is declined.
+   *
+   * @example
+   * ```ts
+   * const response = await guard.logout(request);
+   * ```
+   */
   async logout(request: IncomingRequest): Promise<OutgoingResponse> {
     try {
       return await logout(this.#context, request);
@@ -212,7 +297,7 @@ export class CognitoGuard {
 
   /**
    * Verifies the request's tokens. Throws on failure (see the error classes); most callers want
-   * {@link CognitoGuard.protect}.
+   * {@link CognitoGuard.protector}.
    */
   authenticate(request: IncomingRequest): Promise<CognitoIdentity> {
     return authenticate(this.#context, request);
@@ -224,59 +309,54 @@ export class CognitoGuard {
   }
 
   /**
-   * Validates a route requirement once, at declaration (a bare string for `groups` is refused).
+   * Builds the protection of one route, validating `requirement` and `options` now, once
+   * (an unknown key is a `ConfigurationError`). The returned function answers synchronously
+   * when the verified-token cache knows the tokens, and with a promise otherwise; it never
+   * throws.
+   *
+   * @throws {@link ConfigurationError} for an invalid requirement.
+   * @example
+   * ```ts
+   * const editors = guard.protector({ groups: ['admin', 'editor'], anyGroup: true });
+   * const result = await editors(request);
+   * ```
    */
-  requirement(requirement: Requirement = {}): Requirement {
-    return checkRequirement(requirement);
+  protector(requirement: Requirement = {}, options: ProtectOptions = {}): Protector {
+    checkRequirement(requirement, options);
+    return createProtector(this.#context, requirement, options, (error, request) =>
+      this.#protectRefusal(error, request, options),
+    );
   }
 
   /**
-   * The synchronous steady-state form of {@link CognitoGuard.protect}: answers from the
-   * verified-token cache with no promise and no I/O, and returns `undefined` when a token has not
-   * been verified yet — then call {@link CognitoGuard.protect}. Adapters try this first; it is
-   * what keeps a protected route close to the speed of an unprotected one.
+   * Authenticates and authorises a request in one call (a {@link CognitoGuard.protector} built
+   * for this call). Never throws for request problems.
    *
    * @example
    * ```ts
-   * const outcome = guard.protectFromCache(request, requirement) ?? (await guard.protect(request, requirement));
+   * const result = await guard.protect(request, { groups: ['admin'] });
    * ```
-   */
-  protectFromCache(
-    request: IncomingRequest,
-    requirement: Requirement = {},
-    options: ProtectOptions = {},
-  ): ProtectOutcome | undefined {
-    if (this.options.disabled) return { ok: true, identity: undefined };
-    try {
-      const identity = authenticateFromCache(this.#context, request);
-      if (identity === undefined) return undefined;
-      authorize(identity, requirement);
-      return { ok: true, identity };
-    } catch (error) {
-      return this.#refusal(error, request, options);
-    }
-  }
-
-  /**
-   * Authenticates and authorises a request in one call. Never throws for request problems.
    */
   async protect(
     request: IncomingRequest,
     requirement: Requirement = {},
     options: ProtectOptions = {},
-  ): Promise<ProtectOutcome> {
-    if (this.options.disabled) return { ok: true, identity: undefined };
-    try {
-      const identity = await authenticate(this.#context, request);
-      authorize(identity, requirement);
-      return { ok: true, identity };
-    } catch (error) {
-      return this.#refusal(error, request, options);
-    }
+  ): Promise<GuardResult> {
+    return this.protector(requirement, options)(request);
   }
 
-  /** The response refusing a protected request: 401/403, or a redirect to login for pages. */
-  #refusal(error: unknown, request: IncomingRequest, options: ProtectOptions): ProtectOutcome {
+  /** The answer to a failed flow, logged once at `warn` with its code and operator detail. */
+  #refusal(message: string, error: unknown, request: IncomingRequest): OutgoingResponse {
+    const failure = error instanceof FlowFailure ? error.error : error;
+    const setCookies = error instanceof FlowFailure ? error.setCookies : [];
+    if (failure instanceof CognitoGuardError && failure.status < 500) {
+      this.options.logger.warn(message, { code: failure.code, detail: failure.detail });
+    }
+    return this.errorResponse(failure, request, setCookies);
+  }
+
+  /** The answer refusing a protected request: 401/403, or a redirect to login for pages. */
+  #protectRefusal(error: unknown, request: IncomingRequest, options: ProtectOptions): GuardResult {
     if (
       options.redirectToLogin === true &&
       error instanceof CognitoGuardError &&
@@ -284,10 +364,9 @@ export class CognitoGuard {
       (request.header('accept') ?? '').includes('text/html')
     ) {
       const loginUrl = `${this.options.loginPath}?${new URLSearchParams({ returnTo: request.url }).toString()}`;
-      return { ok: false, response: redirectResponse(loginUrl) };
+      return respond(redirectResponse(loginUrl));
     }
-    return { ok: false, response: this.errorResponse(error, request) };
+    return respond(this.errorResponse(error, request));
   }
 }
 
-export { COOKIE_NAMES };

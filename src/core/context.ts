@@ -1,13 +1,15 @@
 /**
- * The parts a {@link CognitoGuard} is built from, shared by the flows (login, callback,
- * refresh, logout, guard). Internal.
+ * The parts a {@link CognitoGuard} is built from, shared by the flows (login, callback, refresh,
+ * logout, protect). Internal.
  *
  * @module
  */
 import { BoundedCache } from './bounded-cache.js';
 import { COOKIE_NAMES, deleteCookie, type CookieAttributes } from './cookies.js';
 import type { CookieSealer } from './crypto.js';
+import type { CognitoGuardError } from './errors.js';
 import type { IncomingRequest } from './http.js';
+import { LIMITS } from './limits.js';
 import type { ResolvedOptions, UrlOption } from './options.js';
 import type { CognitoTokenClient } from './token-client.js';
 import type { CognitoJwtVerifier } from './verify.js';
@@ -18,15 +20,32 @@ export interface GuardContext {
   readonly verifier: CognitoJwtVerifier;
   readonly tokenClient: CognitoTokenClient;
   readonly sealer: CookieSealer;
-  /** States already redeemed on this instance (replay and double-submit defence, B2/B17). */
+  /**
+   * Login states already redeemed on this instance, each kept until its transaction could no
+   * longer be unsealed anyway: a replayed or double-submitted callback is refused, and no flood
+   * of sign-ins can push a live entry out (when full, new sign-ins wait instead).
+   */
   readonly consumedStates: BoundedCache<string, true>;
-  /** Refreshes in flight, keyed by refresh cookie value (single-flight per session, B47). */
+  /** Refreshes in flight, keyed by the refresh token: concurrent requests share one exchange. */
   readonly refreshesInFlight: Map<string, Promise<unknown>>;
 }
 
-/** Creates the bounded caches of a context. */
+/** Creates the record of redeemed login states. */
 export function createConsumedStates(now: () => number): BoundedCache<string, true> {
-  return new BoundedCache<string, true>(10_000, now);
+  return new BoundedCache<string, true>(LIMITS.maxConsumedStates, now, { touchOnRead: false });
+}
+
+/**
+ * A flow failed: the error to answer with, and the cookies that must still be set or cleared
+ * with that answer (a used transaction, a dead session).
+ */
+export class FlowFailure extends Error {
+  constructor(
+    readonly error: CognitoGuardError,
+    readonly setCookies: readonly string[],
+  ) {
+    super(error.message, { cause: error });
+  }
 }
 
 /** Resolves a URL option for this request. */
@@ -43,7 +62,10 @@ export function tokenCookieAttributes(options: ResolvedOptions): CookieAttribute
   };
 }
 
-/** Attributes of transaction cookies: always Lax (the return from Cognito is a cross-site GET, B56), never a Domain. */
+/**
+ * Attributes of transaction cookies: always Lax, because the return from Cognito is a cross-site
+ * navigation that must carry the cookie; never a Domain, so no sibling host sees it.
+ */
 export function transactionCookieAttributes(options: ResolvedOptions): CookieAttributes {
   return { secure: options.secureCookies, sameSite: 'Lax' };
 }
@@ -56,24 +78,14 @@ export function deleteTokenCookies(options: ResolvedOptions): string[] {
   );
 }
 
-/** The app's own origin, taken from its configured redirect URL (never from Host headers, B10/B67). */
+/**
+ * The app's own origin, taken from its configured redirect URL — never from `Host` or
+ * `X-Forwarded-*` headers, which a client or a misconfigured proxy controls.
+ */
 export function appOrigin(options: ResolvedOptions, request: IncomingRequest): string | undefined {
   try {
     return new URL(resolveUrl(options.redirectUrl, request)).origin;
   } catch {
     return undefined;
   }
-}
-
-/**
- * True when a browser tells us the request came from another site: `Sec-Fetch-Site` is
- * `cross-site`/`same-site`, or `Origin` is present and not ours. Requests without either header
- * (non-browser clients, which cannot be CSRF victims) pass.
- */
-export function isCrossSiteRequest(options: ResolvedOptions, request: IncomingRequest): boolean {
-  const site = request.header('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
-  const origin = request.header('origin');
-  if (origin !== undefined && origin !== appOrigin(options, request)) return true;
-  return false;
 }

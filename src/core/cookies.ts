@@ -4,11 +4,12 @@
  * Parsing and serialising are done by the `cookie` package (jshttp); this module adds the
  * rules cognito-guard needs on top: one attribute set for setting *and* deleting (so a deletion
  * always matches the cookie it deletes), `__Host-` rules, the 4,096-byte browser limit, and
- * detection of duplicate names (cookie tossing, case B57).
+ * detection of duplicate names (cookies planted from a sibling subdomain, "cookie tossing").
  *
  * @module
  */
 import { parse, serialize } from 'cookie';
+import { LIMITS } from './limits.js';
 
 /** Cookie names (the access/ID/refresh names are flask-cognito-lib's). */
 export const COOKIE_NAMES = {
@@ -20,7 +21,7 @@ export const COOKIE_NAMES = {
 } as const;
 
 /** Browsers only promise to store cookies up to 4,096 bytes (name, value and attributes). */
-export const MAX_COOKIE_BYTES = 4096;
+export const MAX_COOKIE_BYTES = LIMITS.maxCookieBytes;
 
 /** Attributes shared by setting and deleting a cookie. */
 export interface CookieAttributes {
@@ -135,4 +136,19 @@ export function parseCookies(
     values: parse(header),
     duplicates: duplicates.length === 0 ? NO_DUPLICATES : new Set(duplicates),
   };
+}
+
+/**
+ * Every value sent for the cookie `name`, in header order. A browser sends several when a
+ * sibling subdomain planted a cookie of the same name with another Domain or Path; each pair is
+ * decoded by the `cookie` package, as {@link parseCookies} does.
+ */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  if (header === undefined || !header.includes(name)) return [];
+  const values: string[] = [];
+  for (const pair of header.split(';')) {
+    const value = parse(pair)[name];
+    if (value !== undefined && pair.slice(0, pair.indexOf('=')).trim() === name) values.push(value);
+  }
+  return values;
 }

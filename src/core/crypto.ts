@@ -1,5 +1,5 @@
 /**
- * Cookie encryption: authenticated encryption (JWE `dir` + `A256GCM`, via jose) with keys
+ * Cryptographic helpers: a constant-time comparison, and cookie encryption: authenticated encryption (JWE `dir` + `A256GCM`, via jose) with keys
  * derived by HKDF-SHA-256 from the app's secret(s).
  *
  * Each purpose (login transaction, refresh token) gets its own derived key, so a value sealed
@@ -10,6 +10,7 @@
  * @module
  */
 import { EncryptJWT, jwtDecrypt, base64url } from 'jose';
+import { LIMITS } from './limits.js';
 
 /** What a sealed value is for; each purpose has its own key. */
 export type SealPurpose = 'transaction' | 'refresh-token';
@@ -20,6 +21,25 @@ interface DerivedKey {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Compares two strings in time that depends only on their lengths, so that an attacker cannot
+ * learn a secret (a state, a nonce, an `at_hash`) one character at a time.
+ *
+ * @example
+ * ```ts
+ * timingSafeEqual(transaction.state, stateFromQuery); // true or false
+ * ```
+ */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  let difference = left.length ^ right.length;
+  for (let i = 0; i < left.length; i += 1) {
+    difference |= (left[i] ?? 0) ^ (right[i] ?? 0);
+  }
+  return difference === 0;
+}
 
 async function hkdf(secret: string, info: string): Promise<Uint8Array> {
   const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
@@ -100,7 +120,11 @@ export class CookieSealer {
    */
   async unseal(purpose: SealPurpose, sealed: string): Promise<Record<string, unknown> | undefined> {
     // Sealed values are small; refuse oversized input before any parsing.
-    if (sealed.length === 0 || sealed.length > 8192 || sealed.split('.').length !== 5)
+    if (
+      sealed.length === 0 ||
+      sealed.length > LIMITS.maxSealedValueLength ||
+      sealed.split('.').length !== 5
+    )
       return undefined;
     const keys = await this.#keysFor(purpose);
     try {

@@ -29,6 +29,8 @@ export type CognitoGuardErrorCode =
   | 'ERR_CROSS_SITE_REQUEST'
   | 'ERR_REFRESH_DISABLED'
   | 'ERR_REFRESH_REJECTED'
+  | 'ERR_SPECULATIVE_REQUEST'
+  | 'ERR_SIGN_IN_CAPACITY'
   | 'ERR_COGNITO_UNREACHABLE'
   | 'ERR_COGNITO_TIMEOUT'
   | 'ERR_COGNITO_BAD_RESPONSE'
@@ -57,8 +59,14 @@ export class CognitoGuardError extends Error {
    */
   readonly detail: string | undefined;
 
-  constructor(code: CognitoGuardErrorCode, status: number, message: string, detail?: string) {
-    super(message);
+  constructor(
+    code: CognitoGuardErrorCode,
+    status: number,
+    message: string,
+    detail?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
     this.name = new.target.name;
     this.code = code;
     this.status = status;
@@ -98,15 +106,16 @@ export class AuthorisationRequiredError extends CognitoGuardError {
   constructor(
     detail?: string,
     code: 'ERR_AUTHENTICATION_REQUIRED' | 'ERR_TOKEN_INVALID' = 'ERR_AUTHENTICATION_REQUIRED',
+    options?: ErrorOptions,
   ) {
-    super(code, 401, 'Authentication is required to access this resource.', detail);
+    super(code, 401, 'Authentication is required to access this resource.', detail, options);
   }
 }
 
 /** A token failed verification (signature, issuer, audience, expiry, `token_use`, …). HTTP 401. */
 export class TokenVerifyError extends AuthorisationRequiredError {
-  constructor(detail: string) {
-    super(detail, 'ERR_TOKEN_INVALID');
+  constructor(detail: string, options?: ErrorOptions) {
+    super(detail, 'ERR_TOKEN_INVALID', options);
   }
 }
 
@@ -142,8 +151,15 @@ export class CallbackError extends CognitoGuardError {
       | 'ERR_CALLBACK_ERROR_RESPONSE'
       | 'ERR_CALLBACK_REJECTED',
     detail?: string,
+    options?: ErrorOptions,
   ) {
-    super(code, 400, 'The sign-in could not be completed. Please start the sign-in again.', detail);
+    super(
+      code,
+      400,
+      'The sign-in could not be completed. Please start the sign-in again.',
+      detail,
+      options,
+    );
   }
 }
 
@@ -156,7 +172,11 @@ export class CrossSiteRequestError extends CognitoGuardError {
 
 /** The refresh flow was called while it is disabled (HTTP 404), or Cognito refused the refresh token (HTTP 401). */
 export class RefreshError extends CognitoGuardError {
-  constructor(code: 'ERR_REFRESH_DISABLED' | 'ERR_REFRESH_REJECTED', detail?: string) {
+  constructor(
+    code: 'ERR_REFRESH_DISABLED' | 'ERR_REFRESH_REJECTED',
+    detail?: string,
+    options?: ErrorOptions,
+  ) {
     super(
       code,
       code === 'ERR_REFRESH_DISABLED' ? 404 : 401,
@@ -164,6 +184,7 @@ export class RefreshError extends CognitoGuardError {
         ? 'Refresh is not enabled.'
         : 'The session could not be refreshed. Please sign in again.',
       detail,
+      options,
     );
   }
 }
@@ -184,10 +205,43 @@ export class CognitoError extends CognitoGuardError {
       | 'ERR_COGNITO_CLIENT_REJECTED',
     detail?: string,
     oauthError?: string,
+    options?: ErrorOptions,
   ) {
     const status =
       code === 'ERR_COGNITO_UNREACHABLE' ? 503 : code === 'ERR_COGNITO_TIMEOUT' ? 504 : 502;
-    super(code, status, 'The sign-in service is unavailable. Please try again shortly.', detail);
+    super(
+      code,
+      status,
+      'The sign-in service is unavailable. Please try again shortly.',
+      detail,
+      options,
+    );
     this.oauthError = oauthError;
+  }
+}
+
+/**
+ * A speculative load (prefetch, prerender, link preview) of a route that would change the
+ * session. HTTP 503, which tells the browser not to use the prefetched answer; the real
+ * navigation, when the user makes it, proceeds normally.
+ */
+export class SpeculativeRequestError extends CognitoGuardError {
+  constructor() {
+    super('ERR_SPECULATIVE_REQUEST', 503, 'This page is not served to prefetch or prerender.');
+  }
+}
+
+/**
+ * This instance remembers as many completed sign-ins as it can hold; further sign-ins are
+ * refused for a few minutes rather than forgetting which logins were already used. HTTP 503.
+ */
+export class SignInCapacityError extends CognitoGuardError {
+  constructor(detail?: string) {
+    super(
+      'ERR_SIGN_IN_CAPACITY',
+      503,
+      'Too many sign-ins right now. Please try again shortly.',
+      detail,
+    );
   }
 }

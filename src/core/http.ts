@@ -1,12 +1,13 @@
 /**
- * The framework-neutral request and response shapes the core speaks.
+ * The framework-neutral request and response shapes the core speaks, and the results an adapter
+ * translates back into its framework (the adapter contract is written out in `src/adapters.md`).
  *
  * The per-request hot path only needs a method, a URL and a header lookup, so the core takes
- * this minimal shape rather than building a Web `Request` per call. Adapters translate their
- * framework's request into it and copy an {@link OutgoingResponse} back.
+ * this minimal shape rather than building a Web `Request` per call.
  *
  * @module
  */
+import type { CognitoIdentity } from './claims.js';
 
 /**
  * What the core reads from an incoming request.
@@ -14,9 +15,9 @@
  * @example
  * ```ts
  * const request: IncomingRequest = {
- *   method: req.method,
- *   url: req.originalUrl,
- *   header: (name) => req.get(name),
+ *   method: 'GET',
+ *   url: '/claims?tab=1',
+ *   header: (name) => (name === 'cookie' ? 'cognito_access_token=eyJ…' : undefined),
  * };
  * ```
  */
@@ -32,19 +33,94 @@ export interface IncomingRequest {
   header(name: string): string | undefined;
 }
 
-/** What the core asks an adapter to send. */
+/**
+ * A complete response for the adapter to send.
+ *
+ * @example
+ * ```ts
+ * const response: OutgoingResponse = { status: 302, headers: { location: '/claims' }, setCookies: [] };
+ * ```
+ */
 export interface OutgoingResponse {
   /** HTTP status code. */
-  status: number;
+  readonly status: number;
   /** Response headers other than `Set-Cookie` (lower-case names). */
-  headers: Record<string, string>;
-  /** Complete `Set-Cookie` header values, in order. */
-  setCookies: string[];
+  readonly headers: Readonly<Record<string, string>>;
+  /** Complete `Set-Cookie` header values, in order; each must be sent as its own header. */
+  readonly setCookies: readonly string[];
   /** Body text, if any; its type is in `headers['content-type']`. */
-  body?: string;
+  readonly body?: string | undefined;
 }
 
-/** Builds an empty response with the given status. */
-export function emptyResponse(status: number): OutgoingResponse {
-  return { status, headers: {}, setCookies: [] };
+/**
+ * The guard is done with the request: send `response` and run nothing else.
+ *
+ * @example
+ * ```ts
+ * if (result.action === 'respond') return send(result.response);
+ * ```
+ */
+export interface RespondResult {
+  readonly action: 'respond';
+  readonly response: OutgoingResponse;
+}
+
+/**
+ * The request may go on to the app's handler: add `headers` and `setCookies` to whatever the
+ * handler sends, and hand it `identity`.
+ *
+ * @example
+ * ```ts
+ * if (result.action === 'continue') {
+ *   for (const cookie of result.setCookies) res.append('Set-Cookie', cookie);
+ *   req.cognito = result.identity;
+ * }
+ * ```
+ */
+export interface ContinueResult {
+  readonly action: 'continue';
+  /** The verified identity; `undefined` when the guard is disabled or the route is optional. */
+  readonly identity: CognitoIdentity | undefined;
+  /** Headers the response must carry (e.g. `cache-control: no-store` when cookies change). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Cookies the response must set (a completed sign-in, a refreshed session). */
+  readonly setCookies: readonly string[];
+  /** The safe return-to path stored at login (callback only). */
+  readonly returnTo?: string | undefined;
+}
+
+/** What every guard entry point returns: respond now, or continue to the app's handler. */
+export type GuardResult = RespondResult | ContinueResult;
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_COOKIES: readonly string[] = Object.freeze([]);
+
+/** A result that sends `response`. */
+export function respond(response: OutgoingResponse): RespondResult {
+  return { action: 'respond', response };
+}
+
+/** A result that continues with `identity`, and nothing to add to the response. */
+export function proceed(identity: CognitoIdentity | undefined): ContinueResult {
+  return { action: 'continue', identity, headers: NO_HEADERS, setCookies: NO_COOKIES };
+}
+
+/** The path of a request URL, without its query; a request-target in absolute form is reduced to its path. */
+export function requestPath(request: IncomingRequest): string {
+  const { url } = request;
+  if (url.startsWith('/') && !url.startsWith('//')) {
+    const query = url.search(/[?#]/);
+    return query === -1 ? url : url.slice(0, query);
+  }
+  try {
+    return new URL(url, 'http://request.invalid').pathname;
+  } catch {
+    return '/';
+  }
+}
+
+/** The query parameters of a request URL. */
+export function queryParameters(request: IncomingRequest): URLSearchParams {
+  const query = request.url.indexOf('?');
+  return new URLSearchParams(query === -1 ? '' : request.url.slice(query + 1));
 }

@@ -16,6 +16,7 @@
  */
 
 import { CognitoError, TokenVerifyError } from './errors.js';
+import { DEFAULTS, LIMITS } from './limits.js';
 
 /**
  * The key type handed to `jose` for RS256 verification.
@@ -64,8 +65,6 @@ export interface JwksCacheOptions {
 
 /** RS256 in WebCrypto terms. */
 const RS256_IMPORT = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
-/** Cognito's kids are 44 characters; anything past this is hostile (B38). */
-export const MAX_KID_LENGTH = 256;
 /** Cognito publishes two keys; a set far larger than that is not a Cognito JWKS. */
 const MAX_KEYS = 100;
 /** Once a fetch failed with nothing cached, fail fast for this long instead of refetching per request. */
@@ -135,7 +134,7 @@ export class JwksCache {
     }
     this.#uri = options.jwksUri;
     this.#fetch = options.fetch;
-    this.#timeoutMs = positive('timeoutMs', options.timeoutMs, 3000);
+    this.#timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULTS.httpTimeoutMs);
     this.#cooldownMs = nonNegative('cooldownMs', options.cooldownMs, 10_000);
     this.#maxAgeMs = positive('maxAgeMs', options.maxAgeMs, 3_600_000);
     this.#maxResponseBytes = positive('maxResponseBytes', options.maxResponseBytes, 64 * 1024);
@@ -187,7 +186,7 @@ export class JwksCache {
    * ```
    */
   async getKey(kid: string, options: GetKeyOptions = {}): Promise<KeyForVerify> {
-    if (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH) {
+    if (typeof kid !== 'string' || kid === '' || kid.length > LIMITS.maxKidLength) {
       throw new TokenVerifyError('kid is missing or malformed');
     }
     if (this.#set === undefined) {
@@ -302,8 +301,13 @@ export class JwksCache {
         redirect: 'manual',
         signal,
       });
-    } catch {
-      throw new CognitoError('ERR_COGNITO_UNREACHABLE', 'JWKS endpoint could not be reached');
+    } catch (error) {
+      throw new CognitoError(
+        'ERR_COGNITO_UNREACHABLE',
+        'JWKS endpoint could not be reached',
+        undefined,
+        { cause: error },
+      );
     }
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => undefined);
@@ -438,7 +442,7 @@ function usableRsaJwk(entry: unknown): { kid: string; n: string; e: string } | u
   if (kty !== 'RSA') return undefined;
   if (use !== undefined && use !== 'sig') return undefined;
   if (alg !== undefined && alg !== 'RS256') return undefined;
-  if (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH) return undefined;
+  if (typeof kid !== 'string' || kid === '' || kid.length > LIMITS.maxKidLength) return undefined;
   if (typeof n !== 'string' || typeof e !== 'string') return undefined;
   if (!/^[A-Za-z0-9_-]+$/.test(n) || !/^[A-Za-z0-9_-]+$/.test(e)) return undefined;
   return { kid, n, e };

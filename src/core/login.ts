@@ -2,6 +2,11 @@
  * Starting a login: a fresh transaction (state, PKCE S256, nonce), sealed in its own cookie,
  * and a redirect to Cognito's `/oauth2/authorize`.
  *
+ * The transaction cookies of unfinished logins are kept within a byte budget: at most a few are
+ * pending at once, and when the browser's Cookie header is already large they are all dropped
+ * before a new one is added. Otherwise a crafted link opened a few times (or once, behind nginx's
+ * default 8 KB header limit) would make every later request fail with 431.
+ *
  * @module
  */
 import {
@@ -13,12 +18,12 @@ import {
 } from './authorize.js';
 import { deleteCookie, parseCookies, setCookie } from './cookies.js';
 import { resolveUrl, transactionCookieAttributes, type GuardContext } from './context.js';
-import { CallbackError } from './errors.js';
-import type { IncomingRequest, OutgoingResponse } from './http.js';
+import { CallbackError, SpeculativeRequestError } from './errors.js';
+import { queryParameters, type IncomingRequest, type OutgoingResponse } from './http.js';
+import { LIMITS } from './limits.js';
+import { isSpeculativeRequest } from './request-rules.js';
 import { redirectResponse } from './responses.js';
 import {
-  MAX_PENDING_TRANSACTIONS,
-  TRANSACTION_TTL_SECONDS,
   isTransactionCookieName,
   sealTransaction,
   stateId,
@@ -30,24 +35,40 @@ import {
  *
  * @example
  * ```ts
- * await guard.login(request, { returnTo: '/reports', authorizeParams: { login_hint: 'alice' } });
+ * const options: LoginOptions = { returnTo: '/reports', authorizeParams: { login_hint: 'alice' } };
  * ```
  */
 export interface LoginOptions {
   /**
-   * Where to send the user after the callback: a same-origin relative path. Unsafe values are
-   * ignored. Default: the request's `returnTo` query parameter, if safe.
+   * Where to send the user after the callback: a same-origin relative path. Unsafe or overlong
+   * values are ignored. Default: the request's `returnTo` query parameter, if safe.
    */
   readonly returnTo?: string | undefined;
   /** Extra Cognito authorize parameters (`identity_provider`, `login_hint`, `lang`, `prompt`…). */
   readonly authorizeParams?: AuthorizeParams | undefined;
 }
 
-function queryParam(request: IncomingRequest, name: string): string | undefined {
-  const query = request.url.indexOf('?');
-  if (query === -1) return undefined;
-  const values = new URLSearchParams(request.url.slice(query + 1)).getAll(name);
+const LOGIN_OPTION_NAMES = new Set(['returnTo', 'authorizeParams']);
+
+function singleQueryParameter(request: IncomingRequest, name: string): string | undefined {
+  const values = queryParameters(request).getAll(name);
   return values.length === 1 ? values[0] : undefined;
+}
+
+/**
+ * The deletions of pending transaction cookies needed before one more is added: the oldest
+ * beyond the pending limit (browsers send cookies of one path oldest first), or all of them when
+ * the Cookie header is already crowded.
+ */
+function stalePendingTransactions(context: GuardContext, cookieHeader: string | undefined): string[] {
+  if (cookieHeader === undefined) return [];
+  const pending = Object.keys(parseCookies(cookieHeader).values).filter(isTransactionCookieName);
+  const crowded = new TextEncoder().encode(cookieHeader).length > LIMITS.crowdedCookieHeaderBytes;
+  const keep = crowded ? 0 : LIMITS.maxPendingTransactions - 1;
+  const attributes = transactionCookieAttributes(context.options);
+  return pending
+    .slice(0, Math.max(0, pending.length - keep))
+    .map((name) => deleteCookie(name, attributes));
 }
 
 /** Builds the redirect to Cognito and the transaction cookie. */
@@ -57,11 +78,18 @@ export async function startLogin(
   options: LoginOptions = {},
 ): Promise<OutgoingResponse> {
   const { options: config } = context;
+  // A prefetched login link would leave a transaction cookie behind for a login nobody started.
+  if (isSpeculativeRequest(request)) throw new SpeculativeRequestError();
   const params = options.authorizeParams ?? {};
-  const problems = checkAuthorizeParams(params);
+  const problems = [
+    ...Object.keys(options)
+      .filter((key) => !LOGIN_OPTION_NAMES.has(key))
+      .map((key) => `unknown login option ${key}`),
+    ...checkAuthorizeParams(params),
+  ];
   if (problems.length > 0) throw new CallbackError('ERR_CALLBACK_INVALID', problems.join('; '));
 
-  const returnTo = safeReturnTo(options.returnTo ?? queryParam(request, 'returnTo'));
+  const returnTo = safeReturnTo(options.returnTo ?? singleQueryParameter(request, 'returnTo'));
   const redirectUri = resolveUrl(config.redirectUrl, request);
   const secrets = await createTransactionSecrets();
   const sealed = await sealTransaction(context.sealer, {
@@ -72,25 +100,13 @@ export async function startLogin(
     issuer: config.endpoints.issuer,
     redirectUri,
   });
-  const attributes = transactionCookieAttributes(config);
-  const setCookies: string[] = [];
-
-  // Bound the number of pending transactions so the Cookie header cannot grow without limit.
-  const pending = Object.keys(parseCookies(request.header('cookie')).values).filter(
-    isTransactionCookieName,
-  );
-  for (const name of pending.slice(
-    0,
-    Math.max(0, pending.length - (MAX_PENDING_TRANSACTIONS - 1)),
-  )) {
-    setCookies.push(deleteCookie(name, attributes));
-  }
+  const setCookies = stalePendingTransactions(context, request.header('cookie'));
   setCookies.push(
     setCookie(
       transactionCookieName(await stateId(secrets.state), config.secureCookies),
       sealed,
-      TRANSACTION_TTL_SECONDS,
-      attributes,
+      LIMITS.transactionTtlSeconds,
+      transactionCookieAttributes(config),
     ),
   );
 

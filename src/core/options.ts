@@ -3,17 +3,29 @@
  * environment names flask-cognito-lib uses.
  *
  * Everything is validated once, at construction, and every problem is reported in one
- * {@link ConfigurationError}.
+ * {@link ConfigurationError}. An option name that cognito-guard does not know is a problem too:
+ * from plain JavaScript a typo such as `secretkey` would otherwise be silently ignored.
  *
  * @module
  */
+import { deriveEndpoints, defaultIssuer, type CognitoEndpoints } from './endpoints.js';
 import { ConfigurationError } from './errors.js';
 import type { IncomingRequest } from './http.js';
+import { DEFAULTS, LIMITS } from './limits.js';
 
-/** A URL, or a function of the request that returns one (the seed's `url_for` override). */
+export type { CognitoEndpoints };
+
+/** A URL, or a function of the request that returns one (flask-cognito-lib's `url_for` override). */
 export type UrlOption = string | ((request: IncomingRequest) => string);
 
-/** Where cognito-guard reports events. Messages never contain tokens, codes or secrets. */
+/**
+ * Where cognito-guard reports events. Messages and fields never contain tokens, codes or secrets.
+ *
+ * @example
+ * ```ts
+ * const logger: CognitoGuardLogger = { warn: (message, fields) => pino.warn(fields, message) };
+ * ```
+ */
 export interface CognitoGuardLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
   info?(message: string, fields?: Record<string, unknown>): void;
@@ -21,7 +33,8 @@ export interface CognitoGuardLogger {
 
 /**
  * Options for {@link CognitoGuard}. Names mirror flask-cognito-lib's settings in camelCase;
- * durations carry their unit.
+ * durations carry their unit. The environment variable each one is read from by {@link fromEnv}
+ * is in parentheses.
  *
  * @example
  * ```ts
@@ -33,7 +46,8 @@ export interface CognitoGuardLogger {
  *   clientSecret: process.env.COGNITO_CLIENT_SECRET,
  *   redirectUrl: 'https://example.com/postlogin',
  *   logoutUrl: 'https://example.com/postlogout',
- *   secretKey: process.env.SECRET_KEY!,
+ *   secretKey: process.env.SECRET_KEY ?? '',
+ *   scopes: ['openid', 'email'],
  *   refreshFlowEnabled: true,
  * };
  * ```
@@ -45,6 +59,12 @@ export interface CognitoGuardOptions {
   userPoolId: string;
   /** The pool's domain origin, e.g. `https://app.auth.eu-west-1.amazoncognito.com` (`AWS_COGNITO_DOMAIN`). */
   domain: string;
+  /**
+   * The origin the server uses to reach the same domain when it differs from the browser's, e.g.
+   * `http://cognito:9229` in docker-compose (`AWS_COGNITO_DOMAIN_INTERNAL`). Token, revoke,
+   * userInfo and (when served from the domain's origin) key-set calls go there.
+   */
+  internalDomain?: string | undefined;
   /** App client id (`AWS_COGNITO_USER_POOL_CLIENT_ID`). */
   clientId: string;
   /** App client secret; leave out for a public client (`AWS_COGNITO_USER_POOL_CLIENT_SECRET`). */
@@ -61,27 +81,48 @@ export interface CognitoGuardOptions {
   secretKey: string | readonly string[];
   /** Overrides the issuer `https://cognito-idp.{region}.amazonaws.com/{poolId}` (`AWS_COGNITO_ISSUER`). */
   issuer?: string | undefined;
-  /** Scopes to request (`AWS_COGNITO_SCOPES`). Default: none sent (Cognito grants the client's allowed scopes). */
+  /**
+   * Scopes to request (`AWS_COGNITO_SCOPES`, space- or comma-separated). Must include `openid`
+   * (without it Cognito issues no ID token). Default: none sent, and Cognito grants the app
+   * client's allowed scopes.
+   */
   scopes?: readonly string[] | undefined;
-  /** Max-Age of the access/ID-token cookies (`AWS_COGNITO_COOKIE_AGE_SECONDS`), default 1800. */
+  /** Max-Age of the access/ID-token cookies, at least 1 (`AWS_COGNITO_COOKIE_AGE_SECONDS`), default 1800. */
   cookieMaxAgeSeconds?: number | undefined;
   /** Clock leeway for `exp`/`iat` (`AWS_COGNITO_EXPIRATION_LEEWAY`), default 0, at most 300. */
   expirationLeewaySeconds?: number | undefined;
   /** `Domain` attribute of the token cookies (`AWS_COGNITO_COOKIE_DOMAIN`). */
   cookieDomain?: string | undefined;
-  /** `SameSite` of the token cookies (`AWS_COGNITO_COOKIE_SAMESITE`), default `Lax`. */
+  /**
+   * `SameSite` of the token cookies (`AWS_COGNITO_COOKIE_SAMESITE`), default `Lax`. With `Strict`
+   * the callback ends with a small page that continues to the target, because browsers do not send
+   * Strict cookies on the redirect chain that began on Cognito's site.
+   */
   cookieSameSite?: 'Lax' | 'Strict' | 'None' | undefined;
   /** Enables the refresh flow and the refresh-token cookie (`AWS_COGNITO_REFRESH_FLOW_ENABLED`), default false. */
   refreshFlowEnabled?: boolean | undefined;
   /** Encrypts the refresh-token cookie (`AWS_COGNITO_REFRESH_COOKIE_ENCRYPTED`), default true. */
   refreshCookieEncrypted?: boolean | undefined;
-  /** Max-Age of the refresh-token cookie (`AWS_COGNITO_REFRESH_COOKIE_AGE_SECONDS`), default 86400. */
+  /** Max-Age of the refresh-token cookie, at least 1 (`AWS_COGNITO_REFRESH_COOKIE_AGE_SECONDS`), default 86400. */
   refreshCookieMaxAgeSeconds?: number | undefined;
-  /** Bypasses route protection, for local development only (`AWS_COGNITO_DISABLED`). */
-  disabled?: boolean | undefined;
   /**
-   * Whether cookies carry `Secure`. Default: on, unless the redirect URL is plain-http loopback
-   * (local development).
+   * Bypasses route protection, for local development only (`AWS_COGNITO_DISABLED`). Logs a warning
+   * at startup, and is refused in production unless {@link CognitoGuardOptions.allowDisabledInProduction}.
+   */
+  disabled?: boolean | undefined;
+  /** Lets `disabled` work in production, for an operator who really means it (`AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION`). */
+  allowDisabledInProduction?: boolean | undefined;
+  /** Whether this is a production deployment. Default: `NODE_ENV === 'production'` (`NODE_ENV`). */
+  production?: boolean | undefined;
+  /**
+   * Host names (besides loopback) on which plain-http Cognito URLs are allowed, e.g. `['cognito']`
+   * for an emulator container (`AWS_COGNITO_ALLOW_HTTP_HOSTS`, comma-separated). Refused in
+   * production.
+   */
+  allowHttpHosts?: readonly string[] | undefined;
+  /**
+   * Whether cookies carry `Secure`. Default: on, unless the redirect URL is plain http (loopback,
+   * or a host in `allowHttpHosts`).
    */
   secureCookies?: boolean | undefined;
   /** Path of the app's login route, used by the "sign in again" page and `redirectToLogin`. Default `/login`. */
@@ -96,17 +137,6 @@ export interface CognitoGuardOptions {
   logger?: CognitoGuardLogger | undefined;
   /** Clock in milliseconds (injectable for tests). */
   now?: (() => number) | undefined;
-}
-
-/** The Cognito endpoints derived from the options. */
-export interface CognitoEndpoints {
-  readonly issuer: string;
-  readonly jwksUri: string;
-  readonly authorize: string;
-  readonly token: string;
-  readonly revoke: string;
-  readonly userInfo: string;
-  readonly logout: string;
 }
 
 /** Options after validation, with every default filled in. */
@@ -128,6 +158,7 @@ export interface ResolvedOptions {
   readonly refreshCookieEncrypted: boolean;
   readonly refreshCookieMaxAgeSeconds: number;
   readonly disabled: boolean;
+  readonly production: boolean;
   readonly secureCookies: boolean;
   readonly loginPath: string;
   readonly httpTimeoutMs: number;
@@ -136,12 +167,64 @@ export interface ResolvedOptions {
   readonly logger: CognitoGuardLogger;
   readonly now: () => number;
   readonly endpoints: CognitoEndpoints;
-  /** True when an endpoint is plain-http loopback (the emulator). */
+  /** True when a Cognito endpoint is plain http (loopback emulator, or an allowed host). */
   readonly allowInsecureHttp: boolean;
 }
 
-const MAX_LEEWAY_SECONDS = 300;
-const MIN_SECRET_LENGTH = 32;
+/**
+ * How {@link fromEnv} reads each option; `null` for options that have no environment variable.
+ * Being a complete record over the option names, it is also the list of known option names.
+ */
+interface EnvironmentSource {
+  readonly name: string;
+  readonly kind: 'required' | 'text' | 'boolean' | 'integer' | 'list' | 'sameSite';
+}
+const ENVIRONMENT: {
+  readonly [K in keyof CognitoGuardOptions]-?: K extends 'secretKey'
+    ? EnvironmentSource
+    : EnvironmentSource | null;
+} = {
+  region: { name: 'AWS_REGION', kind: 'required' },
+  userPoolId: { name: 'AWS_COGNITO_USER_POOL_ID', kind: 'required' },
+  domain: { name: 'AWS_COGNITO_DOMAIN', kind: 'required' },
+  internalDomain: { name: 'AWS_COGNITO_DOMAIN_INTERNAL', kind: 'text' },
+  clientId: { name: 'AWS_COGNITO_USER_POOL_CLIENT_ID', kind: 'required' },
+  clientSecret: { name: 'AWS_COGNITO_USER_POOL_CLIENT_SECRET', kind: 'text' },
+  redirectUrl: { name: 'AWS_COGNITO_REDIRECT_URL', kind: 'required' },
+  logoutUrl: { name: 'AWS_COGNITO_LOGOUT_URL', kind: 'required' },
+  // SECRET_KEY, plus SECRET_KEY_FALLBACKS: read by fromEnv itself.
+  secretKey: { name: 'SECRET_KEY', kind: 'required' },
+  issuer: { name: 'AWS_COGNITO_ISSUER', kind: 'text' },
+  scopes: { name: 'AWS_COGNITO_SCOPES', kind: 'list' },
+  cookieMaxAgeSeconds: { name: 'AWS_COGNITO_COOKIE_AGE_SECONDS', kind: 'integer' },
+  expirationLeewaySeconds: { name: 'AWS_COGNITO_EXPIRATION_LEEWAY', kind: 'integer' },
+  cookieDomain: { name: 'AWS_COGNITO_COOKIE_DOMAIN', kind: 'text' },
+  cookieSameSite: { name: 'AWS_COGNITO_COOKIE_SAMESITE', kind: 'sameSite' },
+  refreshFlowEnabled: { name: 'AWS_COGNITO_REFRESH_FLOW_ENABLED', kind: 'boolean' },
+  refreshCookieEncrypted: { name: 'AWS_COGNITO_REFRESH_COOKIE_ENCRYPTED', kind: 'boolean' },
+  refreshCookieMaxAgeSeconds: { name: 'AWS_COGNITO_REFRESH_COOKIE_AGE_SECONDS', kind: 'integer' },
+  disabled: { name: 'AWS_COGNITO_DISABLED', kind: 'boolean' },
+  allowDisabledInProduction: { name: 'AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION', kind: 'boolean' },
+  // NODE_ENV: read by fromEnv itself.
+  production: { name: 'NODE_ENV', kind: 'text' },
+  allowHttpHosts: { name: 'AWS_COGNITO_ALLOW_HTTP_HOSTS', kind: 'list' },
+  secureCookies: null,
+  loginPath: null,
+  httpTimeoutMs: null,
+  verifiedTokenCacheSize: null,
+  fetch: null,
+  logger: null,
+  now: null,
+};
+
+/** Every option name, with the environment variable {@link fromEnv} reads it from (if any). */
+export const OPTION_ENVIRONMENT_NAMES: ReadonlyMap<keyof CognitoGuardOptions, string | undefined> =
+  new Map(
+    (Object.keys(ENVIRONMENT) as (keyof CognitoGuardOptions)[]).map((key) => [
+      key,
+      ENVIRONMENT[key]?.name,
+    ]),
+  );
 
 /** True for `localhost`, `127.0.0.0/8` and `[::1]`. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -153,6 +236,56 @@ export function isLoopbackHost(hostname: string): boolean {
   );
 }
 
+/** The known name closest to `name` (a likely typo), or `undefined` when none is close. */
+export function closestName(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  const lower = name.toLowerCase();
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * Problems for keys of `value` that are not in `known`, naming the likely intended key.
+ *
+ * @param what - what the object is, for the message (`option`, `route requirement key`).
+ */
+export function unknownKeyProblems(
+  value: object,
+  known: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  what: string,
+): string[] {
+  const names = [...known.keys()];
+  return Object.keys(value)
+    .filter((key) => !known.has(key))
+    .map((key) => {
+      const suggestion = closestName(key, names);
+      return `unknown ${what} "${key}"${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`;
+    });
+}
+
 function parseUrl(value: string): URL | undefined {
   try {
     return new URL(value);
@@ -161,12 +294,18 @@ function parseUrl(value: string): URL | undefined {
   }
 }
 
-/** Checks an absolute URL: https, or http on a loopback host only. */
+/** The rules every configured URL follows. */
+interface UrlRules {
+  readonly httpHosts: ReadonlySet<string>;
+  readonly originOnly?: boolean;
+}
+
+/** Checks an absolute URL: https, or http on loopback or an explicitly allowed host. */
 function checkUrl(
   name: string,
   value: unknown,
   problems: string[],
-  originOnly = false,
+  rules: UrlRules,
 ): URL | undefined {
   if (typeof value !== 'string' || value === '') {
     problems.push(`${name} is required`);
@@ -177,13 +316,16 @@ function checkUrl(
     problems.push(`${name} must be an absolute URL (got an unparsable value)`);
     return undefined;
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    problems.push(`${name} must use https (plain http is allowed only for localhost/127.0.0.1)`);
+  const httpAllowed = isLoopbackHost(url.hostname) || rules.httpHosts.has(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && httpAllowed)) {
+    problems.push(
+      `${name} must use https (plain http is allowed only for localhost/127.0.0.1, or for a host listed in allowHttpHosts outside production)`,
+    );
   }
   if (url.username !== '' || url.password !== '')
     problems.push(`${name} must not contain credentials`);
   if (url.hash !== '') problems.push(`${name} must not contain a fragment`);
-  if (originOnly && (url.pathname !== '/' || url.search !== '')) {
+  if (rules.originOnly === true && (url.pathname !== '/' || url.search !== '')) {
     problems.push(
       `${name} must be an origin only, e.g. https://app.auth.eu-west-1.amazoncognito.com`,
     );
@@ -191,16 +333,17 @@ function checkUrl(
   return url;
 }
 
-function checkNonNegativeInteger(
+function checkInteger(
   name: string,
   value: unknown,
   fallback: number,
   problems: string[],
+  min: number,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    problems.push(`${name} must be an integer between 0 and ${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be an integer between ${min} and ${max}`);
     return fallback;
   }
   return value;
@@ -220,9 +363,15 @@ function checkBoolean(
   return value;
 }
 
+/** `NODE_ENV` of the running process, without depending on Node's types. */
+function processNodeEnv(): string | undefined {
+  const runtime = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return runtime.process?.env?.['NODE_ENV'];
+}
+
 /**
  * Validates options and fills in defaults. Throws one {@link ConfigurationError} naming every
- * problem.
+ * problem. Most apps never call this: {@link CognitoGuard} does.
  *
  * @example
  * ```ts
@@ -232,6 +381,10 @@ function checkBoolean(
  */
 export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
   const problems: string[] = [];
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    throw new ConfigurationError(['options must be an object']);
+  }
+  problems.push(...unknownKeyProblems(options, OPTION_ENVIRONMENT_NAMES, 'option'));
   const o = options as Partial<CognitoGuardOptions>;
 
   const requireString = (name: string, value: unknown): string => {
@@ -262,35 +415,59 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     problems.push('clientSecret must be a string');
   }
 
-  const domainUrl = checkUrl('domain', o.domain, problems, true);
+  const production = checkBoolean(
+    'production',
+    o.production,
+    processNodeEnv() === 'production',
+    problems,
+  );
+  let httpHosts = new Set<string>();
+  if (o.allowHttpHosts !== undefined) {
+    if (
+      !Array.isArray(o.allowHttpHosts) ||
+      o.allowHttpHosts.some((h) => typeof h !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(h))
+    ) {
+      problems.push('allowHttpHosts must be an array of host names');
+    } else if (production && o.allowHttpHosts.length > 0) {
+      problems.push(
+        'allowHttpHosts (plain-http Cognito URLs) is refused in production (NODE_ENV=production)',
+      );
+    } else {
+      httpHosts = new Set(o.allowHttpHosts.map((h) => h.toLowerCase()));
+    }
+  }
+
+  const domainUrl = checkUrl('domain', o.domain, problems, { httpHosts, originOnly: true });
   const domain = domainUrl?.origin ?? '';
+  const internalDomainUrl =
+    o.internalDomain === undefined || o.internalDomain === ''
+      ? undefined
+      : checkUrl('internalDomain', o.internalDomain, problems, { httpHosts, originOnly: true });
 
   const issuerInput =
-    o.issuer === undefined || o.issuer === ''
-      ? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
-      : o.issuer;
-  const issuerUrl = checkUrl('issuer', issuerInput, problems);
+    o.issuer === undefined || o.issuer === '' ? defaultIssuer(region, userPoolId) : o.issuer;
+  const issuerUrl = checkUrl('issuer', issuerInput, problems, { httpHosts });
   if (issuerUrl !== undefined && issuerInput.endsWith('/')) {
     problems.push('issuer must not end with a slash (it is compared exactly with the tokens)');
   }
 
-  let redirectUrlIsInsecureLoopback = false;
+  let redirectUrlIsPlainHttp = false;
   for (const [name, value] of [
     ['redirectUrl', o.redirectUrl],
     ['logoutUrl', o.logoutUrl],
   ] as const) {
     if (typeof value === 'function') continue;
-    const url = checkUrl(name, value, problems);
-    if (name === 'redirectUrl' && url?.protocol === 'http:') redirectUrlIsInsecureLoopback = true;
+    const url = checkUrl(name, value, problems, { httpHosts });
+    if (name === 'redirectUrl' && url?.protocol === 'http:') redirectUrlIsPlainHttp = true;
   }
 
   const secrets: unknown[] =
     typeof o.secretKey === 'string' ? [o.secretKey] : Array.isArray(o.secretKey) ? o.secretKey : [];
   if (secrets.length === 0) problems.push('secretKey is required (SECRET_KEY)');
   secrets.forEach((secret, index) => {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+    if (typeof secret !== 'string' || secret.length < LIMITS.minSecretLength) {
       problems.push(
-        `secretKey${secrets.length > 1 ? `[${index}]` : ''} must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
+        `secretKey${secrets.length > 1 ? `[${index}]` : ''} must be at least ${LIMITS.minSecretLength} characters (e.g. \`openssl rand -base64 32\`)`,
       );
     }
   });
@@ -302,8 +479,13 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
       o.scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
     ) {
       problems.push('scopes must be an array of scope strings (no spaces, quotes or backslashes)');
+    } else if (o.scopes.length > 0 && !o.scopes.includes('openid')) {
+      // Without openid Cognito issues no ID token and no nonce, so no sign-in could complete.
+      problems.push(
+        `scopes must include "openid" (got ${o.scopes.join(' ')}); Cognito issues no ID token without it`,
+      );
     } else {
-      scopes = [...new Set(o.scopes)];
+      scopes = o.scopes.length === 0 ? undefined : [...new Set(o.scopes)];
     }
   }
 
@@ -314,21 +496,41 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
   if (o.cookieDomain !== undefined && !/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(o.cookieDomain)) {
     problems.push('cookieDomain must be a host name such as example.com');
   }
-  const loginPath = o.loginPath ?? '/login';
-  if (!/^\/[^/\\]/.test(loginPath) && loginPath !== '/')
+  const loginPath = o.loginPath ?? DEFAULTS.loginPath;
+  if (typeof loginPath !== 'string' || (!/^\/[^/\\]/.test(loginPath) && loginPath !== '/'))
     problems.push('loginPath must be a path starting with /');
 
   const secureCookies = checkBoolean(
     'secureCookies',
     o.secureCookies,
-    !redirectUrlIsInsecureLoopback,
+    !redirectUrlIsPlainHttp,
     problems,
   );
   if (!secureCookies && cookieSameSite === 'None') {
     problems.push('cookieSameSite None requires secure cookies');
   }
+  const disabled = checkBoolean('disabled', o.disabled, false, problems);
+  const allowDisabledInProduction = checkBoolean(
+    'allowDisabledInProduction',
+    o.allowDisabledInProduction,
+    false,
+    problems,
+  );
+  if (disabled && production && !allowDisabledInProduction) {
+    problems.push(
+      'disabled (AWS_COGNITO_DISABLED) opens every protected route and is refused in production; set allowDisabledInProduction (AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION=true) if you really mean it',
+    );
+  }
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') problems.push('fetch must be a function');
+  if (o.logger !== undefined && typeof (o.logger as Partial<CognitoGuardLogger>).warn !== 'function')
+    problems.push('logger must have a warn(message, fields) method');
+  if (o.now !== undefined && typeof o.now !== 'function') problems.push('now must be a function');
+  for (const name of ['redirectUrl', 'logoutUrl'] as const) {
+    const value: unknown = o[name];
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'function')
+      problems.push(`${name} must be a URL string or a function of the request`);
+  }
 
   const resolved: ResolvedOptions = {
     region,
@@ -340,18 +542,20 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     logoutUrl: o.logoutUrl ?? '',
     secretKeys: secrets.filter((s): s is string => typeof s === 'string'),
     scopes,
-    cookieMaxAgeSeconds: checkNonNegativeInteger(
+    cookieMaxAgeSeconds: checkInteger(
       'cookieMaxAgeSeconds',
       o.cookieMaxAgeSeconds,
-      1800,
+      DEFAULTS.cookieMaxAgeSeconds,
       problems,
+      1,
     ),
-    expirationLeewaySeconds: checkNonNegativeInteger(
+    expirationLeewaySeconds: checkInteger(
       'expirationLeewaySeconds',
       o.expirationLeewaySeconds,
-      0,
+      DEFAULTS.expirationLeewaySeconds,
       problems,
-      MAX_LEEWAY_SECONDS,
+      0,
+      LIMITS.maxLeewaySeconds,
     ),
     cookieDomain: o.cookieDomain?.replace(/^\./, ''),
     cookieSameSite,
@@ -362,22 +566,31 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
       true,
       problems,
     ),
-    refreshCookieMaxAgeSeconds: checkNonNegativeInteger(
+    refreshCookieMaxAgeSeconds: checkInteger(
       'refreshCookieMaxAgeSeconds',
       o.refreshCookieMaxAgeSeconds,
-      86_400,
+      DEFAULTS.refreshCookieMaxAgeSeconds,
       problems,
+      1,
     ),
-    disabled: checkBoolean('disabled', o.disabled, false, problems),
+    disabled,
+    production,
     secureCookies,
     loginPath,
-    httpTimeoutMs:
-      checkNonNegativeInteger('httpTimeoutMs', o.httpTimeoutMs, 3000, problems, 60_000) || 3000,
-    verifiedTokenCacheSize: checkNonNegativeInteger(
+    httpTimeoutMs: checkInteger(
+      'httpTimeoutMs',
+      o.httpTimeoutMs,
+      DEFAULTS.httpTimeoutMs,
+      problems,
+      1,
+      LIMITS.maxHttpTimeoutMs,
+    ),
+    verifiedTokenCacheSize: checkInteger(
       'verifiedTokenCacheSize',
       o.verifiedTokenCacheSize,
-      10_000,
+      DEFAULTS.verifiedTokenCacheSize,
       problems,
+      0,
     ),
     fetch: fetchImpl,
     logger: o.logger ?? {
@@ -386,16 +599,17 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
       },
     },
     now: o.now ?? Date.now,
-    endpoints: {
+    endpoints: deriveEndpoints({
+      region,
+      userPoolId,
+      domain,
+      internalDomain: internalDomainUrl?.origin,
       issuer: issuerInput,
-      jwksUri: `${issuerInput}/.well-known/jwks.json`,
-      authorize: `${domain}/oauth2/authorize`,
-      token: `${domain}/oauth2/token`,
-      revoke: `${domain}/oauth2/revoke`,
-      userInfo: `${domain}/oauth2/userInfo`,
-      logout: `${domain}/logout`,
-    },
-    allowInsecureHttp: domainUrl?.protocol === 'http:' || issuerUrl?.protocol === 'http:',
+    }),
+    allowInsecureHttp:
+      domainUrl?.protocol === 'http:' ||
+      internalDomainUrl?.protocol === 'http:' ||
+      issuerUrl?.protocol === 'http:',
   };
 
   if (problems.length > 0) throw new ConfigurationError(problems);
@@ -406,9 +620,10 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
- * Reads the configuration from environment variables with the names flask-cognito-lib uses.
- * Booleans accept only `true`/`false`/`1`/`0`; integers only digits. Every missing required
- * name and every bad value is reported together in one {@link ConfigurationError}.
+ * Reads the configuration from environment variables with the names flask-cognito-lib uses
+ * (and a few of cognito-guard's own; see the README's option table). Booleans accept only
+ * `true`/`false`/`1`/`0`; integers only digits. Every missing required name and every bad value
+ * is reported together in one {@link ConfigurationError}.
  *
  * @example
  * ```ts
@@ -421,62 +636,53 @@ export function fromEnv(env: Environment): CognitoGuardOptions {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const required = (name: string): string => {
+  const read = (source: EnvironmentSource): unknown => {
+    const { name, kind } = source;
     const value = text(name);
-    if (value === undefined) problems.push(`${name} is required`);
-    return value ?? '';
-  };
-  const bool = (name: string): boolean | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    const lower = value.toLowerCase();
-    if (lower === 'true' || lower === '1') return true;
-    if (lower === 'false' || lower === '0') return false;
-    problems.push(`${name} must be true, false, 1 or 0`);
-    return undefined;
-  };
-  const integer = (name: string): number | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    if (!/^\d{1,9}$/.test(value)) {
-      problems.push(`${name} must be a whole number of seconds`);
-      return undefined;
+    if (value === undefined) {
+      if (kind === 'required') problems.push(`${name} is required`);
+      return kind === 'required' ? '' : undefined;
     }
-    return Number(value);
+    switch (kind) {
+      case 'required':
+      case 'text':
+        return value;
+      case 'list':
+        return value.split(/[\s,]+/).filter((s) => s !== '');
+      case 'boolean': {
+        const lower = value.toLowerCase();
+        if (lower === 'true' || lower === '1') return true;
+        if (lower === 'false' || lower === '0') return false;
+        problems.push(`${name} must be true, false, 1 or 0`);
+        return undefined;
+      }
+      case 'integer':
+        if (!/^\d{1,9}$/.test(value)) {
+          problems.push(`${name} must be a whole number of seconds`);
+          return undefined;
+        }
+        return Number(value);
+      case 'sameSite': {
+        const normalised = value.charAt(0).toUpperCase() + value.slice(1).toLowerCase();
+        if (normalised === 'Lax' || normalised === 'Strict' || normalised === 'None')
+          return normalised;
+        problems.push(`${name} must be Lax, Strict or None`);
+        return undefined;
+      }
+    }
   };
 
-  const sameSiteRaw = text('AWS_COGNITO_COOKIE_SAMESITE');
-  let cookieSameSite: CognitoGuardOptions['cookieSameSite'];
-  if (sameSiteRaw !== undefined) {
-    const normalised = sameSiteRaw.charAt(0).toUpperCase() + sameSiteRaw.slice(1).toLowerCase();
-    if (normalised === 'Lax' || normalised === 'Strict' || normalised === 'None')
-      cookieSameSite = normalised;
-    else problems.push('AWS_COGNITO_COOKIE_SAMESITE must be Lax, Strict or None');
+  const options: Record<string, unknown> = {};
+  for (const key of Object.keys(ENVIRONMENT) as (keyof CognitoGuardOptions)[]) {
+    const source = ENVIRONMENT[key];
+    if (source === null || key === 'production' || key === 'secretKey') continue;
+    options[key] = read(source);
   }
-  const scopesRaw = text('AWS_COGNITO_SCOPES');
-  const secretKey = required('SECRET_KEY');
+  const secretKey = read(ENVIRONMENT.secretKey) as string;
   const fallbacks = (text('SECRET_KEY_FALLBACKS') ?? '').split(/[\s,]+/).filter((s) => s !== '');
-
-  const options: CognitoGuardOptions = {
-    region: required('AWS_REGION'),
-    userPoolId: required('AWS_COGNITO_USER_POOL_ID'),
-    domain: required('AWS_COGNITO_DOMAIN'),
-    clientId: required('AWS_COGNITO_USER_POOL_CLIENT_ID'),
-    clientSecret: text('AWS_COGNITO_USER_POOL_CLIENT_SECRET'),
-    redirectUrl: required('AWS_COGNITO_REDIRECT_URL'),
-    logoutUrl: required('AWS_COGNITO_LOGOUT_URL'),
-    secretKey: fallbacks.length > 0 ? [secretKey, ...fallbacks] : secretKey,
-    issuer: text('AWS_COGNITO_ISSUER'),
-    scopes: scopesRaw?.split(/[\s,]+/).filter((s) => s !== ''),
-    cookieMaxAgeSeconds: integer('AWS_COGNITO_COOKIE_AGE_SECONDS'),
-    expirationLeewaySeconds: integer('AWS_COGNITO_EXPIRATION_LEEWAY'),
-    cookieDomain: text('AWS_COGNITO_COOKIE_DOMAIN'),
-    cookieSameSite,
-    refreshFlowEnabled: bool('AWS_COGNITO_REFRESH_FLOW_ENABLED'),
-    refreshCookieEncrypted: bool('AWS_COGNITO_REFRESH_COOKIE_ENCRYPTED'),
-    refreshCookieMaxAgeSeconds: integer('AWS_COGNITO_REFRESH_COOKIE_AGE_SECONDS'),
-    disabled: bool('AWS_COGNITO_DISABLED'),
-  };
+  options['secretKey'] = fallbacks.length > 0 ? [secretKey, ...fallbacks] : secretKey;
+  const nodeEnv = text('NODE_ENV');
+  if (nodeEnv !== undefined) options['production'] = nodeEnv === 'production';
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return options;
+  return options as unknown as CognitoGuardOptions;
 }

@@ -1,7 +1,7 @@
 /**
  * Turning outcomes into responses: errors with fixed, safe messages (never a token, a code, a
- * stack or Cognito's `error_description`, cases B13/B64), RFC 6750 challenges on 401/403, and the
- * small HTML pages the flows need.
+ * stack or Cognito's `error_description`), RFC 6750 challenges on 401/403, redirects that leak no
+ * Referer, and the small HTML pages the flows need — which no other site may frame.
  *
  * @module
  */
@@ -13,10 +13,23 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Headers on every response the guard itself sends: nothing cached, no Referer leaked. */
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
+} as const;
+
+/**
+ * Headers of every HTML page the guard serves: no other site may frame it (a framed "Sign out"
+ * button is a clickjacking target), and it may load nothing. (No `form-action`: Chromium applies it
+ * to the redirect that follows a form POST, and the sign-out form ends on Cognito's site.)
+ */
+const HTML_HEADERS = {
+  ...SECURITY_HEADERS,
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+  'x-frame-options': 'DENY',
 } as const;
 
 function wantsHtml(request: IncomingRequest): boolean {
@@ -25,31 +38,64 @@ function wantsHtml(request: IncomingRequest): boolean {
 }
 
 /** A minimal self-contained HTML page (no external assets). */
-export function htmlPage(title: string, bodyHtml: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${bodyHtml}</main></body></html>`;
+export function htmlPage(title: string, bodyHtml: string, headHtml = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${headHtml}<title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${bodyHtml}</main></body></html>`;
 }
 
 /** An HTML response with the security headers. */
 export function htmlResponse(
   status: number,
   html: string,
-  setCookies: string[] = [],
+  setCookies: readonly string[] = [],
 ): OutgoingResponse {
-  return {
-    status,
-    headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' },
-    setCookies,
-    body: html,
-  };
+  return { status, headers: HTML_HEADERS, setCookies, body: html };
 }
 
-/** A redirect that forbids caching and leaks no Referer (the callback URL carries a code, B14). */
+/** A redirect that forbids caching and leaks no Referer (the callback URL carries a code). */
 export function redirectResponse(
   location: string,
-  setCookies: string[] = [],
+  setCookies: readonly string[] = [],
   status = 302,
 ): OutgoingResponse {
   return { status, headers: { ...SECURITY_HEADERS, location }, setCookies };
+}
+
+/**
+ * A page that continues to `location` by itself (and offers a link). It ends a sign-in when the
+ * session cookies are `SameSite=Strict`: the redirect chain that began on Cognito's site is
+ * cross-site, so a plain redirect would arrive without the cookies just set, while this page's
+ * navigation starts on our own site and carries them.
+ */
+export function continuationResponse(
+  location: string,
+  setCookies: readonly string[],
+): OutgoingResponse {
+  const target = escapeHtml(location);
+  return htmlResponse(
+    200,
+    htmlPage(
+      'Signed in',
+      `<p><a href="${target}">Continue</a></p>`,
+      `<meta http-equiv="refresh" content="0;url=${target}">`,
+    ),
+    setCookies,
+  );
+}
+
+/** The title of an error page, by status. */
+function errorTitle(status: number): string {
+  switch (status) {
+    case 400:
+      return 'Sign-in failed';
+    case 401:
+      return 'Sign-in required';
+    case 403:
+      return 'Access denied';
+    case 404:
+      return 'Not found';
+    default:
+      return status >= 500 ? 'Service unavailable' : 'Request refused';
+  }
 }
 
 /**
@@ -63,7 +109,7 @@ export function errorResponse(
   error: unknown,
   request: IncomingRequest,
   loginPath: string,
-  setCookies: string[] = [],
+  setCookies: readonly string[] = [],
 ): OutgoingResponse {
   const known = error instanceof CognitoGuardError && error.code !== 'ERR_CONFIGURATION';
   const status = known ? error.status : 502;
@@ -71,7 +117,7 @@ export function errorResponse(
   const message = known
     ? error.message
     : 'The sign-in service is unavailable. Please try again shortly.';
-  const headers: Record<string, string> = { ...SECURITY_HEADERS };
+  const headers: Record<string, string> = {};
   if (status === 401) {
     headers['www-authenticate'] =
       code === 'ERR_TOKEN_INVALID'
@@ -80,7 +126,7 @@ export function errorResponse(
   } else if (code === 'ERR_SCOPE_REQUIRED') {
     headers['www-authenticate'] = 'Bearer realm="cognito-guard", error="insufficient_scope"';
   }
-  if (status === 503) headers['retry-after'] = '5';
+  if (status === 503 && code !== 'ERR_SPECULATIVE_REQUEST') headers['retry-after'] = '5';
   if (wantsHtml(request)) {
     const restart =
       status === 400 || status === 401
@@ -88,17 +134,18 @@ export function errorResponse(
         : '';
     return {
       status,
-      headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
+      headers: { ...HTML_HEADERS, ...headers },
       setCookies,
-      body: htmlPage(
-        status === 400 ? 'Sign-in failed' : 'Access denied',
-        `<p>${escapeHtml(message)}</p>${restart}`,
-      ),
+      body: htmlPage(errorTitle(status), `<p>${escapeHtml(message)}</p>${restart}`),
     };
   }
   return {
     status,
-    headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
+    headers: {
+      ...SECURITY_HEADERS,
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+    },
     setCookies,
     body: JSON.stringify({ error: code, message }),
   };

@@ -1,7 +1,7 @@
 /**
  * The session held in cookies after a login: the access and ID tokens (HttpOnly) and the
  * refresh token (HttpOnly, AEAD-encrypted by default, with the identity it belongs to so a
- * refresh can check it got the same user back, case B48).
+ * refresh can check it got the same user and sign-in back).
  *
  * @module
  */
@@ -29,11 +29,11 @@ export async function verifyTokenResponse(
   context: GuardContext,
   tokens: TokenSet,
   nonce?: string,
-): Promise<{ claims: AccessTokenClaims; userInfo: IdTokenClaims | undefined }> {
-  const claims = await context.verifier.verifyAccessToken(tokens.accessToken, {
+): Promise<{ accessClaims: AccessTokenClaims; idClaims: IdTokenClaims | undefined }> {
+  const accessClaims = await context.verifier.verifyAccessToken(tokens.accessToken, {
     fromTokenEndpoint: true,
   });
-  const userInfo =
+  const idClaims =
     tokens.idToken === undefined
       ? undefined
       : await context.verifier.verifyIdToken(tokens.idToken, {
@@ -41,34 +41,35 @@ export async function verifyTokenResponse(
           accessToken: tokens.accessToken,
           fromTokenEndpoint: true,
         });
-  requireSameUser(claims, userInfo);
-  return { claims, userInfo };
+  requireSameUser(accessClaims, idClaims);
+  return { accessClaims, idClaims };
 }
 
 /**
- * The ID and access tokens of one session must name the same user (seed fault: auth state
- * split across cookies). Throws `TokenVerifyError`.
+ * The ID and access tokens of one session must name the same user: flask-cognito-lib kept them
+ * in separate cookies without checking, so one user's ID token could ride on another's session.
+ * Throws `TokenVerifyError`.
  */
 export function requireSameUser(
-  claims: AccessTokenClaims,
-  userInfo: IdTokenClaims | undefined,
+  accessClaims: AccessTokenClaims,
+  idClaims: IdTokenClaims | undefined,
 ): void {
-  if (userInfo !== undefined && userInfo.sub !== claims.sub) {
+  if (idClaims !== undefined && idClaims.sub !== accessClaims.sub) {
     throw new TokenVerifyError('ID and access tokens name different users');
   }
 }
 
 /** Builds the identity handed to route handlers. */
 export function toIdentity(
-  claims: AccessTokenClaims,
+  accessClaims: AccessTokenClaims,
   accessToken: string,
-  userInfo: IdTokenClaims | undefined,
+  idClaims: IdTokenClaims | undefined,
   idToken: string | undefined,
 ): CognitoIdentity {
-  const groups = claims['cognito:groups'];
+  const groups = accessClaims['cognito:groups'];
   return {
-    claims,
-    userInfo,
+    claims: accessClaims,
+    userInfo: idClaims,
     accessToken,
     idToken,
     groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
@@ -77,7 +78,8 @@ export function toIdentity(
 
 /**
  * `Set-Cookie` values for a freshly verified session. A cookie that would exceed the browser
- * limit is an error (never silently dropped, B58).
+ * limit is an error: browsers drop such cookies silently, and the user would be signed out for
+ * no visible reason.
  */
 export async function sessionCookies(
   context: GuardContext,
@@ -122,6 +124,8 @@ export async function sessionCookies(
       throw new CognitoError(
         'ERR_COGNITO_BAD_RESPONSE',
         `${error.message}; reduce the groups/attributes in the token`,
+        undefined,
+        { cause: error },
       );
     }
     throw error;

@@ -56,27 +56,36 @@ function isTimeout(error: unknown): boolean {
 export function mapUpstreamError(error: unknown, operation: string): Error {
   if (error instanceof GrantRejectedError || error instanceof CognitoError) return error;
   if (isTimeout(error) || (error instanceof Error && isTimeout(error.cause))) {
-    return new CognitoError('ERR_COGNITO_TIMEOUT', `${operation}: no answer in time`);
+    return new CognitoError('ERR_COGNITO_TIMEOUT', `${operation}: no answer in time`, undefined, {
+      cause: error,
+    });
   }
   if (error instanceof oauth.ResponseBodyError) {
-    if (error.error === 'invalid_client' || error.error === 'unauthorized_client') {
+    // OAuth error codes are short lower-case words; anything else may be an echo of what we
+    // sent (a code, a refresh token) and must never reach a log.
+    const code = /^[a-z_]{1,64}$/.test(error.error) ? error.error : 'unrecognised_error';
+    if (code === 'invalid_client' || code === 'unauthorized_client') {
       return new CognitoError(
         'ERR_COGNITO_CLIENT_REJECTED',
-        `${operation}: ${error.error} (check the client id/secret and callback URL)`,
-        error.error,
+        `${operation}: ${code} (check the client id/secret and callback URL)`,
+        code,
+        { cause: error },
       );
     }
-    if (error.status >= 400 && error.status < 500) return new GrantRejectedError(error.error);
+    if (error.status >= 400 && error.status < 500) return new GrantRejectedError(code);
     return new CognitoError(
       'ERR_COGNITO_BAD_RESPONSE',
-      `${operation}: HTTP ${error.status} ${error.error}`,
-      error.error,
+      `${operation}: HTTP ${error.status} ${code}`,
+      code,
+      { cause: error },
     );
   }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
     return new CognitoError(
       'ERR_COGNITO_CLIENT_REJECTED',
       `${operation}: HTTP ${error.status} challenge`,
+      undefined,
+      { cause: error },
     );
   }
   if (
@@ -97,13 +106,19 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
     error instanceof oauth.OperationProcessingError ||
     error instanceof oauth.UnsupportedOperationError
   ) {
-    return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: ${error.message}`);
+    return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: ${error.message}`, undefined, {
+      cause: error,
+    });
   }
   if (error instanceof TypeError) {
     // fetch() rejects with a TypeError when the connection fails.
-    return new CognitoError('ERR_COGNITO_UNREACHABLE', `${operation}: ${error.message}`);
+    return new CognitoError('ERR_COGNITO_UNREACHABLE', `${operation}: ${error.message}`, undefined, {
+      cause: error,
+    });
   }
-  return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: unexpected failure`);
+  return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: unexpected failure`, undefined, {
+    cause: error,
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
  * in its own encrypted, HttpOnly, SameSite=Lax cookie for at most ten minutes, consumed once.
  *
  * One cookie per transaction, named after a hash of its state, so that logins started in two
- * tabs do not overwrite each other (case B18), and the callback finds its transaction from the
+ * tabs do not overwrite each other, and the callback finds its transaction from the
  * `state` it receives.
  *
  * @module
@@ -11,12 +11,7 @@
 import { base64url } from 'jose';
 import { COOKIE_NAMES } from './cookies.js';
 import type { CookieSealer } from './crypto.js';
-
-/** Transactions live 10 minutes (Cognito codes live 5). */
-export const TRANSACTION_TTL_SECONDS = 600;
-
-/** At most this many pending logins per browser; older ones are dropped to bound header size. */
-export const MAX_PENDING_TRANSACTIONS = 4;
+import { LIMITS } from './limits.js';
 
 /** What a login transaction remembers between `/login` and the callback. */
 export interface LoginTransaction {
@@ -24,9 +19,9 @@ export interface LoginTransaction {
   readonly codeVerifier: string;
   readonly nonce: string;
   readonly returnTo: string | undefined;
-  /** The issuer the login was started against (mix-up defence, B9). */
+  /** The issuer the login was started against: a callback meant for another pool is refused. */
   readonly issuer: string;
-  /** The exact redirect_uri sent to /authorize, sent again to /token (B10). */
+  /** The exact redirect_uri sent to /authorize, sent again to /token. */
   readonly redirectUri: string;
 }
 
@@ -64,7 +59,7 @@ export function sealTransaction(
       i: transaction.issuer,
       u: transaction.redirectUri,
     },
-    TRANSACTION_TTL_SECONDS,
+    LIMITS.transactionTtlSeconds,
   );
 }
 

@@ -2,8 +2,10 @@
  * Verification of Cognito access and ID tokens (RS256 JWS), with Cognito's claim rules.
  *
  * Order of work, cheapest and most hostile-input-proof first:
- * 1. shape: a string of at most 16 KiB, exactly three non-empty base64url segments (B32, B61);
- * 2. strict decoding: UTF-8 only, JSON objects, no duplicate members, bounded nesting (B39);
+ * 1. shape: a string of at most 16 KiB, exactly three non-empty base64url segments, each in its
+ *    one canonical spelling (the unused low bits of the last character are zero), so that no token
+ *    has a second spelling that would slip past a deny-list or log keyed by the token string;
+ * 2. strict decoding: UTF-8 only, JSON objects, no duplicate members, bounded nesting;
  * 3. header: `alg` exactly `RS256`, a short string `kid`, no `crit`; key-bearing headers
  *    (`jku`, `x5u`, `jwk`, `x5c`) are never read (B19, B21, B22, B33, B34, B37, B38);
  * 4. claims: exact `iss`, `token_use`, `client_id`/`aud`, `sub`, numeric `exp`/`iat`/`nbf` with a
@@ -26,16 +28,10 @@ import { base64url, compactVerify } from 'jose';
 
 import { BoundedCache } from './bounded-cache.js';
 import type { AccessTokenClaims, IdTokenClaims } from './claims.js';
+import { timingSafeEqual } from './crypto.js';
 import { ConfigurationError, TokenVerifyError } from './errors.js';
-import { MAX_KID_LENGTH } from './jwks.js';
 import type { JwksCache } from './jwks.js';
-
-/** Longest token accepted before any decoding (B61); Cognito tokens are 1–2 KB. */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
-/** Largest leeway the verifier accepts, in seconds (B30). */
-export const MAX_LEEWAY_SECONDS = 300;
-/** Deepest JSON nesting accepted in a header or payload (B61). */
-const MAX_JSON_DEPTH = 16;
+import { DEFAULTS, LIMITS } from './limits.js';
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -134,10 +130,10 @@ export class CognitoJwtVerifier {
       problems.push('clientId must be a non-empty string');
     }
     const leeway = options.leewaySeconds ?? 0;
-    if (!Number.isFinite(leeway) || leeway < 0 || leeway > MAX_LEEWAY_SECONDS) {
-      problems.push(`leewaySeconds must be between 0 and ${MAX_LEEWAY_SECONDS}`);
+    if (!Number.isFinite(leeway) || leeway < 0 || leeway > LIMITS.maxLeewaySeconds) {
+      problems.push(`leewaySeconds must be between 0 and ${LIMITS.maxLeewaySeconds}`);
     }
-    const cacheSize = options.verifiedCacheSize ?? 10_000;
+    const cacheSize = options.verifiedCacheSize ?? DEFAULTS.verifiedTokenCacheSize;
     if (!Number.isInteger(cacheSize) || cacheSize < 0) {
       problems.push('verifiedCacheSize must be a non-negative integer');
     }
@@ -363,7 +359,7 @@ function decodeToken(token: string): {
   payload: Record<string, unknown>;
 } {
   if (typeof token !== 'string' || token.length === 0) throw new TokenVerifyError('no token');
-  if (token.length > MAX_TOKEN_LENGTH) throw new TokenVerifyError('token too long');
+  if (token.length > LIMITS.maxTokenLength) throw new TokenVerifyError('token too long');
   if (!JWS_SHAPE.test(token)) {
     throw new TokenVerifyError('not a compact JWS (three base64url segments)');
   }
@@ -371,15 +367,38 @@ function decodeToken(token: string): {
   const second = token.indexOf('.', first + 1);
   const header = decodeJsonSegment(token.slice(0, first), 'header');
   const payload = decodeJsonSegment(token.slice(first + 1, second), 'payload');
-  if ((token.length - second - 1) % 4 === 1) {
-    throw new TokenVerifyError('signature is not valid base64url');
+  if (!isCanonicalBase64url(token, second + 1, token.length)) {
+    throw new TokenVerifyError('signature is not canonical base64url');
   }
   return { header, payload };
 }
 
+/** The 6-bit value of a base64url character (the caller has checked the alphabet). */
+function base64urlValue(code: number): number {
+  if (code >= 0x41 && code <= 0x5a) return code - 0x41; // A-Z
+  if (code >= 0x61 && code <= 0x7a) return code - 0x61 + 26; // a-z
+  if (code >= 0x30 && code <= 0x39) return code - 0x30 + 52; // 0-9
+  return code === 0x2d /* - */ ? 62 : 63;
+}
+
+/**
+ * True when `text[start, end)` is base64url in its one canonical spelling: no length of the form
+ * 4k+1 (which no byte string encodes to), and the bits of the last character that encode no data
+ * are zero. A decoder ignores those bits, so without this check each token would have up to 15
+ * other spellings that verify.
+ */
+function isCanonicalBase64url(text: string, start: number, end: number): boolean {
+  const remainder = (end - start) % 4;
+  if (remainder === 1) return false;
+  if (remainder === 0) return true;
+  const unusedBits = remainder === 2 ? 4 : 2;
+  return (base64urlValue(text.charCodeAt(end - 1)) & ((1 << unusedBits) - 1)) === 0;
+}
+
 function decodeJsonSegment(segment: string, label: string): Record<string, unknown> {
-  // A base64url string of length 4k+1 cannot come from any byte string.
-  if (segment.length % 4 === 1) throw new TokenVerifyError(`${label} is not valid base64url`);
+  if (!isCanonicalBase64url(segment, 0, segment.length)) {
+    throw new TokenVerifyError(`${label} is not canonical base64url`);
+  }
   let text: string;
   try {
     text = utf8.decode(base64url.decode(segment));
@@ -432,7 +451,7 @@ function scanJson(text: string): string | undefined {
       }
       i = end;
     } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
-      if (stack.length >= MAX_JSON_DEPTH) return 'is nested too deeply';
+      if (stack.length >= LIMITS.maxJsonDepth) return 'is nested too deeply';
       stack.push({ keys: ch === 0x7b ? new Set() : undefined, expectKey: true });
     } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
       stack.pop();
@@ -449,7 +468,7 @@ function checkHeader(header: Record<string, unknown>): void {
   if (header['alg'] !== 'RS256') throw new TokenVerifyError('alg is not RS256');
   const kid = header['kid'];
   // Cognito always sets kid; without it we reject rather than guess a key (B33, B34).
-  if (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH) {
+  if (typeof kid !== 'string' || kid === '' || kid.length > LIMITS.maxKidLength) {
     throw new TokenVerifyError('kid missing or malformed');
   }
   // No extension is understood, so any critical one must fail (RFC 7515 §4.1.11).
@@ -463,15 +482,6 @@ function isNumericDate(value: unknown): value is number {
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
-}
-
-/** Compares without an early exit on the first differing character (length may leak). */
-function timingSafeEqual(a: string, b: string): boolean {
-  const left = utf8Encoder.encode(a);
-  const right = utf8Encoder.encode(b);
-  let diff = left.length ^ right.length;
-  for (let i = 0; i < left.length; i++) diff |= (left[i] ?? 0) ^ (right[i % right.length] ?? 0);
-  return diff === 0;
 }
 
 /** Cached claims are shared between requests; freezing stops one handler changing another's. */

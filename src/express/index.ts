@@ -1,34 +1,43 @@
 /**
- * Express 4/5 adapter: translates Express requests into the core's neutral shape and copies the
- * core's responses back. All logic lives in the core; nothing here can turn an error into a 500.
+ * Express 4/5 adapter: translates Express requests into the core's neutral shape and the core's
+ * results back into Express responses. All decisions live in the core (`src/adapters.md`).
  *
  * @example
  * ```ts
  * import express from 'express';
- * import { cognitoGuard } from 'cognito-guard/express';
  * import { fromEnv } from 'cognito-guard';
+ * import { cognitoGuard, getIdentity } from 'cognito-guard/express';
  *
  * const app = express();
  * const auth = cognitoGuard(fromEnv(process.env));
  * app.get('/login', auth.login());
  * app.get('/postlogin', auth.callback({ redirectTo: '/claims' }));
- * app.post('/refresh', auth.refresh(), (req, res) => res.redirect(303, '/claims'));
+ * app.post('/refresh', auth.refresh(), (_req, res) => {
+ *   res.redirect(303, '/claims');
+ * });
  * app.get('/logout', auth.logout());
- * app.get('/claims', auth.required(), (req, res) => res.json(req.cognito));
- * app.get('/admin', auth.required({ groups: ['admin'] }), (req, res) => res.json(req.cognito?.groups));
+ * app.post('/logout', auth.logout());
+ * app.get('/claims', auth.required(), (req, res) => {
+ *   res.json(getIdentity(req).claims);
+ * });
+ * app.get('/admin', auth.required({ groups: ['admin'] }), (req, res) => {
+ *   res.json(getIdentity(req).groups);
+ * });
  * ```
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   CognitoGuard,
+  ConfigurationError,
+  type CallbackOptions,
   type CognitoGuardOptions,
   type CognitoIdentity,
+  type GuardResult,
   type IncomingRequest,
   type LoginOptions,
   type OutgoingResponse,
   type ProtectOptions,
-  type ProtectOutcome,
   type Requirement,
 } from '../index.js';
 
@@ -36,7 +45,10 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** The verified identity, set by `required()`, `callback()` and `refresh()`. */
+      /**
+       * The verified identity, set by `required()`, `optional()`, `callback()` and `refresh()`.
+       * On a route behind `required()`, {@link getIdentity} reads it without `?.`.
+       */
       cognito?: CognitoIdentity;
       /** The safe return-to path of a completed login, set by `callback()`. */
       cognitoReturnTo?: string;
@@ -44,37 +56,62 @@ declare global {
   }
 }
 
-/** Translates an Express request for the core. */
-export function toIncomingRequest(req: Request): IncomingRequest {
-  return {
-    method: req.method,
-    url: req.originalUrl,
-    header: (name) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
-}
-
-function appendCookies(res: Response, setCookies: readonly string[]): void {
-  for (const cookie of setCookies) res.append('Set-Cookie', cookie);
+/** An Express request seen through the core's {@link IncomingRequest}: one object, no closure. */
+class ExpressRequest implements IncomingRequest {
+  constructor(readonly req: Request) {}
+  get method(): string {
+    return this.req.method;
+  }
+  get url(): string {
+    return this.req.originalUrl;
+  }
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
 }
 
 /** Sends a core response. */
-export function sendResponse(res: Response, response: OutgoingResponse): void {
+function send(res: Response, response: OutgoingResponse): void {
   res.status(response.status);
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  appendCookies(res, response.setCookies);
+  for (const cookie of response.setCookies) res.append('Set-Cookie', cookie);
   res.end(response.body);
 }
 
-/** Per-route options of {@link ExpressCognitoGuard.callback}. */
-export interface CallbackRouteOptions {
-  /**
-   * Redirect after a successful login to the stored `returnTo`, else to this path. Without it,
-   * the next handler runs with `req.cognito` and `req.cognitoReturnTo` set.
-   */
-  readonly redirectTo?: string | undefined;
+/** Applies a result: sends a response, or adds headers/cookies and runs the next handler. */
+function apply(req: Request, res: Response, next: NextFunction, result: GuardResult): void {
+  if (result.action === 'respond') {
+    send(res, result.response);
+    return;
+  }
+  for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+  for (const cookie of result.setCookies) res.append('Set-Cookie', cookie);
+  if (result.identity !== undefined) req.cognito = result.identity;
+  if (result.returnTo !== undefined) req.cognitoReturnTo = result.returnTo;
+  next();
+}
+
+/**
+ * The identity of a request on a route behind `required()`, typed as present.
+ *
+ * @throws {@link ConfigurationError} when no identity was set: the route is not behind
+ *   `required()` (a wiring mistake, not a request problem).
+ * @example
+ * ```ts
+ * app.get('/me', auth.required(), (req, res) => {
+ *   res.json({ sub: getIdentity(req).claims.sub });
+ * });
+ * ```
+ */
+export function getIdentity(req: Request): CognitoIdentity {
+  const identity = req.cognito;
+  if (identity === undefined) {
+    throw new ConfigurationError([
+      'getIdentity(req) was called on a route without auth.required() (or with the guard disabled)',
+    ]);
+  }
+  return identity;
 }
 
 /** The Express middleware factories. */
@@ -83,14 +120,19 @@ export interface ExpressCognitoGuard {
   readonly guard: CognitoGuard;
   /** Redirects to Cognito's login. Options may depend on the request (identity provider, login_hint…). */
   login(options?: LoginOptions | ((req: Request) => LoginOptions)): RequestHandler;
-  /** Completes the login at the redirect URL. */
-  callback(options?: CallbackRouteOptions): RequestHandler;
+  /**
+   * Completes the login at the redirect URL. With `redirectTo`, answers with the redirect;
+   * without, the next handler runs with `req.cognito` and `req.cognitoReturnTo` set.
+   */
+  callback(options?: CallbackOptions): RequestHandler;
   /** Refreshes the session (mount on POST); the next handler runs with `req.cognito` set. */
   refresh(): RequestHandler;
-  /** Revokes, clears cookies and redirects to Cognito's logout. */
+  /** Revokes, clears cookies and redirects to Cognito's logout (mount on GET and POST). */
   logout(): RequestHandler;
   /** Protects a route: 401 without a valid sign-in, 403 without the groups/scopes. */
-  required(requirement?: Requirement, options?: ProtectOptions): RequestHandler;
+  required(requirement?: Requirement, options?: Omit<ProtectOptions, 'optional'>): RequestHandler;
+  /** Sets `req.cognito` when the request is signed in, and lets every request through. */
+  optional(): RequestHandler;
 }
 
 /**
@@ -98,88 +140,89 @@ export interface ExpressCognitoGuard {
  * {@link CognitoGuard}.
  *
  * @throws {@link ConfigurationError} naming every configuration problem.
+ * @example
+ * ```ts
+ * const auth = cognitoGuard(fromEnv(process.env));
+ * app.get('/admin', auth.required({ groups: ['admin'] }), (req, res) => {
+ *   res.json(getIdentity(req).groups);
+ * });
+ * ```
  */
 export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): ExpressCognitoGuard {
   const guard = options instanceof CognitoGuard ? options : new CognitoGuard(options);
 
   // Express 4 does not catch rejected promises; every handler settles its own.
-  const handle =
-    (run: (req: Request, res: Response, next: NextFunction) => Promise<void>): RequestHandler =>
-    (req, res, next) => {
-      run(req, res, next).catch((error: unknown) => {
-        if (!res.headersSent) sendResponse(res, guard.errorResponse(error, toIncomingRequest(req)));
-      });
+  const settle = (req: Request, res: Response, error: unknown): void => {
+    if (!res.headersSent) send(res, guard.errorResponse(error, new ExpressRequest(req)));
+  };
+  const protect = (requirement: Requirement, protectOptions: ProtectOptions): RequestHandler => {
+    const protector = guard.protector(requirement, protectOptions);
+    return (req, res, next) => {
+      const result = protector(new ExpressRequest(req));
+      // Steady state: the tokens are already verified and the answer needs no promise.
+      if (!(result instanceof Promise)) {
+        apply(req, res, next, result);
+        return;
+      }
+      result.then(
+        (settled) => {
+          apply(req, res, next, settled);
+        },
+        (error: unknown) => {
+          settle(req, res, error);
+        },
+      );
     };
+  };
 
   return {
     guard,
-    login: (options) =>
-      handle(async (req, res) => {
-        const resolved = typeof options === 'function' ? options(req) : options;
-        sendResponse(res, await guard.login(toIncomingRequest(req), resolved));
-      }),
-    callback: (options = {}) =>
-      handle(async (req, res, next) => {
-        const outcome = await guard.callback(toIncomingRequest(req));
-        if (!outcome.ok) {
-          sendResponse(res, outcome.response);
-          return;
-        }
-        appendCookies(res, outcome.setCookies);
-        res.setHeader('Cache-Control', 'no-store');
-        res.setHeader('Referrer-Policy', 'no-referrer');
-        req.cognito = outcome.identity;
-        if (outcome.returnTo !== undefined) req.cognitoReturnTo = outcome.returnTo;
-        if (options.redirectTo !== undefined) {
-          res.redirect(302, outcome.returnTo ?? options.redirectTo);
-          return;
-        }
-        next();
-      }),
-    refresh: () =>
-      handle(async (req, res, next) => {
-        const outcome = await guard.refresh(toIncomingRequest(req));
-        if (!outcome.ok) {
-          sendResponse(res, outcome.response);
-          return;
-        }
-        appendCookies(res, outcome.setCookies);
-        res.setHeader('Cache-Control', 'no-store');
-        req.cognito = outcome.identity;
-        next();
-      }),
-    logout: () =>
-      handle(async (req, res) => {
-        sendResponse(res, await guard.logout(toIncomingRequest(req)));
-      }),
-    required: (requirement = {}, protectOptions = {}) => {
-      const checked = guard.requirement(requirement);
-      const finish = (req: Request, res: Response, next: NextFunction, outcome: ProtectOutcome) => {
-        if (!outcome.ok) {
-          sendResponse(res, outcome.response);
-          return;
-        }
-        if (outcome.identity !== undefined) req.cognito = outcome.identity;
-        next();
-      };
-      const verify = handle(async (req, res, next) => {
-        finish(
-          req,
-          res,
-          next,
-          await guard.protect(toIncomingRequest(req), checked, protectOptions),
-        );
-      });
+    login: (options) => (req, res) => {
+      const resolved = typeof options === 'function' ? options(req) : options;
+      guard.login(new ExpressRequest(req), resolved).then(
+        (response) => {
+          send(res, response);
+        },
+        (error: unknown) => {
+          settle(req, res, error);
+        },
+      );
+    },
+    callback: (options = {}) => {
+      const callback = guard.callbackHandler(options);
       return (req, res, next) => {
-        // Steady state: the tokens are already verified, so answer without a promise.
-        const cached = guard.protectFromCache(toIncomingRequest(req), checked, protectOptions);
-        if (cached === undefined) {
-          verify(req, res, next);
-          return;
-        }
-        finish(req, res, next, cached);
+        callback(new ExpressRequest(req)).then(
+          (result) => {
+            apply(req, res, next, result);
+          },
+          (error: unknown) => {
+            settle(req, res, error);
+          },
+        );
       };
     },
+    refresh: () => (req, res, next) => {
+      guard.refresh(new ExpressRequest(req)).then(
+        (result) => {
+          apply(req, res, next, result);
+        },
+        (error: unknown) => {
+          settle(req, res, error);
+        },
+      );
+    },
+    logout: () => (req, res) => {
+      guard.logout(new ExpressRequest(req)).then(
+        (response) => {
+          send(res, response);
+        },
+        (error: unknown) => {
+          settle(req, res, error);
+        },
+      );
+    },
+    required: (requirement = {}, protectOptions = {}) => protect(requirement, protectOptions),
+    optional: () => protect({}, { optional: true }),
   };
 }
 

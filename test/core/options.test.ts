@@ -1,11 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ConfigurationError,
-  fromEnv,
-  resolveOptions,
-  type CognitoGuardOptions,
-} from '../../src/index.js';
+import { ConfigurationError, fromEnv, type CognitoGuardOptions } from '../../src/index.js';
+import { resolveOptions } from '../../src/core/options.js';
 
 const SECRET = 'x'.repeat(32);
 

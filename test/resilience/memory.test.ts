@@ -12,6 +12,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } fr
 import express from 'express';
 import { cognitoGuard } from '../../src/express/index.js';
 import { CognitoGuard, type IncomingRequest } from '../../src/index.js';
+import { LIMITS } from '../../src/core/limits.js';
 import { CLIENT_ID, guardOptions, registerClient, TestBrowser } from '../support/stack.js';
 import {
   cookieHeader,
@@ -27,8 +28,8 @@ import {
 const rejections = watchUnhandledRejections();
 
 const JUNK_TOKENS = 10_000;
-/** The consumed-state cache's bound (see `createConsumedStates`). */
-const CONSUMED_STATES_BOUND = 10_000;
+/** The consumed-state record's bound. */
+const CONSUMED_STATES_BOUND = LIMITS.maxConsumedStates;
 /** The JWKS cache's default unknown-kid cooldown. */
 const KID_COOLDOWN_MS = 10_000;
 
@@ -131,7 +132,7 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
   it('10,000 junk tokens in-process: all 401, and every cache stays where it was', async () => {
     const valid = { cognito_access_token: validAccess, cognito_id_token: validId };
     const warm = await guard.protect(protectedRequest(valid));
-    assert.ok(warm.ok, 'a valid session is accepted');
+    assert.equal(warm.action, 'continue', 'a valid session is accepted');
     const publishedKeys = counting.emulator.keys().length;
     assert.equal(guard.jwks.keyCount, publishedKeys);
     assert.equal(guard.verifier.verifiedCacheSize, 2, 'the valid access and ID tokens');
@@ -162,7 +163,7 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
         );
         for (const outcome of await Promise.all(batch)) {
           sent += 1;
-          if (!outcome.ok && outcome.response.status === 401) rejected += 1;
+          if (outcome.action === 'respond' && outcome.response.status === 401) rejected += 1;
         }
       }
     }
@@ -179,7 +180,7 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
     assert.equal(guard.consumedStateCount, 0);
 
     const still = await guard.protect(protectedRequest(valid));
-    assert.ok(still.ok, 'the valid session still works');
+    assert.equal(still.action, 'continue', 'the valid session still works');
   });
 
   it('an oversized token is refused before any decoding, and not remembered', async () => {
@@ -190,7 +191,7 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
       { cognito_access_token: validAccess, cognito_id_token: huge },
     ]) {
       const outcome = await guard.protect(protectedRequest(cookies));
-      assert.ok(!outcome.ok);
+      assert.ok(outcome.action === 'respond');
       assert.equal(outcome.response.status, 401);
       assert.ok((outcome.response.body ?? '').length < 1000, 'the token is not echoed');
     }
@@ -248,39 +249,72 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
     assert.equal(new Set(tokens).size, tokens.length, 'distinct tokens');
     for (const token of tokens) {
       const outcome = await small.protect(protectedRequest({ cognito_access_token: token }));
-      assert.ok(outcome.ok);
+      assert.equal(outcome.action, 'continue');
       assert.ok(small.verifier.verifiedCacheSize <= bound);
     }
     assert.equal(small.verifier.verifiedCacheSize, bound);
     // An evicted token is simply verified again.
     const first = await small.protect(protectedRequest({ cognito_access_token: tokens[0]! }));
-    assert.ok(first.ok);
+    assert.equal(first.action, 'continue');
     assert.equal(small.verifier.verifiedCacheSize, bound);
   });
 
-  it(`the consumed-state cache stops at ${CONSUMED_STATES_BOUND.toLocaleString('en')} after a flood of callbacks`, async () => {
-    const flood = new CognitoGuard(guardOptions(counting.emulator, app.url));
-    const total = CONSUMED_STATES_BOUND + 50;
-    let refused = 0;
-    for (let done = 0; done < total; done += 250) {
-      const batch = Array.from({ length: Math.min(250, total - done) }, async () => {
+  it('a flood of sign-ins cannot push a redeemed state out of the record: when it is full, new sign-ins wait (503) until entries expire', async () => {
+    // The real bound is 100,000 redeemed states per instance; the mechanism is the same with a
+    // smaller one, which keeps this test fast.
+    const limits = LIMITS as { maxConsumedStates: number };
+    const saved = limits.maxConsumedStates;
+    limits.maxConsumedStates = 300;
+    let clock = Date.now();
+    const warnings: { message: string; fields: Record<string, unknown> | undefined }[] = [];
+    try {
+      const flood = new CognitoGuard(
+        guardOptions(counting.emulator, app.url, {
+          now: () => clock,
+          logger: { warn: (message, fields) => warnings.push({ message, fields }) },
+        }),
+      );
+      const signIn = async (): Promise<{ callback: IncomingRequest; status: number; code: string }> => {
         const started = await flood.login(inProcessRequest('/login'));
         const state = new URL(started.headers['location']!).searchParams.get('state')!;
         const transaction = started.setCookies.at(-1)!.split(';')[0]!;
         // `error=` ends the transaction without any call to Cognito, after consuming its state.
-        const outcome = await flood.callback(
-          inProcessRequest(`/postlogin?error=access_denied&state=${encodeURIComponent(state)}`, {
-            cookie: transaction,
-            accept: 'application/json',
-          }),
+        const callback = inProcessRequest(
+          `/postlogin?error=access_denied&state=${encodeURIComponent(state)}`,
+          { cookie: transaction, accept: 'application/json' },
         );
-        if (!outcome.ok && outcome.response.status === 400) refused += 1;
-      });
-      await Promise.all(batch);
-      assert.ok(flood.consumedStateCount <= CONSUMED_STATES_BOUND);
+        const outcome = await flood.callback(callback);
+        assert.ok(outcome.action === 'respond');
+        const body = JSON.parse(outcome.response.body ?? '{}') as { error: string };
+        return { callback, status: outcome.response.status, code: body.error };
+      };
+
+      const victim = await signIn();
+      assert.equal(victim.status, 400);
+      for (let i = 1; i < 300; i += 1) assert.equal((await signIn()).status, 400);
+      assert.equal(flood.consumedStateCount, 300);
+
+      const waiting = await signIn();
+      assert.equal(waiting.status, 503, 'the record is full of live entries: the sign-in waits');
+      assert.equal(waiting.code, 'ERR_SIGN_IN_CAPACITY');
+      assert.equal(flood.consumedStateCount, 300, 'nothing was evicted');
+
+      warnings.length = 0;
+      const replay = await flood.callback(victim.callback);
+      assert.ok(replay.action === 'respond');
+      assert.equal(replay.response.status, 400);
+      assert.deepEqual(
+        warnings.map((w) => w.fields?.['detail']),
+        ['transaction already used'],
+        'the first redeemed state is still remembered after the flood',
+      );
+
+      clock += 601_000;
+      assert.equal((await signIn()).status, 400, 'after the transactions expired, sign-ins resume');
+      assert.equal(flood.consumedStateCount, 1, 'expired entries were dropped');
+    } finally {
+      limits.maxConsumedStates = saved;
     }
-    assert.equal(refused, total);
-    assert.equal(flood.consumedStateCount, CONSUMED_STATES_BOUND);
   });
 
   it('a few hundred junk callbacks over HTTP keep the consumed-state cache bounded', async () => {

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Request, Response } from 'express';
 import { cognitoGuard } from '../../src/express/index.js';
+import { ConfigurationError } from '../../src/index.js';
 import { atHash, startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import {
   beginLogin,
@@ -430,10 +431,11 @@ describe('tokens at the app (B19–B42)', () => {
         claims: { 'cognito:groups': 'admin' },
       });
       assert.deepEqual(await presented(stringGroups, '/admin'), [401, 401]);
-      // A bare string requirement is refused when the route is declared (seed fault).
+      // A bare string requirement is refused when the route is declared (flask-cognito-lib
+      // checked it character by character).
       assert.throws(
         () => cognitoGuard(app.options).required({ groups: 'admin' as never }),
-        TypeError,
+        ConfigurationError,
       );
     } finally {
       await app.stop();

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CognitoGuard, type IncomingRequest } from '../../src/index.js';
+import { CognitoGuard, type GuardResult, type IncomingRequest } from '../../src/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { CLIENT_ID, guardOptions, registerClient } from '../support/stack.js';
 
@@ -12,7 +12,12 @@ function requestWith(cookie: string): IncomingRequest {
   };
 }
 
-describe('CognitoGuard.protectFromCache (the synchronous steady-state path)', () => {
+/** The HTTP status a result stands for (200 when it continues to the handler). */
+function statusOf(result: GuardResult): number {
+  return result.action === 'respond' ? result.response.status : 200;
+}
+
+describe('CognitoGuard.protector (synchronous when the verified-token cache answers)', () => {
   let emulator: EmulatorHandle;
   let guard: CognitoGuard;
   before(async () => {
@@ -33,28 +38,33 @@ describe('CognitoGuard.protectFromCache (the synchronous steady-state path)', ()
     const id = await emulator.mintToken({ use: 'id', username: 'alice', clientId: CLIENT_ID });
     const request = requestWith(`cognito_access_token=${access}; cognito_id_token=${id}`);
 
-    assert.equal(guard.protectFromCache(request), undefined, 'nothing verified yet');
-    const first = await guard.protect(request);
-    assert.equal(first.ok, true);
+    const admins = guard.protector({ groups: ['admin'] });
+    const first = admins(request);
+    assert.ok(first instanceof Promise, 'nothing verified yet: a promise');
+    assert.equal(statusOf(await first), 200);
 
-    const cached = guard.protectFromCache(request, { groups: ['admin'] });
-    assert.ok(cached?.ok === true && cached.identity !== undefined);
+    const cached = admins(request);
+    assert.ok(!(cached instanceof Promise), 'verified once: answered synchronously');
+    assert.ok(cached.action === 'continue' && cached.identity !== undefined);
     assert.equal(cached.identity.claims.username, 'alice');
     assert.equal(cached.identity.userInfo?.['cognito:username'], 'alice');
     assert.deepEqual(cached.identity.groups, ['admin']);
 
-    const refused = guard.protectFromCache(request, { groups: ['editor'] });
-    assert.ok(refused?.ok === false);
-    assert.equal(refused.response.status, 403);
+    const refused = guard.protector({ groups: ['editor'] })(request);
+    assert.ok(!(refused instanceof Promise));
+    assert.equal(statusOf(refused), 403);
   });
 
   it('refuses synchronously when no token is presented or cookies are duplicated', () => {
-    const none = guard.protectFromCache(requestWith(''));
-    assert.equal(none?.ok === false ? none.response.status : 0, 401);
-    const duplicated = guard.protectFromCache(
+    const protect = guard.protector();
+    const none = protect(requestWith(''));
+    assert.ok(!(none instanceof Promise));
+    assert.equal(statusOf(none), 401);
+    const duplicated = protect(
       requestWith('cognito_access_token=a.b.c; cognito_access_token=d.e.f'),
     );
-    assert.equal(duplicated?.ok === false ? duplicated.response.status : 0, 401);
+    assert.ok(!(duplicated instanceof Promise));
+    assert.equal(statusOf(duplicated), 401);
   });
 
   it('a cached ID token of another user does not pair with a cached access token', async () => {
@@ -73,10 +83,11 @@ describe('CognitoGuard.protectFromCache (the synchronous steady-state path)', ()
     await guard.protect(
       requestWith(`cognito_access_token=${bobAccess}; cognito_id_token=${otherId}`),
     );
-    const mixed = guard.protectFromCache(
+    const mixed = guard.protector()(
       requestWith(`cognito_access_token=${access}; cognito_id_token=${otherId}`),
     );
-    assert.equal(mixed?.ok === false ? mixed.response.status : 0, 401);
+    assert.ok(!(mixed instanceof Promise), 'both tokens were cached: answered synchronously');
+    assert.equal(statusOf(mixed), 401);
   });
 
   it('a forged token that copies the tail (signature end) of a cached token is not served from the cache', async () => {
@@ -96,9 +107,8 @@ describe('CognitoGuard.protectFromCache (the synchronous steady-state path)', ()
     ).toString('base64url');
     const forged = `${header}.${forgedPayload}.${signature}`;
     const request = requestWith(`cognito_access_token=${forged}`);
-    assert.equal(guard.protectFromCache(request), undefined, 'a miss, not a hit');
-    const outcome = await guard.protect(request, { groups: ['admin'] });
-    assert.ok(!outcome.ok);
-    assert.equal(outcome.response.status, 401);
+    const outcome = guard.protector({ groups: ['admin'] })(request);
+    assert.ok(outcome instanceof Promise, 'a miss, not a hit');
+    assert.equal(statusOf(await outcome), 401);
   });
 });
