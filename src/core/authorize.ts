@@ -162,7 +162,11 @@ export function safeReturnTo(value: unknown): string | undefined {
 }
 
 function normaliseReturnTo(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.maxReturnToInputLength)
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > LIMITS.maxReturnToInputLength
+  )
     return undefined;
   if (!value.startsWith('/')) return undefined;
   let decoded = value;

@@ -129,11 +129,7 @@ export async function completeLogin(
   // is kept as long as the transaction could be unsealed; when it is full of live entries the
   // sign-in waits rather than forget one.
   if (
-    !context.consumedStates.setIfRoom(
-      id,
-      true,
-      options.now() + LIMITS.transactionTtlSeconds * 1000,
-    )
+    !context.consumedStates.setIfRoom(id, true, options.now() + LIMITS.transactionTtlSeconds * 1000)
   ) {
     throw new FlowFailure(
       new SignInCapacityError('the record of redeemed sign-ins is full'),

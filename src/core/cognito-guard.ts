@@ -12,12 +12,7 @@ import { createConsumedStates, FlowFailure, type GuardContext } from './context.
 import { CookieSealer } from './crypto.js';
 import { safeReturnTo } from './authorize.js';
 import { CognitoGuardError, ConfigurationError } from './errors.js';
-import {
-  respond,
-  type GuardResult,
-  type IncomingRequest,
-  type OutgoingResponse,
-} from './http.js';
+import { respond, type GuardResult, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { JwksCache } from './jwks.js';
 import { startLogin, type LoginOptions } from './login.js';
 import { cognitoLogoutUrl, logout } from './logout.js';
@@ -216,7 +211,9 @@ export class CognitoGuard {
    * const result = await callback(request);
    * ```
    */
-  callbackHandler(options: CallbackOptions = {}): (request: IncomingRequest) => Promise<GuardResult> {
+  callbackHandler(
+    options: CallbackOptions = {},
+  ): (request: IncomingRequest) => Promise<GuardResult> {
     const problems = unknownKeyProblems(options, CALLBACK_OPTION_KEYS, 'callback option');
     const { redirectTo } = options;
     if (redirectTo !== undefined && safeReturnTo(redirectTo) !== redirectTo) {
@@ -369,4 +366,3 @@ export class CognitoGuard {
     return respond(this.errorResponse(error, request));
   }
 }
-

@@ -60,7 +60,10 @@ function singleQueryParameter(request: IncomingRequest, name: string): string | 
  * beyond the pending limit (browsers send cookies of one path oldest first), or all of them when
  * the Cookie header is already crowded.
  */
-function stalePendingTransactions(context: GuardContext, cookieHeader: string | undefined): string[] {
+function stalePendingTransactions(
+  context: GuardContext,
+  cookieHeader: string | undefined,
+): string[] {
   if (cookieHeader === undefined) return [];
   const pending = Object.keys(parseCookies(cookieHeader).values).filter(isTransactionCookieName);
   const crowded = new TextEncoder().encode(cookieHeader).length > LIMITS.crowdedCookieHeaderBytes;

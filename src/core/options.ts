@@ -422,18 +422,21 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     problems,
   );
   let httpHosts = new Set<string>();
-  if (o.allowHttpHosts !== undefined) {
+  const allowHttpHosts: unknown = o.allowHttpHosts;
+  if (allowHttpHosts !== undefined) {
     if (
-      !Array.isArray(o.allowHttpHosts) ||
-      o.allowHttpHosts.some((h) => typeof h !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(h))
+      !Array.isArray(allowHttpHosts) ||
+      !allowHttpHosts.every(
+        (h): h is string => typeof h === 'string' && /^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(h),
+      )
     ) {
       problems.push('allowHttpHosts must be an array of host names');
-    } else if (production && o.allowHttpHosts.length > 0) {
+    } else if (production && allowHttpHosts.length > 0) {
       problems.push(
         'allowHttpHosts (plain-http Cognito URLs) is refused in production (NODE_ENV=production)',
       );
     } else {
-      httpHosts = new Set(o.allowHttpHosts.map((h) => h.toLowerCase()));
+      httpHosts = new Set(allowHttpHosts.map((h) => h.toLowerCase()));
     }
   }
 
@@ -523,7 +526,10 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
   }
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') problems.push('fetch must be a function');
-  if (o.logger !== undefined && typeof (o.logger as Partial<CognitoGuardLogger>).warn !== 'function')
+  if (
+    o.logger !== undefined &&
+    typeof (o.logger as Partial<CognitoGuardLogger>).warn !== 'function'
+  )
     problems.push('logger must have a warn(message, fields) method');
   if (o.now !== undefined && typeof o.now !== 'function') problems.push('now must be a function');
   for (const name of ['redirectUrl', 'logoutUrl'] as const) {

@@ -106,7 +106,8 @@ export function checkRequirement(requirement: Requirement, options: ProtectOptio
     ['redirectToLogin', options.redirectToLogin],
     ['optional', options.optional],
   ] as const) {
-    if (value !== undefined && typeof value !== 'boolean') problems.push(`${key} must be a boolean`);
+    if (value !== undefined && typeof value !== 'boolean')
+      problems.push(`${key} must be a boolean`);
   }
   if (options.optional === true && (requirement.groups?.length ?? requirement.scopes?.length)) {
     problems.push('an optional route cannot require groups or scopes');

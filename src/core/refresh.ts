@@ -32,7 +32,8 @@ export async function refreshRoute(
   request: IncomingRequest,
 ): Promise<RefreshSuccess> {
   const { options } = context;
-  if (!options.refreshFlowEnabled) throw new FlowFailure(new RefreshError('ERR_REFRESH_DISABLED'), []);
+  if (!options.refreshFlowEnabled)
+    throw new FlowFailure(new RefreshError('ERR_REFRESH_DISABLED'), []);
   if (request.method !== 'POST') {
     throw new FlowFailure(new RefreshError('ERR_REFRESH_REJECTED', 'refresh must be a POST'), []);
   }

@@ -27,7 +27,10 @@ import type { IncomingRequest } from './http.js';
  * if (isCrossSiteRequest(request, 'https://app.example.com')) return refuse();
  * ```
  */
-export function isCrossSiteRequest(request: IncomingRequest, ourOrigin: string | undefined): boolean {
+export function isCrossSiteRequest(
+  request: IncomingRequest,
+  ourOrigin: string | undefined,
+): boolean {
   const site = request.header('sec-fetch-site');
   if (site !== undefined) {
     const value = site.trim().toLowerCase();

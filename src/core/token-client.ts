@@ -106,19 +106,34 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
     error instanceof oauth.OperationProcessingError ||
     error instanceof oauth.UnsupportedOperationError
   ) {
-    return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: ${error.message}`, undefined, {
-      cause: error,
-    });
+    return new CognitoError(
+      'ERR_COGNITO_BAD_RESPONSE',
+      `${operation}: ${error.message}`,
+      undefined,
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof TypeError) {
     // fetch() rejects with a TypeError when the connection fails.
-    return new CognitoError('ERR_COGNITO_UNREACHABLE', `${operation}: ${error.message}`, undefined, {
-      cause: error,
-    });
+    return new CognitoError(
+      'ERR_COGNITO_UNREACHABLE',
+      `${operation}: ${error.message}`,
+      undefined,
+      {
+        cause: error,
+      },
+    );
   }
-  return new CognitoError('ERR_COGNITO_BAD_RESPONSE', `${operation}: unexpected failure`, undefined, {
-    cause: error,
-  });
+  return new CognitoError(
+    'ERR_COGNITO_BAD_RESPONSE',
+    `${operation}: unexpected failure`,
+    undefined,
+    {
+      cause: error,
+    },
+  );
 }
 
 /**

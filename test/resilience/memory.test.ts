@@ -274,7 +274,11 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
           logger: { warn: (message, fields) => warnings.push({ message, fields }) },
         }),
       );
-      const signIn = async (): Promise<{ callback: IncomingRequest; status: number; code: string }> => {
+      const signIn = async (): Promise<{
+        callback: IncomingRequest;
+        status: number;
+        code: string;
+      }> => {
         const started = await flood.login(inProcessRequest('/login'));
         const state = new URL(started.headers['location']!).searchParams.get('state')!;
         const transaction = started.setCookies.at(-1)!.split(';')[0]!;
