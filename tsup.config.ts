@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { relative, dirname, resolve } from 'node:path';
 import { defineConfig } from 'tsup';
 import type { Options } from 'tsup';
 
@@ -5,64 +7,87 @@ import type { Options } from 'tsup';
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
 /**
+ * Every public entry point: `dist/{name}.js` (ESM) and `dist/{name}.cjs` (CommonJS) are built from
+ * `src/{name}.ts`. The source tree mirrors `dist/`, so a relative import between entries stays
+ * valid once built. Declarations are emitted by `tsc` (scripts/build-types.mjs), file for file,
+ * so no type sits in a hashed chunk.
+ */
+export const ENTRIES = [
+  'index',
+  'express/index',
+  'emulator/index',
+  'fastify/index',
+  'web/index',
+  'hono/index',
+  'lambda/index',
+  'next/index',
+  'testing/index',
+].filter((name) => name === 'index' || existsSource(name));
+
+function existsSource(name: string): boolean {
+  try {
+    return statSync(`src/${name}.ts`).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const entrySources = new Map(ENTRIES.map((name) => [resolve(`src/${name}.ts`), name]));
+
+/**
  * Keeps an import of another entry point as an import of that entry's built file instead of
  * bundling a second copy of it. Two copies would break `instanceof` across subpaths: a
  * `CognitoGuard` made with `cognito-guard` and passed to `cognito-guard/express`, or a
- * `CognitoGuardError` thrown by the adapter and checked against the core's class.
- *
- * The source tree mirrors `dist/` (src/express → dist/express), so the relative specifier stays
- * valid; only the extension follows the output format (`.cjs` for the CommonJS build).
+ * `CognitoGuardError` thrown by an adapter and checked against the core's class.
  */
-function entryAsImport(importer: RegExp, specifier: string): Plugin {
+function entriesAsImports(): Plugin {
   return {
-    name: 'entry-as-import',
+    name: 'entries-as-imports',
     setup(build) {
-      const builtPath =
-        build.initialOptions.format === 'cjs' ? specifier.replace(/\.js$/, '.cjs') : specifier;
-      build.onResolve({ filter: /^\.\.\/[\w-]+(\/[\w-]+)*\.js$/ }, (args) =>
-        args.path === specifier && importer.test(args.importer.replaceAll('\\', '/'))
-          ? { path: builtPath, external: true }
-          : undefined,
-      );
+      const extension = build.initialOptions.format === 'cjs' ? '.cjs' : '.js';
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        const target = resolve(dirname(args.importer), args.path.replace(/\.js$/, '.ts'));
+        const entry = entrySources.get(target);
+        if (entry === undefined || resolve(args.importer) === target) return undefined;
+        let specifier = relative(dirname(args.importer), target).replace(/\.ts$/, extension);
+        if (!specifier.startsWith('.')) specifier = `./${specifier}`;
+        return { path: specifier.replaceAll('\\', '/'), external: true };
+      });
     },
   };
 }
 
+const shared = {
+  target: 'node20',
+  sourcemap: true,
+  splitting: false,
+  // Keep `node:` specifiers as written (tsup strips them by default).
+  removeNodeProtocol: false,
+  esbuildPlugins: [entriesAsImports()],
+} satisfies Options;
+
 export default defineConfig([
   {
-    // The library: dual ESM/CJS with declarations for each format.
-    entry: {
-      index: 'src/index.ts',
-      'express/index': 'src/express/index.ts',
-      'emulator/index': 'src/emulator/index.ts',
-    },
+    ...shared,
+    // The library: dual ESM/CJS. Declarations come from tsc (see ENTRIES).
+    entry: Object.fromEntries(ENTRIES.map((name) => [name, `src/${name}.ts`])),
     format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
+    dts: false,
     // dist/cli belongs to the CLI build below, which runs in parallel and cleans it itself.
     clean: ['!cli/**'],
-    target: 'node20',
-    // Keep `node:` specifiers as written (tsup strips them by default).
-    removeNodeProtocol: false,
-    splitting: false,
-    // `jose` and `oauth4webapi` are ESM-only and stay external in the CJS build too: Node ≥ 20.19
-    // (our `engines`) loads them with require(esm), and the app keeps one npm-updatable copy of
-    // the crypto code instead of one frozen into our bundle.
-    external: ['express'],
-    esbuildPlugins: [entryAsImport(/\/src\/express\/index\.ts$/, '../index.js')],
+    // Frameworks are optional peer dependencies; `jose` and `oauth4webapi` are ESM-only and stay
+    // external in the CJS build too: Node ≥ 20.19 (our `engines`) loads them with require(esm),
+    // and the app keeps one npm-updatable copy of the crypto code instead of one frozen into ours.
+    external: [/^express$/, /^fastify/, /^hono/, /^next/, /^@hono\//, /^redis$/],
   },
   {
+    ...shared,
     // The `cognito-guard` bin: ESM only (the package is `"type": "module"`); tsup keeps the
-    // source's shebang and marks the file executable. It imports the built emulator entry.
-    entry: { main: 'src/cli/main.ts' },
-    outDir: 'dist/cli',
+    // source's shebang and marks the file executable.
+    entry: { 'cli/main': 'src/cli/main.ts' },
     format: ['esm'],
     dts: false,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-    removeNodeProtocol: false,
-    splitting: false,
-    esbuildPlugins: [entryAsImport(/\/src\/cli\/main\.ts$/, '../emulator/index.js')],
+    clean: ['cli/**'],
   },
 ]);

@@ -14,7 +14,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** What `npm pack` needs from the repository; everything else (tests, scripts…) stays behind. */
-const STAGED = ['src', 'package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md'];
+const STAGED = [
+  'src',
+  'scripts',
+  'package.json',
+  'tsup.config.ts',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'README.md',
+];
 const OPTIONAL_DOCS = ['SECURITY.md', 'LICENSE', 'CHANGELOG.md'];
 const SUBPATHS = ['cognito-guard', 'cognito-guard/express', 'cognito-guard/emulator'] as const;
 
@@ -168,7 +176,7 @@ import {
   type CognitoGuardOptions,
   type CognitoIdentity,
 } from 'cognito-guard';
-import { cognitoGuard, type ExpressCognitoGuard } from 'cognito-guard/express';
+import { cognitoGuard, getIdentity, type ExpressCognitoGuard } from 'cognito-guard/express';
 import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
 
 export function createApp(options: CognitoGuardOptions): express.Express {
@@ -177,9 +185,11 @@ export function createApp(options: CognitoGuardOptions): express.Express {
   app.get('/admin', auth.required({ groups: ['admin'] }), (req: Request, res: Response) => {
     const identity: CognitoIdentity | undefined = req.cognito;
     const returnTo: string | undefined = req.cognitoReturnTo;
+    // getIdentity reads a required identity without \`?.\`.
+    const required: CognitoIdentity = getIdentity(req);
     // @ts-expect-error -- the augmentation types req.cognito; it is not a string
     const wrong: string = req.cognito;
-    res.json({ sub: identity?.claims.sub, groups: identity?.groups, returnTo, wrong });
+    res.json({ sub: identity?.claims.sub, groups: required.groups, returnTo, wrong });
   });
   return app;
 }
@@ -389,6 +399,48 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       }
     });
   }
+
+  it('type-checks a TypeScript consumer with "module": "commonjs" (node10 resolution, through typesVersions)', async () => {
+    const cwd = join(app, 'node10');
+    await mkdir(cwd, { recursive: true });
+    await writeFile(join(cwd, 'consumer.ts'), TS_CONSUMER);
+    const { stdout } = await run(
+      process.execPath,
+      [
+        TSC,
+        '--strict',
+        '--noEmit',
+        '--module',
+        'commonjs',
+        '--esModuleInterop',
+        '--skipLibCheck',
+        '--traceResolution',
+        'consumer.ts',
+      ],
+      cwd,
+      60_000,
+    );
+    for (const [subpath, file] of [
+      ['cognito-guard', 'index'],
+      ['cognito-guard/express', 'express/index'],
+      ['cognito-guard/emulator', 'emulator/index'],
+    ] as const) {
+      assert.ok(
+        stdout.includes(
+          `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.d.ts`)}'`,
+        ),
+        `${subpath} did not resolve to dist/${file}.d.ts under node10 resolution`,
+      );
+    }
+  });
+
+  it('keeps every declaration in a file named after its module (no hashed chunks)', () => {
+    const declarations = entries.filter((entry) => /\.d\.c?ts$/.test(entry));
+    assert.ok(declarations.length > 10);
+    const hashed = declarations.filter((entry) => /-[A-Za-z0-9_-]{8}\.d\.c?ts$/.test(entry));
+    assert.deepEqual(hashed, []);
+    assert.ok(declarations.includes('package/dist/core/options.d.ts'));
+  });
 
   it('runs `npx cognito-guard --help` from the installed package', async () => {
     // `--` keeps npx from taking --help for itself; `--no` forbids a download.
