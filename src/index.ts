@@ -14,9 +14,12 @@
  */
 export { CognitoGuard } from './core/cognito-guard.js';
 export type { CallbackOptions } from './core/cognito-guard.js';
-export { fromEnv } from './core/options.js';
+export { CognitoApiGuard } from './core/api-guard.js';
+export { fromEnv, apiGuardFromEnv } from './core/options.js';
 export type {
   CognitoGuardOptions,
+  ApiGuardOptions,
+  ResolvedApiGuardOptions,
   CognitoGuardLogger,
   CognitoEndpoints,
   Environment,
@@ -52,6 +55,6 @@ export type { AuthorizeParams } from './core/authorize.js';
 export { safeReturnTo } from './core/authorize.js';
 export { COOKIE_NAMES } from './core/cookies.js';
 export { JwksCache } from './core/jwks.js';
-export type { JwksCacheOptions, JwksCacheEvent, GetKeyOptions } from './core/jwks.js';
+export type { JwksCacheOptions, JwksCacheEvent, GetKeyOptions, KeyForVerify } from './core/jwks.js';
 export { CognitoJwtVerifier } from './core/verify.js';
 export type { CognitoJwtVerifierOptions, IdTokenChecks } from './core/verify.js';

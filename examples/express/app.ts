@@ -6,14 +6,27 @@
  */
 import type { Express, Request, Response } from 'express';
 import express from 'express';
-import type { CognitoGuardOptions } from 'cognito-guard';
-import { cognitoGuard } from 'cognito-guard/express';
+import type { ApiGuardOptions, CognitoGuardOptions } from 'cognito-guard';
+import { cognitoApiGuard, cognitoGuard } from 'cognito-guard/express';
 
 /** The `express` factory to build with (Express 5 by default; tests also pass Express 4). */
 export type ExpressFactory = () => Express;
 
 const page = (body: string): string =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cognito-guard example</title></head><body><main>${body}</main></body></html>`;
+
+/** The API guard's options: the same pool and client as the web app's. */
+function apiOptions(options: CognitoGuardOptions): ApiGuardOptions {
+  return {
+    region: options.region,
+    userPoolId: options.userPoolId,
+    clientId: options.clientId,
+    issuer: options.issuer,
+    fetch: options.fetch,
+    logger: options.logger,
+    now: options.now,
+  };
+}
 
 /** Builds the example app. */
 export function createExampleApp(
@@ -74,6 +87,21 @@ export function createExampleApp(
   // Revokes the refresh token, clears the cookies and signs out of Cognito.
   app.get('/logout', auth.logout());
   app.post('/logout', auth.logout());
+
+  // Beyond flask-cognito-lib's example: a page that greets signed-in users and lets everyone in…
+  app.get('/whoami', auth.optional(), (req: Request, res: Response) => {
+    res.json({
+      signedIn: req.cognito !== undefined,
+      username: req.cognito?.claims.username ?? null,
+    });
+  });
+
+  // …and an API route for callers that send `Authorization: Bearer <access token>` with the
+  // `email` scope (configured by the pool and client alone: no cookies, no redirects).
+  const api = cognitoApiGuard(apiOptions(options));
+  app.get('/api/me', api.required({ scopes: ['email'] }), (req: Request, res: Response) => {
+    res.json({ sub: req.cognito?.claims.sub, scope: req.cognito?.claims.scope });
+  });
 
   // Cognito redirects here after logout.
   app.get('/postlogout', (_req: Request, res: Response) => {

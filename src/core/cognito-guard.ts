@@ -32,6 +32,7 @@ import {
   type ProtectOptions,
   type Protector,
   type Requirement,
+  type TokenSource,
 } from './protect.js';
 import { refreshRoute } from './refresh.js';
 import { continuationResponse, errorResponse, redirectResponse } from './responses.js';
@@ -86,6 +87,7 @@ export class CognitoGuard {
   /** The token verifier (exposed for verifying tokens outside a request). */
   readonly verifier: CognitoJwtVerifier;
   readonly #context: GuardContext;
+  readonly #tokens: TokenSource;
 
   /** @throws {@link ConfigurationError} naming every problem in `options`. */
   constructor(options: CognitoGuardOptions) {
@@ -126,6 +128,7 @@ export class CognitoGuard {
       consumedStates: createConsumedStates(resolved.now),
       refreshesInFlight: new Map(),
     };
+    this.#tokens = { verifier: this.verifier, bearerOnly: false, disabled: resolved.disabled };
     if (resolved.disabled) {
       resolved.logger.warn(
         'AWS_COGNITO_DISABLED is set: every protected route is open to anyone, without signing in. Use this for local development only.',
@@ -297,7 +300,7 @@ export class CognitoGuard {
    * {@link CognitoGuard.protector}.
    */
   authenticate(request: IncomingRequest): Promise<CognitoIdentity> {
-    return authenticate(this.#context, request);
+    return authenticate(this.#tokens, request);
   }
 
   /** Checks groups/scopes of an identity; throws 403 errors. */
@@ -320,7 +323,7 @@ export class CognitoGuard {
    */
   protector(requirement: Requirement = {}, options: ProtectOptions = {}): Protector {
     checkRequirement(requirement, options);
-    return createProtector(this.#context, requirement, options, (error, request) =>
+    return createProtector(this.#tokens, requirement, options, (error, request) =>
       this.#protectRefusal(error, request, options),
     );
   }

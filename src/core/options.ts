@@ -692,3 +692,193 @@ export function fromEnv(env: Environment): CognitoGuardOptions {
   if (problems.length > 0) throw new ConfigurationError(problems);
   return options as unknown as CognitoGuardOptions;
 }
+
+/**
+ * Options of {@link CognitoApiGuard}: an API that accepts Cognito access tokens as
+ * `Authorization: Bearer` needs only the pool and its app client(s) — no redirect or logout URL,
+ * no secret, no domain.
+ *
+ * @example
+ * ```ts
+ * const options: ApiGuardOptions = {
+ *   region: 'eu-west-1',
+ *   userPoolId: 'eu-west-1_qwerty',
+ *   clientId: ['web-client', 'mobile-client'],
+ * };
+ * ```
+ */
+export interface ApiGuardOptions {
+  /** AWS region of the user pool (`AWS_REGION`). */
+  region: string;
+  /** User pool id (`AWS_COGNITO_USER_POOL_ID`). */
+  userPoolId: string;
+  /**
+   * The app client(s) whose access tokens are accepted (`AWS_COGNITO_USER_POOL_CLIENT_ID`,
+   * comma-separated), or `null` for any client of the pool — an explicit choice, never a default.
+   */
+  clientId: string | readonly string[] | null;
+  /** Overrides the issuer (`AWS_COGNITO_ISSUER`), e.g. the emulator's. */
+  issuer?: string | undefined;
+  /** Where the server fetches the key set when it differs from the issuer's origin (`AWS_COGNITO_DOMAIN_INTERNAL`). */
+  internalDomain?: string | undefined;
+  /** Host names (besides loopback) allowed over plain http (`AWS_COGNITO_ALLOW_HTTP_HOSTS`). */
+  allowHttpHosts?: readonly string[] | undefined;
+  /** Clock leeway for `exp`/`iat` (`AWS_COGNITO_EXPIRATION_LEEWAY`), default 0, at most 300. */
+  expirationLeewaySeconds?: number | undefined;
+  /** Whether this is a production deployment. Default: `NODE_ENV === 'production'`. */
+  production?: boolean | undefined;
+  /** Hard timeout of each key-set fetch, default 3000 ms. */
+  httpTimeoutMs?: number | undefined;
+  /** Bound of the verified-token cache, default 10,000 entries; 0 turns the cache off. */
+  verifiedTokenCacheSize?: number | undefined;
+  /** `fetch` used for the key set (injectable for tests). */
+  fetch?: typeof fetch | undefined;
+  /** Where warnings go. Default: `console.warn`. */
+  logger?: CognitoGuardLogger | undefined;
+  /** Clock in milliseconds (injectable for tests). */
+  now?: (() => number) | undefined;
+}
+
+/** {@link ApiGuardOptions} after validation. */
+export interface ResolvedApiGuardOptions {
+  readonly clientId: string | readonly string[] | null;
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly expirationLeewaySeconds: number;
+  readonly httpTimeoutMs: number;
+  readonly verifiedTokenCacheSize: number;
+  readonly fetch: typeof fetch;
+  readonly logger: CognitoGuardLogger;
+  readonly now: () => number;
+}
+
+const API_OPTION_NAMES = new Set<string>([
+  'region',
+  'userPoolId',
+  'clientId',
+  'issuer',
+  'internalDomain',
+  'allowHttpHosts',
+  'expirationLeewaySeconds',
+  'production',
+  'httpTimeoutMs',
+  'verifiedTokenCacheSize',
+  'fetch',
+  'logger',
+  'now',
+]);
+
+/**
+ * Validates {@link ApiGuardOptions} by the same rules as the full options (it fills in what an
+ * API never uses and reuses {@link resolveOptions}), and reports every problem at once.
+ */
+export function resolveApiGuardOptions(options: ApiGuardOptions): ResolvedApiGuardOptions {
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    throw new ConfigurationError(['options must be an object']);
+  }
+  const problems = unknownKeyProblems(options, API_OPTION_NAMES, 'option');
+  const clientIds: unknown = options.clientId;
+  const list =
+    clientIds === null
+      ? []
+      : typeof clientIds === 'string'
+        ? [clientIds]
+        : (clientIds as unknown[]);
+  if (
+    clientIds !== null &&
+    (!Array.isArray(list) ||
+      list.length === 0 ||
+      list.some((id) => typeof id !== 'string' || !/^[\w+=,.@-]{1,128}$/.test(id)))
+  ) {
+    problems.push('clientId must be an app client id, a list of them, or null for any client');
+  }
+  let full: ResolvedOptions | undefined;
+  try {
+    const { internalDomain } = options;
+    // What an API never uses is filled with placeholders so the shared rules can run; the
+    // client id is checked above (it may be a list, or null).
+    full = resolveOptions({
+      region: options.region,
+      userPoolId: options.userPoolId,
+      issuer: options.issuer,
+      allowHttpHosts: options.allowHttpHosts,
+      expirationLeewaySeconds: options.expirationLeewaySeconds,
+      production: options.production,
+      httpTimeoutMs: options.httpTimeoutMs,
+      verifiedTokenCacheSize: options.verifiedTokenCacheSize,
+      fetch: options.fetch,
+      logger: options.logger,
+      now: options.now,
+      clientId: 'api',
+      domain: internalDomain ?? 'https://api-guard.invalid',
+      redirectUrl: 'https://api-guard.invalid/',
+      logoutUrl: 'https://api-guard.invalid/',
+      secretKey: 'an API guard derives no cookie key from this value',
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0 || full === undefined) throw new ConfigurationError(problems);
+  const internal = options.internalDomain;
+  let jwksUri = full.endpoints.jwksUri;
+  if (internal !== undefined && internal !== '') {
+    const issuerUrl = new URL(full.endpoints.issuer);
+    jwksUri = `${new URL(internal).origin}${issuerUrl.pathname}/.well-known/jwks.json`;
+  }
+  return {
+    clientId: options.clientId,
+    issuer: full.endpoints.issuer,
+    jwksUri,
+    expirationLeewaySeconds: full.expirationLeewaySeconds,
+    httpTimeoutMs: full.httpTimeoutMs,
+    verifiedTokenCacheSize: full.verifiedTokenCacheSize,
+    fetch: full.fetch,
+    logger: full.logger,
+    now: full.now,
+  };
+}
+
+/**
+ * Reads {@link ApiGuardOptions} from the environment: `AWS_REGION`, `AWS_COGNITO_USER_POOL_ID`,
+ * `AWS_COGNITO_USER_POOL_CLIENT_ID` (comma-separated for several clients, `*` for any client of
+ * the pool), and optionally `AWS_COGNITO_ISSUER`, `AWS_COGNITO_DOMAIN_INTERNAL`,
+ * `AWS_COGNITO_ALLOW_HTTP_HOSTS`, `AWS_COGNITO_EXPIRATION_LEEWAY`, `NODE_ENV`.
+ *
+ * @example
+ * ```ts
+ * const api = new CognitoApiGuard(apiGuardFromEnv(process.env));
+ * ```
+ */
+export function apiGuardFromEnv(env: Environment): ApiGuardOptions {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const required = (name: string): string => {
+    const value = text(name);
+    if (value === undefined) problems.push(`${name} is required`);
+    return value ?? '';
+  };
+  const region = required('AWS_REGION');
+  const userPoolId = required('AWS_COGNITO_USER_POOL_ID');
+  const clients = required('AWS_COGNITO_USER_POOL_CLIENT_ID');
+  const leeway = text('AWS_COGNITO_EXPIRATION_LEEWAY');
+  if (leeway !== undefined && !/^\d{1,9}$/.test(leeway))
+    problems.push('AWS_COGNITO_EXPIRATION_LEEWAY must be a whole number of seconds');
+  const hosts = text('AWS_COGNITO_ALLOW_HTTP_HOSTS');
+  const nodeEnv = text('NODE_ENV');
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  const list = clients.split(/[\s,]+/).filter((id) => id !== '');
+  return {
+    region,
+    userPoolId,
+    clientId: clients === '*' ? null : list.length === 1 ? (list[0] ?? '') : list,
+    issuer: text('AWS_COGNITO_ISSUER'),
+    internalDomain: text('AWS_COGNITO_DOMAIN_INTERNAL'),
+    allowHttpHosts: hosts?.split(/[\s,]+/).filter((h) => h !== ''),
+    expirationLeewaySeconds: leeway === undefined ? undefined : Number(leeway),
+    ...(nodeEnv === undefined ? {} : { production: nodeEnv === 'production' }),
+  };
+}

@@ -11,7 +11,7 @@
  */
 import type { AccessTokenClaims, CognitoIdentity, IdTokenClaims } from './claims.js';
 import { COOKIE_NAMES, parseCookies } from './cookies.js';
-import type { GuardContext } from './context.js';
+import type { CognitoJwtVerifier } from './verify.js';
 import {
   AuthorisationRequiredError,
   CognitoGroupRequiredError,
@@ -117,6 +117,15 @@ export function checkRequirement(requirement: Requirement, options: ProtectOptio
 
 const SESSION_COOKIE_NAMES = [COOKIE_NAMES.accessToken, COOKIE_NAMES.idToken] as const;
 
+/** Where a protector gets tokens from and how it verifies them. */
+export interface TokenSource {
+  readonly verifier: CognitoJwtVerifier;
+  /** API mode: only an `Authorization: Bearer` access token counts; cookies are ignored. */
+  readonly bearerOnly: boolean;
+  /** `AWS_COGNITO_DISABLED`: every request passes without an identity. */
+  readonly disabled: boolean;
+}
+
 /** The tokens a request presents. */
 interface PresentedTokens {
   readonly accessToken: string;
@@ -128,12 +137,13 @@ interface PresentedTokens {
  * Reads the tokens from an `Authorization: Bearer` header or the session cookies, without
  * verifying them. Throws 401 errors for missing, duplicated or oversized tokens.
  */
-function presentedTokens(request: IncomingRequest): PresentedTokens {
+function presentedTokens(request: IncomingRequest, bearerOnly: boolean): PresentedTokens {
   const fromHeader = bearerToken(request);
   if (fromHeader !== undefined) {
     if (fromHeader.length > LIMITS.maxTokenLength) throw new TokenVerifyError('token too long');
     return { accessToken: fromHeader, idToken: undefined };
   }
+  if (bearerOnly) throw new AuthorisationRequiredError('no bearer token');
   const cookies = parseCookies(request.header('cookie'), SESSION_COOKIE_NAMES);
   if (
     cookies.duplicates.has(COOKIE_NAMES.accessToken) ||
@@ -166,13 +176,13 @@ function identityOf(
  * keys cannot be had.
  */
 export async function authenticate(
-  context: GuardContext,
+  source: TokenSource,
   request: IncomingRequest,
 ): Promise<CognitoIdentity> {
-  const tokens = presentedTokens(request);
-  const accessClaims = await context.verifier.verifyAccessToken(tokens.accessToken);
+  const tokens = presentedTokens(request, source.bearerOnly);
+  const accessClaims = await source.verifier.verifyAccessToken(tokens.accessToken);
   const idClaims =
-    tokens.idToken === undefined ? undefined : await context.verifier.verifyIdToken(tokens.idToken);
+    tokens.idToken === undefined ? undefined : await source.verifier.verifyIdToken(tokens.idToken);
   return identityOf(tokens, accessClaims, idClaims);
 }
 
@@ -182,15 +192,15 @@ export async function authenticate(
  * takes the asynchronous path); throws the same 401 errors for missing or malformed tokens.
  */
 export function authenticateFromCache(
-  context: GuardContext,
+  source: TokenSource,
   request: IncomingRequest,
 ): CognitoIdentity | undefined {
-  const tokens = presentedTokens(request);
-  const accessClaims = context.verifier.cachedAccessTokenClaims(tokens.accessToken);
+  const tokens = presentedTokens(request, source.bearerOnly);
+  const accessClaims = source.verifier.cachedAccessTokenClaims(tokens.accessToken);
   if (accessClaims === undefined) return undefined;
   let idClaims: IdTokenClaims | undefined;
   if (tokens.idToken !== undefined) {
-    idClaims = context.verifier.cachedIdTokenClaims(tokens.idToken);
+    idClaims = source.verifier.cachedIdTokenClaims(tokens.idToken);
     if (idClaims === undefined) return undefined;
   }
   return identityOf(tokens, accessClaims, idClaims);
@@ -229,7 +239,7 @@ export function authorize(identity: CognitoIdentity, requirement: Requirement): 
  * redirect to login, a 5xx).
  */
 export function createProtector(
-  context: GuardContext,
+  source: TokenSource,
   requirement: Requirement,
   options: ProtectOptions,
   refuse: (error: unknown, request: IncomingRequest) => GuardResult,
@@ -240,17 +250,17 @@ export function createProtector(
     optional ? anonymous : refuse(error, request);
   const verify = async (request: IncomingRequest): Promise<GuardResult> => {
     try {
-      const identity = await authenticate(context, request);
+      const identity = await authenticate(source, request);
       if (!optional) authorize(identity, requirement);
       return proceed(identity);
     } catch (error) {
       return settle(error, request);
     }
   };
-  if (context.options.disabled) return () => anonymous;
+  if (source.disabled) return () => anonymous;
   return (request) => {
     try {
-      const identity = authenticateFromCache(context, request);
+      const identity = authenticateFromCache(source, request);
       if (identity === undefined) return verify(request);
       if (!optional) authorize(identity, requirement);
       return proceed(identity);

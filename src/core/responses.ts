@@ -104,12 +104,13 @@ function errorTitle(status: number): string {
  * becomes a 502 with a generic message (it can only come from a failure talking upstream, and
  * must never surface as a 500 or leak its text).
  *
- * @param loginPath - linked from the "sign in again" page of callback errors.
+ * @param loginPath - linked from the "sign in again" page of callback errors; `undefined` for an
+ *   API, which always answers JSON.
  */
 export function errorResponse(
   error: unknown,
   request: IncomingRequest,
-  loginPath: string,
+  loginPath: string | undefined,
   setCookies: readonly string[] = [],
 ): OutgoingResponse {
   const known = error instanceof CognitoGuardError && error.code !== 'ERR_CONFIGURATION';
@@ -128,7 +129,7 @@ export function errorResponse(
     headers['www-authenticate'] = 'Bearer realm="cognito-guard", error="insufficient_scope"';
   }
   if (status === 503 && code !== 'ERR_SPECULATIVE_REQUEST') headers['retry-after'] = '5';
-  if (wantsHtml(request)) {
+  if (loginPath !== undefined && wantsHtml(request)) {
     const restart =
       status === 400 || status === 401
         ? `<p><a href="${escapeHtml(loginPath)}">Sign in again</a></p>`

@@ -52,8 +52,13 @@ const utf8Encoder = new TextEncoder();
 export interface CognitoJwtVerifierOptions {
   /** Expected `iss`, compared as an exact string: no trailing-slash or case normalisation (B23). */
   issuer: string;
-  /** This app client's id: `client_id` of access tokens, `aud` of ID tokens (B24, B25). */
-  clientId: string;
+  /**
+   * This app client's id: `client_id` of access tokens, `aud` of ID tokens. An API that accepts
+   * access tokens of several app clients may give a list, or `null` for any client of the pool
+   * (an explicit choice: leaving the check out by omission is not possible); ID tokens then
+   * cannot be verified.
+   */
+  clientId: string | readonly string[] | null;
   /** The key cache of this issuer's JWKS (one per issuer, B26). */
   jwks: JwksCache;
   /** Clock-skew allowance for `exp`/`iat`/`nbf`, 0..300 s; default 0 (B29, B30). */
@@ -110,7 +115,10 @@ function cacheKey(token: string): string {
  */
 export class CognitoJwtVerifier {
   readonly #issuer: string;
-  readonly #clientId: string;
+  /** The one client ID tokens must be issued to; `undefined` when several (or any) are accepted. */
+  readonly #clientId: string | undefined;
+  /** The clients access tokens may come from; `null` for any client of the pool. */
+  readonly #clientIds: ReadonlySet<string> | null;
   readonly #jwks: JwksCache;
   readonly #leewaySeconds: number;
   readonly #now: () => number;
@@ -126,8 +134,17 @@ export class CognitoJwtVerifier {
     if (typeof options.issuer !== 'string' || options.issuer === '') {
       problems.push('issuer must be a non-empty string');
     }
-    if (typeof options.clientId !== 'string' || options.clientId === '') {
-      problems.push('clientId must be a non-empty string');
+    const clientIds: unknown = options.clientId;
+    if (
+      clientIds !== null &&
+      !(typeof clientIds === 'string' && clientIds !== '') &&
+      !(
+        Array.isArray(clientIds) &&
+        clientIds.length > 0 &&
+        clientIds.every((id) => typeof id === 'string' && id !== '')
+      )
+    ) {
+      problems.push('clientId must be a non-empty string, a non-empty list of them, or null');
     }
     const leeway = options.leewaySeconds ?? 0;
     if (!Number.isFinite(leeway) || leeway < 0 || leeway > LIMITS.maxLeewaySeconds) {
@@ -140,7 +157,10 @@ export class CognitoJwtVerifier {
     if (problems.length > 0) throw new ConfigurationError(problems);
 
     this.#issuer = options.issuer;
-    this.#clientId = options.clientId;
+    const { clientId } = options;
+    this.#clientId = typeof clientId === 'string' ? clientId : undefined;
+    this.#clientIds =
+      clientId === null ? null : new Set(typeof clientId === 'string' ? [clientId] : clientId);
     this.#jwks = options.jwks;
     this.#leewaySeconds = leeway;
     this.#now = options.now ?? Date.now;
@@ -301,8 +321,15 @@ export class CognitoJwtVerifier {
     }
 
     if (use === 'access') {
-      // Cognito access tokens carry no `aud`; the app client is `client_id` (B24, B25).
-      if (payload['client_id'] !== this.#clientId) throw new TokenVerifyError('client_id mismatch');
+      // Cognito access tokens carry no `aud`; the app client is `client_id`: a token issued to
+      // another app client of the same pool must not be accepted.
+      const client = payload['client_id'];
+      if (
+        typeof client !== 'string' ||
+        (this.#clientIds !== null && !this.#clientIds.has(client))
+      ) {
+        throw new TokenVerifyError('client_id mismatch');
+      }
       const scope = payload['scope'];
       if (scope !== undefined && typeof scope !== 'string') {
         throw new TokenVerifyError('scope is not a string');
@@ -311,6 +338,9 @@ export class CognitoJwtVerifier {
     }
 
     const { aud, azp } = payload;
+    if (this.#clientId === undefined) {
+      throw new TokenVerifyError('ID tokens are verified only for a single configured client');
+    }
     if (typeof aud === 'string') {
       if (aud !== this.#clientId) throw new TokenVerifyError('aud mismatch');
     } else if (isStringArray(aud) && aud.includes(this.#clientId)) {

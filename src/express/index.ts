@@ -28,8 +28,10 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
+  CognitoApiGuard,
   CognitoGuard,
   ConfigurationError,
+  type ApiGuardOptions,
   type CallbackOptions,
   type CognitoGuardOptions,
   type CognitoIdentity,
@@ -38,6 +40,7 @@ import {
   type LoginOptions,
   type OutgoingResponse,
   type ProtectOptions,
+  type Protector,
   type Requirement,
 } from '../index.js';
 
@@ -90,6 +93,29 @@ function apply(req: Request, res: Response, next: NextFunction, result: GuardRes
   if (result.identity !== undefined) req.cognito = result.identity;
   if (result.returnTo !== undefined) req.cognitoReturnTo = result.returnTo;
   next();
+}
+
+/** The middleware of a protector: applies a cache-answered result without a promise. */
+function protectWith(
+  protector: Protector,
+  onError: (req: Request, res: Response, error: unknown) => void,
+): RequestHandler {
+  return (req, res, next) => {
+    const result = protector(new ExpressRequest(req));
+    // Steady state: the tokens are already verified and the answer needs no promise.
+    if (!(result instanceof Promise)) {
+      apply(req, res, next, result);
+      return;
+    }
+    result.then(
+      (settled) => {
+        apply(req, res, next, settled);
+      },
+      (error: unknown) => {
+        onError(req, res, error);
+      },
+    );
+  };
 }
 
 /**
@@ -155,25 +181,8 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Expre
   const settle = (req: Request, res: Response, error: unknown): void => {
     if (!res.headersSent) send(res, guard.errorResponse(error, new ExpressRequest(req)));
   };
-  const protect = (requirement: Requirement, protectOptions: ProtectOptions): RequestHandler => {
-    const protector = guard.protector(requirement, protectOptions);
-    return (req, res, next) => {
-      const result = protector(new ExpressRequest(req));
-      // Steady state: the tokens are already verified and the answer needs no promise.
-      if (!(result instanceof Promise)) {
-        apply(req, res, next, result);
-        return;
-      }
-      result.then(
-        (settled) => {
-          apply(req, res, next, settled);
-        },
-        (error: unknown) => {
-          settle(req, res, error);
-        },
-      );
-    };
-  };
+  const protect = (requirement: Requirement, protectOptions: ProtectOptions): RequestHandler =>
+    protectWith(guard.protector(requirement, protectOptions), settle);
 
   return {
     guard,
@@ -226,4 +235,44 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Expre
   };
 }
 
-export { CognitoGuard };
+/** The Express middleware of an API guard. */
+export interface ExpressCognitoApiGuard {
+  /** The framework-neutral API guard underneath. */
+  readonly guard: CognitoApiGuard;
+  /**
+   * Requires a valid `Authorization: Bearer` access token (401 with `WWW-Authenticate`
+   * otherwise) carrying the groups/scopes given (403 otherwise); sets `req.cognito`.
+   */
+  required(requirement?: Requirement): RequestHandler;
+}
+
+/**
+ * Protects API routes with Cognito access tokens sent as `Authorization: Bearer`, configured by
+ * the pool and its app client(s) alone (no redirect URL, logout URL or secret).
+ *
+ * @throws {@link ConfigurationError} naming every configuration problem.
+ * @example
+ * ```ts
+ * import { apiGuardFromEnv } from 'cognito-guard';
+ * import { cognitoApiGuard } from 'cognito-guard/express';
+ *
+ * const api = cognitoApiGuard(apiGuardFromEnv(process.env));
+ * app.get('/api/items', api.required({ scopes: ['items/read'] }), (req, res) => {
+ *   res.json({ for: req.cognito?.claims.sub });
+ * });
+ * ```
+ */
+export function cognitoApiGuard(
+  options: ApiGuardOptions | CognitoApiGuard,
+): ExpressCognitoApiGuard {
+  const guard = options instanceof CognitoApiGuard ? options : new CognitoApiGuard(options);
+  const settle = (req: Request, res: Response, error: unknown): void => {
+    if (!res.headersSent) send(res, guard.errorResponse(error, new ExpressRequest(req)));
+  };
+  return {
+    guard,
+    required: (requirement = {}) => protectWith(guard.protector(requirement), settle),
+  };
+}
+
+export { CognitoGuard, CognitoApiGuard };
