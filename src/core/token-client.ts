@@ -6,7 +6,7 @@
  * - Transport failure → {@link CognitoError} (503 unreachable, 504 timeout).
  * - An unusable answer (5xx, HTML, truncated JSON, missing fields) → {@link CognitoError} 502.
  * - Cognito refusing our client credentials (`invalid_client`, `unauthorized_client`) →
- *   {@link CognitoError} 502 `ERR_COGNITO_CLIENT_REJECTED` (an operator problem, case B45).
+ *   {@link CognitoError} 502 `ERR_COGNITO_CLIENT_REJECTED` (an operator problem).
  * - Cognito refusing the grant (`invalid_grant`, …) → {@link GrantRejectedError}, which the
  *   flows turn into a 400 (callback) or 401 (refresh).
  *
@@ -172,7 +172,7 @@ export class CognitoTokenClient {
     return {
       signal: AbortSignal.timeout(this.#options.timeoutMs),
       [oauth.customFetch]: this.#options.fetch,
-      // Plain http only for a loopback emulator; the options refuse it for any other host (B46).
+      // Plain http only for a loopback emulator; the options refuse it for any other host.
       // eslint-disable-next-line @typescript-eslint/no-deprecated
       [oauth.allowInsecureRequests]: this.#options.allowInsecureHttp,
     };
