@@ -37,14 +37,13 @@ export type {
   ResolvedClient,
   ResolvedUser,
 } from './config.js';
-export { CSRF_COOKIE, CognitoEmulator, SESSION_COOKIE } from './handler.js';
-export type {
-  CognitoEmulatorOptions,
-  EmulatorFault,
-  FaultEndpoint,
-  MintTokenOptions,
-  RequestInfo,
-} from './handler.js';
+export { CONTROL_METHODS, CognitoEmulator, bindControls } from './emulator.js';
+export type { CognitoEmulatorOptions, EmulatorControls, MintTokenOptions } from './emulator.js';
+export { SESSION_COOKIE } from './endpoints/authorize.js';
+export { CSRF_COOKIE } from './endpoints/login.js';
+export type { EmulatorFault, FaultEndpoint } from './faults.js';
+export type { RequestInfo } from './http.js';
+export type { Clock } from './state.js';
 export type { EmulatorJwk, KeyInfo, KeyUse } from './key-store.js';
 export { REFRESH_TOKEN_PREFIX, atHash } from './token-issuer.js';
 export { nodeBridge, redactPath, startEmulator } from './server.js';

@@ -8,17 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEMO_CONFIG, loadEmulatorConfigFile } from './config.js';
-import type {
-  EmulatorClient,
-  EmulatorConfig,
-  EmulatorSwitches,
-  EmulatorUser,
-  ResolvedClient,
-  ResolvedUser,
-} from './config.js';
-import { CognitoEmulator } from './handler.js';
-import type { EmulatorFault, FaultEndpoint, MintTokenOptions, RequestInfo } from './handler.js';
-import type { KeyInfo, KeyUse } from './key-store.js';
+import type { EmulatorConfig, EmulatorSwitches } from './config.js';
+import { CognitoEmulator, bindControls } from './emulator.js';
+import type { EmulatorControls } from './emulator.js';
+import type { RequestInfo } from './http.js';
 
 /** The largest request body the emulator reads (forms are tiny; this only stops abuse). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -90,10 +83,17 @@ export interface StartEmulatorOptions {
 }
 
 /**
- * A running emulator. Control methods act on the live pool, so a test can add a user, rotate the
- * keys or inject a fault between two requests.
+ * A running emulator. The control methods ({@link EmulatorControls}) act on the live pool, so a
+ * test can add a user, rotate the keys or inject a fault between two requests.
+ *
+ * @example
+ * ```ts
+ * const emulator = await startEmulator({ port: 0 });
+ * emulator.addUser({ username: 'dave', password: 'Secret1!' });
+ * await emulator.stop();
+ * ```
  */
-export interface EmulatorHandle {
+export interface EmulatorHandle extends EmulatorControls {
   /** The base URL, e.g. `http://127.0.0.1:52711` (also the user-pool domain). */
   readonly url: string;
   /** Same as {@link url}: what the library calls `AWS_COGNITO_DOMAIN`. */
@@ -109,22 +109,10 @@ export interface EmulatorHandle {
   readonly switches: EmulatorSwitches;
   /** The in-process handler (no socket). */
   readonly fetch: (request: Request, info?: RequestInfo) => Promise<Response>;
-  /** The underlying emulator. */
+  /** The underlying emulator (the same controls, plus everything else it offers). */
   readonly emulator: CognitoEmulator;
   /** Stops listening, releases hanging requests and closes every connection. Idempotent. */
   stop(): Promise<void>;
-  addUser(user: EmulatorUser): ResolvedUser;
-  removeUser(username: string): boolean;
-  users(): ResolvedUser[];
-  addClient(client: EmulatorClient): ResolvedClient;
-  clients(): ResolvedClient[];
-  rotateKeys(use?: KeyUse): Promise<KeyInfo[]>;
-  retireKey(kid?: string): string[];
-  keys(): KeyInfo[];
-  setFault(endpoint: FaultEndpoint, fault: EmulatorFault | null): void;
-  clearFaults(): void;
-  setClockOffset(seconds: number): void;
-  mintToken(options: MintTokenOptions): Promise<string>;
 }
 
 class BodyTooLarge extends Error {}
@@ -253,6 +241,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   bridge = nodeBridge(origin, ready.fetch, options.onRequest);
   let stopping: Promise<void> | undefined;
   return {
+    ...bindControls(ready),
     url: ready.origin,
     domain: ready.domain,
     issuer: ready.issuer,
@@ -274,23 +263,5 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       });
       return stopping;
     },
-    addUser: (user) => ready.addUser(user),
-    removeUser: (username) => ready.removeUser(username),
-    users: () => ready.users(),
-    addClient: (client) => ready.addClient(client),
-    clients: () => ready.clients(),
-    rotateKeys: (use) => ready.rotateKeys(use),
-    retireKey: (kid) => ready.retireKey(kid),
-    keys: () => ready.keys(),
-    setFault: (endpoint, fault) => {
-      ready.setFault(endpoint, fault);
-    },
-    clearFaults: () => {
-      ready.clearFaults();
-    },
-    setClockOffset: (seconds) => {
-      ready.setClockOffset(seconds);
-    },
-    mintToken: (mint) => ready.mintToken(mint),
   };
 }

@@ -62,35 +62,46 @@ function makeRoom<K, V>(map: Map<K, V>): void {
   }
 }
 
+/** Milliseconds since the epoch; injectable so tests can move time instead of waiting. */
+export type Clock = () => number;
+
 /**
  * All mutable emulator state, with lazy expiry so a long-running dev server does not grow.
  *
  * @example
  * ```ts
- * const state = new EmulatorState();
+ * let now = Date.now();
+ * const state = new EmulatorState(() => now);
  * const code = state.issueCode({ ... });
+ * now += CODE_LIFETIME_MS; // the code is now expired
  * ```
  */
 export class EmulatorState {
+  readonly #now: Clock;
   readonly #codes = new Map<string, AuthCode>();
   readonly #sessions = new Map<string, LoginSession>();
   readonly #refresh = new Map<string, RefreshRecord>();
   readonly #families = new Map<string, TokenFamily>();
   #lastSweepMs = 0;
 
+  /** @param now - the clock every lifetime is measured on (default `Date.now`). */
+  constructor(now: Clock = Date.now) {
+    this.#now = now;
+  }
+
   /** Stores a new code (a UUID, as Cognito's look) valid for 5 minutes. */
   issueCode(data: Omit<AuthCode, 'expiresAtMs'>): string {
     this.#sweep();
     const code = randomUUID();
     makeRoom(this.#codes);
-    this.#codes.set(code, { ...data, expiresAtMs: Date.now() + CODE_LIFETIME_MS });
+    this.#codes.set(code, { ...data, expiresAtMs: this.#now() + CODE_LIFETIME_MS });
     return code;
   }
 
   /** Looks a live code up without consuming it. */
   peekCode(code: string): AuthCode | undefined {
     const found = this.#codes.get(code);
-    if (found && found.expiresAtMs <= Date.now()) {
+    if (found && found.expiresAtMs <= this.#now()) {
       this.#codes.delete(code);
       return undefined;
     }
@@ -107,7 +118,7 @@ export class EmulatorState {
     this.#sweep();
     const id = randomBytes(32).toString('base64url');
     makeRoom(this.#sessions);
-    this.#sessions.set(id, { username, authTime, expiresAtMs: Date.now() + SESSION_LIFETIME_MS });
+    this.#sessions.set(id, { username, authTime, expiresAtMs: this.#now() + SESSION_LIFETIME_MS });
     return id;
   }
 
@@ -115,7 +126,7 @@ export class EmulatorState {
   getSession(id: string | undefined): LoginSession | undefined {
     if (id === undefined) return undefined;
     const session = this.#sessions.get(id);
-    if (session && session.expiresAtMs <= Date.now()) {
+    if (session && session.expiresAtMs <= this.#now()) {
       this.#sessions.delete(id);
       return undefined;
     }
@@ -149,7 +160,7 @@ export class EmulatorState {
 
   /** Rotation: the old token lives `graceMs` more, and a new token joins the family. */
   rotate(record: RefreshRecord, graceMs: number): string {
-    const now = Date.now();
+    const now = this.#now();
     record.rotatedOutUntilMs = Math.min(record.rotatedOutUntilMs ?? Infinity, now + graceMs);
     const refreshToken = newRefreshToken();
     makeRoom(this.#refresh);
@@ -169,7 +180,7 @@ export class EmulatorState {
 
   /** Drops expired codes, sessions and families at most once a minute. */
   #sweep(): void {
-    const now = Date.now();
+    const now = this.#now();
     if (now - this.#lastSweepMs < 60_000) return;
     this.#lastSweepMs = now;
     for (const [key, code] of this.#codes) if (code.expiresAtMs <= now) this.#codes.delete(key);

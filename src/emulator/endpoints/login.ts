@@ -1,0 +1,86 @@
+/**
+ * The hosted UI: the sign-in form at `/login` (GET shows it, POST checks the credentials and
+ * starts the 1-hour session) and Cognito's `/error` page. The form is protected by a
+ * double-submit CSRF token, and a wrong username and a wrong password get the same answer.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { emulatorCookie, html, readForm, requestCookies, safeEqual } from '../http.js';
+import { renderErrorPage, renderLoginPage } from '../login-page.js';
+import type { UserPool } from '../pool.js';
+import { SESSION_COOKIE, codeRedirect, validateAuthorize } from './authorize.js';
+
+/** Cookie holding the login form's CSRF token (double-submit). */
+export const CSRF_COOKIE = 'cognito_emulator_csrf';
+
+const CSRF_RE = /^[A-Za-z0-9_-]{43}$/;
+
+function loginForm(
+  pool: UserPool,
+  request: Request,
+  url: URL,
+  status: number,
+  username: string | undefined,
+  error: string | undefined,
+): Response {
+  const existing = requestCookies(request)[CSRF_COOKIE];
+  const csrf =
+    existing && CSRF_RE.test(existing) ? existing : randomBytes(32).toString('base64url');
+  return html(
+    status,
+    renderLoginPage({
+      action: `/login${url.search}`,
+      csrfToken: csrf,
+      username,
+      error,
+      poolId: pool.poolId,
+    }),
+    [emulatorCookie(CSRF_COOKIE, csrf, 3600, pool.origin)],
+  );
+}
+
+/** `GET /login`: the sign-in form, for the same parameters `/oauth2/authorize` accepts. */
+export function loginGet(pool: UserPool, request: Request, url: URL): Response {
+  const validated = validateAuthorize(pool, url.searchParams);
+  if (!validated.ok) return validated.response;
+  return loginForm(pool, request, url, 200, validated.request.loginHint, undefined);
+}
+
+/** `POST /login`: checks CSRF and credentials, starts the session, redirects with a code. */
+export async function loginPost(pool: UserPool, request: Request, url: URL): Promise<Response> {
+  const validated = validateAuthorize(pool, url.searchParams);
+  if (!validated.ok) return validated.response;
+  const form = await readForm(request);
+  if (!form) return html(400, renderErrorPage('The sign-in form must be posted as a form.'));
+  const username = form.get('username') ?? '';
+  const csrfCookie = requestCookies(request)[CSRF_COOKIE];
+  const csrfField = form.get('_csrf');
+  if (!csrfCookie || !csrfField || !safeEqual(csrfCookie, csrfField)) {
+    return loginForm(
+      pool,
+      request,
+      url,
+      403,
+      username,
+      'Your sign-in form expired. Please try again.',
+    );
+  }
+  const user = pool.users.get(username);
+  const password = form.get('password') ?? '';
+  // Compare against a dummy for unknown users so timing does not reveal who exists.
+  const passwordOk =
+    safeEqual(password, user?.password ?? `\0${randomUUID()}`) && user !== undefined;
+  if (!user || !passwordOk) {
+    return loginForm(pool, request, url, 400, username, 'Incorrect username or password.');
+  }
+  const authTime = pool.nowSeconds();
+  const sessionId = pool.state.createSession(user.username, authTime);
+  return codeRedirect(pool, validated.request, user.username, authTime, [
+    emulatorCookie(SESSION_COOKIE, sessionId, 3600, pool.origin),
+  ]);
+}
+
+/** `GET /error`: Cognito's error page, with the (escaped) message from the query. */
+export function errorPageGet(url: URL): Response {
+  return html(400, renderErrorPage(url.searchParams.get('error') ?? 'An error occurred.'));
+}
