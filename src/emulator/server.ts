@@ -12,6 +12,7 @@ import type { EmulatorConfig, EmulatorSwitches } from './config.js';
 import { CognitoEmulator, bindControls } from './emulator.js';
 import type { EmulatorControls } from './emulator.js';
 import type { RequestInfo } from './http.js';
+import type { Clock } from './state.js';
 
 /** The largest request body the emulator reads (forms are tiny; this only stops abuse). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -78,6 +79,11 @@ export interface StartEmulatorOptions {
   readonly switches?: Partial<EmulatorSwitches>;
   /** The public origin when it differs from `http://{host}:{port}` (e.g. behind a proxy). */
   readonly origin?: string;
+  /**
+   * The wall clock in milliseconds (default `Date.now`): authorization codes (5 minutes), hosted-UI
+   * sessions (1 hour) and refresh tokens expire on it, so a test can move time instead of waiting.
+   */
+  readonly now?: Clock;
   /** Called once per request, after the response is sent. */
   readonly onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -233,6 +239,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       origin,
       config,
       ...(options.switches !== undefined ? { switches: options.switches } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
     });
   } catch (error) {
     await new Promise((resolve) => server.close(resolve));
