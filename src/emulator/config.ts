@@ -58,6 +58,13 @@ export interface EmulatorClient {
   readonly callbackUrls: readonly string[];
   /** Allowed sign-out URLs for `/logout?logout_uri=…`. */
   readonly logoutUrls?: readonly string[];
+  /**
+   * Also accept a registered plain-http loopback callback or sign-out URL (`localhost`,
+   * `127.0.0.1`, `[::1]`) on any other port: same scheme, host, path and query, any port. A
+   * development convenience (RFC 8252 §7.3 asks it of servers for native apps); Cognito itself
+   * matches exactly, so it is off by default and on only in the demo client.
+   */
+  readonly anyLoopbackPort?: boolean;
   /** Scopes the client may request; with no `scope` on the request the client gets all of them. */
   readonly allowedScopes: readonly string[];
   /** Defaults to `['code']`. */
@@ -117,6 +124,12 @@ export interface EmulatorSwitches {
   failedExchangeBurnsCode: boolean;
   /** The `error` for a PKCE verifier mismatch. Default `invalid_grant` (RFC 7636 §4.6). */
   pkceMismatchError: 'invalid_grant' | 'invalid_request';
+  /**
+   * Refuse `code_verifier`s outside RFC 7636's 43–128 characters. Default `false`: like Cognito,
+   * any length of unreserved characters is accepted as long as its SHA-256 matches the challenge
+   * (flask-cognito-lib sends 35–43 characters and works against Cognito).
+   */
+  strictPkceVerifierLength: boolean;
 }
 
 /** The defaults of {@link EmulatorSwitches}. */
@@ -128,6 +141,7 @@ export const DEFAULT_SWITCHES: Readonly<EmulatorSwitches> = Object.freeze({
   basicAuthWithPkceFails: false,
   failedExchangeBurnsCode: true,
   pkceMismatchError: 'invalid_grant',
+  strictPkceVerifierLength: false,
 });
 
 /**
@@ -168,6 +182,7 @@ export interface ResolvedClient {
   readonly clientSecret: string | undefined;
   readonly callbackUrls: readonly string[];
   readonly logoutUrls: readonly string[];
+  readonly anyLoopbackPort: boolean;
   readonly allowedScopes: readonly string[];
   readonly allowedOAuthFlows: readonly EmulatorOAuthFlow[];
   readonly accessTokenValiditySeconds: number;
@@ -198,7 +213,9 @@ const DEMO_USERS: readonly EmulatorUser[] = [
 
 /**
  * A fresh copy of the demo configuration: pool `eu-west-1_LocalDemo`, client `demo-client` /
- * `demo-secret` registered for `http://localhost:3000` and `http://127.0.0.1:3000`, users `alice`
+ * `demo-secret` registered for `/postlogin` and `/postlogout` on `http://localhost:3000` and
+ * `http://127.0.0.1:3000` and, as a development default, the same paths on any other loopback
+ * port (`anyLoopbackPort`), users `alice`
  * (group `admin`), `bob` (group `editor`) and `carol` (no group), all with {@link DEMO_PASSWORD}.
  *
  * @example
@@ -217,6 +234,8 @@ export function demoConfig(): EmulatorConfig {
         clientSecret: 'demo-secret',
         callbackUrls: ['http://localhost:3000/postlogin', 'http://127.0.0.1:3000/postlogin'],
         logoutUrls: ['http://localhost:3000/postlogout', 'http://127.0.0.1:3000/postlogout'],
+        // A development default of the demo pool only: the example app may run on any PORT.
+        anyLoopbackPort: true,
         allowedScopes: ['openid', 'email', 'profile', 'phone', 'aws.cognito.signin.user.admin'],
       },
     ],
@@ -259,6 +278,55 @@ export function stableSub(userPoolId: string, username: string): string {
   const hex = createHash('sha256').update(`${userPoolId}\0${username}`).digest('hex');
   const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * True when `candidate` is one of `registered`: exactly (Cognito's rule: a trailing slash or
+ * another port fails), or with `anyLoopbackPort`, a plain-http loopback URL that differs from a
+ * registered one in its port only.
+ *
+ * @example
+ * ```ts
+ * isRegisteredUrl('http://localhost:4000/postlogin', ['http://localhost:3000/postlogin'], true); // true
+ * isRegisteredUrl('http://localhost:4000/postlogin', ['http://localhost:3000/postlogin'], false); // false
+ * ```
+ */
+export function isRegisteredUrl(
+  candidate: string,
+  registered: readonly string[],
+  anyLoopbackPort: boolean,
+): boolean {
+  if (registered.includes(candidate)) return true;
+  if (!anyLoopbackPort) return false;
+  const portless = loopbackWithoutPort(candidate, true);
+  return (
+    portless !== undefined && registered.some((url) => loopbackWithoutPort(url, false) === portless)
+  );
+}
+
+/**
+ * A plain-http loopback URL with its port removed, else `undefined`. A candidate must already be
+ * in the URL parser's canonical form, so backslashes, user info or odd encodings cannot make a
+ * URL look like a registered one.
+ */
+function loopbackWithoutPort(value: string, requireCanonical: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (
+    url.protocol !== 'http:' ||
+    !LOOPBACK_HOSTS.has(url.hostname) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    value.includes('#') ||
+    (requireCanonical && url.href !== value)
+  ) {
+    return undefined;
+  }
+  return `http://${url.hostname}${url.pathname}${url.search}`;
 }
 
 /** True for a scope that Cognito could know: reserved, or `<resourceServer>/<scope>`. */
@@ -391,8 +459,10 @@ export function clientProblems(raw: unknown, path: string): string[] {
       );
     }
   }
-  if (raw.enableTokenRevocation !== undefined && typeof raw.enableTokenRevocation !== 'boolean') {
-    problems.push(`${path}.enableTokenRevocation: must be a boolean`);
+  for (const key of ['enableTokenRevocation', 'anyLoopbackPort'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'boolean') {
+      problems.push(`${path}.${key}: must be a boolean`);
+    }
   }
   return problems;
 }
@@ -442,6 +512,7 @@ const SWITCH_VALUES: Record<keyof EmulatorSwitches, readonly unknown[]> = {
   basicAuthWithPkceFails: [true, false],
   failedExchangeBurnsCode: [true, false],
   pkceMismatchError: ['invalid_grant', 'invalid_request'],
+  strictPkceVerifierLength: [true, false],
 };
 
 /**
@@ -538,6 +609,7 @@ export function resolveClient(client: EmulatorClient): ResolvedClient {
     clientSecret: client.clientSecret,
     callbackUrls: [...client.callbackUrls],
     logoutUrls: [...(client.logoutUrls ?? [])],
+    anyLoopbackPort: client.anyLoopbackPort ?? false,
     allowedScopes: [...client.allowedScopes],
     allowedOAuthFlows: [...(client.allowedOAuthFlows ?? ['code'])],
     accessTokenValiditySeconds: client.accessTokenValiditySeconds ?? 3600,

@@ -83,6 +83,13 @@ export interface CognitoEmulatorOptions {
    * lifetimes and token times are measured on it, so a test can move time instead of waiting.
    */
   readonly now?: Clock;
+  /**
+   * Host names, besides loopback ones and the origin's, on which the control endpoints
+   * (`/_emulator/…`) and Cognito's JSON API answer, e.g. `['cognito']` when an app container
+   * reaches the emulator as `http://cognito:9229`. Other Host headers get 403, so a page that
+   * points its own host name at 127.0.0.1 (DNS rebinding) cannot drive them.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 /**
@@ -229,7 +236,7 @@ export class CognitoEmulator implements EmulatorControls {
   readonly #pool: UserPool;
   readonly #faults = new FaultInjector();
 
-  private constructor(pool: UserPool) {
+  private constructor(pool: UserPool, allowedHosts: readonly string[]) {
     this.#pool = pool;
     this.origin = pool.origin;
     this.domain = pool.origin;
@@ -239,7 +246,7 @@ export class CognitoEmulator implements EmulatorControls {
     this.jwksUri = pool.jwksUri;
     this.discoveryUrl = pool.discoveryUrl;
     this.switches = pool.switches;
-    const route = createRouter(pool, this.#faults);
+    const route = createRouter(pool, this.#faults, allowedHosts);
     this.fetch = (request, info = {}) => route(request, info);
   }
 
@@ -279,6 +286,7 @@ export class CognitoEmulator implements EmulatorControls {
           switches: options.switches,
           now: options.now,
         }),
+        options.allowedHosts ?? [],
       );
   }
 

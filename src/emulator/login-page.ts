@@ -28,6 +28,7 @@ export const HTML_HEADERS: Readonly<Record<string, string>> = {
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;background:#f2f3f3;margin:0;display:flex;justify-content:center}
+code{word-break:break-all}
 main{background:#fff;margin-top:8vh;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0003;width:min(22rem,90vw)}
 h1{font-size:1.3rem;margin-top:0}
 label{display:block;margin-top:1rem;font-weight:600}
@@ -90,11 +91,38 @@ ${error}<form method="post" action="${escapeHtml(options.action)}">
   );
 }
 
-/** Cognito's error page: a message, never a redirect to an unvalidated URI. */
-export function renderErrorPage(message: string): string {
+/** A refused callback or sign-out URL and what the client registers instead. */
+export interface RefusedUrlDetails {
+  readonly parameter: 'redirect_uri' | 'logout_uri';
+  readonly refused: string;
+  readonly clientId: string;
+  readonly kind: 'callback' | 'sign-out';
+  readonly registered: readonly string[];
+  readonly anyLoopbackPort: boolean;
+}
+
+function refusedUrlSection(details: RefusedUrlDetails): string {
+  const list =
+    details.registered.length === 0
+      ? '<p>It registers none.</p>'
+      : `<ul>\n${details.registered.map((url) => `<li><code>${escapeHtml(url)}</code></li>`).join('\n')}\n</ul>`;
+  const loopback = details.anyLoopbackPort
+    ? '\n<p class="note">Plain-http loopback URLs also match on any port for this client.</p>'
+    : '';
+  return `
+<p>Refused <code>${escapeHtml(details.parameter)}</code>: <code id="refused-url">${escapeHtml(details.refused)}</code></p>
+<p>App client <code>${escapeHtml(details.clientId)}</code> registers these ${details.kind} URLs (matched exactly, a trailing slash and the port count):</p>
+${list}${loopback}`;
+}
+
+/**
+ * Cognito's error page: a message, never a redirect to an unvalidated URI. With `details` it also
+ * names a refused callback or sign-out URL and the registered ones (every value escaped).
+ */
+export function renderErrorPage(message: string, details?: RefusedUrlDetails): string {
   return page(
     'An error was encountered',
     `<h1>An error was encountered with the requested page.</h1>
-<p class="error" role="alert">${escapeHtml(message)}</p>`,
+<p class="error" role="alert">${escapeHtml(message)}</p>${details ? refusedUrlSection(details) : ''}`,
   );
 }

@@ -3,7 +3,7 @@
  * answers (405 with `Allow` otherwise) and the fault that can be injected in front of it.
  */
 import type { FaultEndpoint, FaultInjector } from './faults.js';
-import { methodNotAllowed, notFound } from './http.js';
+import { json, methodNotAllowed, notFound } from './http.js';
 import type { Handler, RequestInfo } from './http.js';
 import type { UserPool } from './pool.js';
 import { authorize } from './endpoints/authorize.js';
@@ -18,7 +18,25 @@ import { discovery, index, jwks } from './endpoints/well-known.js';
 /** One path: its handler per method, and the fault slot in front of it. */
 interface Route {
   readonly fault?: FaultEndpoint;
+  /** Answer only requests whose Host is loopback, the public origin's, or an allowed one. */
+  readonly hostGuarded?: boolean;
   readonly methods: Readonly<Record<string, Handler>>;
+}
+
+/** Host names every emulator answers its control endpoints on. */
+const LOOPBACK_HOST_RE = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+
+/** The host name of a `Host` header value (lower case, no port), or `undefined` when malformed. */
+function hostName(value: string): string | undefined {
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$/i.exec(value);
+  return match?.[1]?.toLowerCase();
+}
+
+function hostRefused(host: string | undefined): Response {
+  const shown = host ?? '(none)';
+  return json(403, {
+    error: `Host ${shown} is not allowed here. The control endpoints and the Cognito API answer loopback host names and the public origin's; add others with the allowedHosts option (CLI: --allowed-host).`,
+  });
 }
 
 function routes(pool: UserPool): Map<string, Route> {
@@ -53,7 +71,7 @@ function routes(pool: UserPool): Map<string, Route> {
       '/logout',
       { fault: 'logout', methods: { GET: (request, url) => logout(pool, request, url) } },
     ],
-    ['/error', { methods: { GET: (_request, url) => errorPageGet(url) } }],
+    ['/error', { methods: { GET: (_request, url) => errorPageGet(pool, url) } }],
     [
       `/${pool.poolId}/.well-known/jwks.json`,
       { fault: 'jwks', methods: { GET: () => jwks(pool) } },
@@ -64,38 +82,66 @@ function routes(pool: UserPool): Map<string, Route> {
     ],
     [
       '/_emulator/keys',
-      { methods: { GET: (request, _url, info) => listKeys(pool, request, info) } },
+      {
+        hostGuarded: true,
+        methods: { GET: (request, _url, info) => listKeys(pool, request, info) },
+      },
     ],
     [
       '/_emulator/keys/rotate',
-      { methods: { POST: (request, _url, info) => rotateKeys(pool, request, info) } },
+      {
+        hostGuarded: true,
+        methods: { POST: (request, _url, info) => rotateKeys(pool, request, info) },
+      },
     ],
     [
       '/_emulator/keys/retire',
-      { methods: { POST: (request, _url, info) => retireKey(pool, request, info) } },
+      {
+        hostGuarded: true,
+        methods: { POST: (request, _url, info) => retireKey(pool, request, info) },
+      },
     ],
     ['/', { methods: { GET: () => index(pool) } }],
   ]);
 }
 
 /**
- * The emulator's request handler: route, apply the route's fault (if one is set), then answer.
+ * The emulator's request handler: route, refuse a foreign Host on the guarded routes, apply the
+ * route's fault (if one is set), then answer.
  *
+ * The Host check defends against DNS rebinding: a web page whose own host name has been pointed
+ * at 127.0.0.1 can send same-origin requests to the emulator, but they carry that page's host
+ * name, never a loopback one.
+ *
+ * @param allowedHosts - more host names to answer on (e.g. `cognito` in docker-compose).
  * @example
  * ```ts
- * const handle = createRouter(pool, new FaultInjector());
+ * const handle = createRouter(pool, new FaultInjector(), ['cognito']);
  * const response = await handle(new Request(`${pool.origin}/oauth2/userInfo`), {});
  * ```
  */
 export function createRouter(
   pool: UserPool,
   faults: FaultInjector,
+  allowedHosts: readonly string[] = [],
 ): (request: Request, info: RequestInfo) => Promise<Response> {
   const table = routes(pool);
+  const allowed = new Set([
+    new URL(pool.origin).hostname,
+    ...allowedHosts.map((host) => host.toLowerCase()),
+  ]);
   return async (request, info) => {
     const url = new URL(request.url);
     const route = table.get(url.pathname);
     if (!route) return notFound();
+    if (route.hostGuarded === true) {
+      // In-process requests may carry no Host; their URL names the emulator itself.
+      const header = request.headers.get('host') ?? url.host;
+      const host = hostName(header);
+      if (host === undefined || (!LOOPBACK_HOST_RE.test(host) && !allowed.has(host))) {
+        return hostRefused(host ?? header);
+      }
+    }
     if (route.fault !== undefined) {
       const faulted = await faults.apply(route.fault);
       if (faulted) return faulted;

@@ -77,8 +77,20 @@ export interface StartEmulatorOptions {
   /** A JSON configuration file, validated at start. */
   readonly configFile?: string;
   readonly switches?: Partial<EmulatorSwitches>;
-  /** The public origin when it differs from `http://{host}:{port}` (e.g. behind a proxy). */
+  /**
+   * The browser-facing origin, e.g. `http://localhost:9229`, when it differs from
+   * `http://{host}:{port}` (behind a proxy, or in docker-compose where the app reaches the
+   * emulator as `http://cognito:9229` but the browser as `http://localhost:9229`). The issuer,
+   * the discovery document and every hosted-UI link use it, whatever Host header a caller sends.
+   */
+  readonly publicOrigin?: string;
+  /** The older name of {@link publicOrigin}; `publicOrigin` wins when both are given. */
   readonly origin?: string;
+  /**
+   * More host names on which the control endpoints and Cognito's JSON API answer, besides
+   * loopback names and the public origin's (e.g. `['cognito']` in docker-compose).
+   */
+  readonly allowedHosts?: readonly string[];
   /**
    * The wall clock in milliseconds (default `Date.now`): authorization codes (5 minutes), hosted-UI
    * sessions (1 hour) and refresh tokens expire on it, so a test can move time instead of waiting.
@@ -216,53 +228,56 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       ? loadEmulatorConfigFile(options.configFile)
       : (options.config ?? DEMO_CONFIG);
   const host = options.host ?? '127.0.0.1';
-  // Until the emulator exists (it needs the port for its issuer) a stray early connection gets a
-  // 503; nobody can know an ephemeral port before the handle is returned anyway.
-  let bridge = (_req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(503).end();
-  };
-  const server = createServer((req, res) => {
-    bridge(req, res);
+  const publicOrigin = options.publicOrigin ?? options.origin;
+  // Everything slow or fallible (validation, RSA key generation) happens before the port opens,
+  // so a tool that waits for the port never meets a half-started emulator.
+  const build = await CognitoEmulator.prepare({
+    config,
+    ...(publicOrigin !== undefined ? { origin: publicOrigin } : {}),
+    ...(options.switches !== undefined ? { switches: options.switches } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+    ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
+  let bridge: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    // The pool is built synchronously in the 'listening' callback, before the event loop can
+    // deliver a connection; this guard only keeps the types honest.
+    if (bridge) bridge(req, res);
+    else res.writeHead(503).end();
+  });
+  const emulator = await new Promise<CognitoEmulator>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
-      resolve();
+      try {
+        const { port } = server.address() as AddressInfo;
+        const ready = build(publicOrigin ?? originFor(host, port));
+        bridge = nodeBridge(ready.origin, ready.fetch, options.onRequest);
+        resolve(ready);
+      } catch (error) {
+        server.close();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   });
   const { port } = server.address() as AddressInfo;
-  const origin = options.origin ?? originFor(host, port);
-  let ready: CognitoEmulator;
-  try {
-    ready = await CognitoEmulator.create({
-      origin,
-      config,
-      ...(options.switches !== undefined ? { switches: options.switches } : {}),
-      ...(options.now !== undefined ? { now: options.now } : {}),
-    });
-  } catch (error) {
-    await new Promise((resolve) => server.close(resolve));
-    throw error;
-  }
-  bridge = nodeBridge(origin, ready.fetch, options.onRequest);
   let stopping: Promise<void> | undefined;
   return {
-    ...bindControls(ready),
-    url: ready.origin,
-    domain: ready.domain,
-    issuer: ready.issuer,
-    poolId: ready.poolId,
-    region: ready.region,
+    ...bindControls(emulator),
+    url: emulator.origin,
+    domain: emulator.domain,
+    issuer: emulator.issuer,
+    poolId: emulator.poolId,
+    region: emulator.region,
     port,
-    jwksUri: ready.jwksUri,
-    discoveryUrl: ready.discoveryUrl,
-    switches: ready.switches,
-    fetch: ready.fetch,
-    emulator: ready,
+    jwksUri: emulator.jwksUri,
+    discoveryUrl: emulator.discoveryUrl,
+    switches: emulator.switches,
+    fetch: emulator.fetch,
+    emulator,
     stop() {
       stopping ??= new Promise<void>((resolve) => {
-        ready.close();
+        emulator.close();
         server.close(() => {
           resolve();
         });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { USAGE, main } from '../../src/cli/main.js';
+import { freePort, rawRequest } from './helpers.js';
 import type { CliIo } from '../../src/cli/main.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -209,6 +210,44 @@ describe('cognito-guard (in-process main)', () => {
     const badPort = fakeIo();
     assert.equal(await main(['emulator', '--port', 'abc'], badPort.io), 2);
     assert.match(badPort.err.join('\n'), /--port must be/);
+  });
+
+  it('--public-origin sets the browser-facing URLs; --allowed-host opens the control endpoints to that name', async () => {
+    let stop: (signal: string) => void = () => undefined;
+    const { io, out } = fakeIo(new Promise((resolve) => (stop = resolve)));
+    const port = await freePort();
+    const running = main(
+      [
+        'emulator',
+        '--port',
+        String(port),
+        '--public-origin',
+        `http://localhost:${port}`,
+        '--allowed-host',
+        'cognito',
+      ],
+      io,
+    );
+    while (!out.some((line) => line.includes('Press Ctrl+C')))
+      await new Promise((r) => setTimeout(r, 10));
+    try {
+      const text = out.join('\n');
+      assert.match(
+        text,
+        new RegExp(`domain\\s+\\(AWS_COGNITO_DOMAIN\\)\\s+http://localhost:${port}$`, 'm'),
+      );
+      assert.match(
+        text,
+        new RegExp(`issuer\\s+\\(AWS_COGNITO_ISSUER\\)\\s+http://localhost:${port}/`),
+      );
+      assert.match(text, /any port/);
+      const keys = `http://127.0.0.1:${port}/_emulator/keys`;
+      assert.equal((await rawRequest(keys, { headers: { host: `cognito:${port}` } })).status, 200);
+      assert.equal((await rawRequest(keys, { headers: { host: `other:${port}` } })).status, 403);
+    } finally {
+      stop('SIGTERM');
+      assert.equal(await running, 0);
+    }
   });
 
   it('an invalid --config file exits 1 naming the problems', async () => {

@@ -238,7 +238,7 @@ describe('login page', () => {
     assert.equal(response.status, 302);
     assert.equal(
       response.headers.get('location'),
-      `${emulator.url}/error?error=redirect_mismatch&client_id=${CLIENT_ID}`,
+      `${emulator.url}/error?error=redirect_mismatch&client_id=${CLIENT_ID}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
     );
   });
 });
@@ -287,10 +287,20 @@ describe('/logout', () => {
     );
     const page = await get(location.href);
     assert.equal(page.status, 400);
-    assert.match(
-      await page.text(),
-      /Required String parameter &#39;redirect_uri&#39; is not present/,
+    const text = await page.text();
+    assert.match(text, /Required String parameter &#39;redirect_uri&#39; is not present/);
+    assert.match(text, /id="refused-url">https:\/\/evil\.example\/</, 'names the refused URL');
+    assert.match(text, /sign-out URLs/);
+    assert.match(text, /<li><code>http:\/\/localhost:3000\/postlogout<\/code><\/li>/);
+  });
+
+  it('the demo client accepts its sign-out path on any loopback port (a dev default)', async () => {
+    const logoutUri = 'http://127.0.0.1:4567/postlogout';
+    const response = await get(
+      `${emulator.url}/logout?client_id=${CLIENT_ID}&logout_uri=${encodeURIComponent(logoutUri)}`,
     );
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get('location'), logoutUri);
   });
 
   it('logout with redirect_uri sends the user to /login again; unknown client → error page', async () => {

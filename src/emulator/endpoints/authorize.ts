@@ -5,7 +5,7 @@
  *
  * The validation is shared with `/login`, which accepts every authorize parameter.
  */
-import { isWellFormedScope } from '../config.js';
+import { isRegisteredUrl, isWellFormedScope } from '../config.js';
 import type { ResolvedClient } from '../config.js';
 import { optional, redirect, requestCookies } from '../http.js';
 import type { UserPool } from '../pool.js';
@@ -33,11 +33,21 @@ export type Validated =
 
 const CHALLENGE_RE = /^[A-Za-z0-9_-]{43}$/;
 
-/** Cognito's own error page (a redirect to `/error`), used whenever the app's URI is not trusted. */
-export function errorPage(pool: UserPool, error: string, clientId?: string): Response {
+/**
+ * Cognito's own error page (a redirect to `/error`), used whenever the app's URI is not trusted.
+ * `refused` adds the URL that was refused (`redirect_uri` or `logout_uri`), so the page can name
+ * it beside the registered ones.
+ */
+export function errorPage(
+  pool: UserPool,
+  error: string,
+  clientId?: string,
+  refused?: { readonly name: 'redirect_uri' | 'logout_uri'; readonly value: string },
+): Response {
   const target = new URL('/error', pool.origin);
   target.searchParams.set('error', error);
   if (clientId !== undefined) target.searchParams.set('client_id', clientId);
+  if (refused !== undefined) target.searchParams.set(refused.name, refused.value);
   return redirect(target.href);
 }
 
@@ -83,8 +93,18 @@ export function validateAuthorize(pool: UserPool, params: URLSearchParams): Vali
     return { ok: false, response: errorPage(pool, 'Required parameters missing') };
   }
   const client = pool.clients.get(clientId);
-  if (!client?.callbackUrls.includes(redirectUri) || !client.allowedOAuthFlows.includes('code')) {
-    return { ok: false, response: errorPage(pool, 'redirect_mismatch', clientId) };
+  if (
+    !client ||
+    !isRegisteredUrl(redirectUri, client.callbackUrls, client.anyLoopbackPort) ||
+    !client.allowedOAuthFlows.includes('code')
+  ) {
+    return {
+      ok: false,
+      response: errorPage(pool, 'redirect_mismatch', clientId, {
+        name: 'redirect_uri',
+        value: redirectUri,
+      }),
+    };
   }
   const state = params.get('state') ?? undefined;
   const fail = (error: string, description?: string): Validated => ({

@@ -10,7 +10,14 @@ import { optional, tokenError, tokenResponse } from '../http.js';
 import type { UserPool } from '../pool.js';
 import type { ClientAuthMethod } from './client-auth.js';
 
-const VERIFIER_RE = /^[A-Za-z0-9._~-]{43,128}$/;
+/** RFC 7636 §4.1: 43–128 unreserved characters (the `strictPkceVerifierLength` switch). */
+const RFC_VERIFIER_RE = /^[A-Za-z0-9._~-]{43,128}$/;
+/**
+ * What Cognito accepts: unreserved characters with no minimum length. flask-cognito-lib strips
+ * `-` and `_` from 43 base64url characters, so its verifiers are 35–43 long, and they work against
+ * Cognito; the S256 comparison below stays exact whatever the length.
+ */
+const LENIENT_VERIFIER_RE = /^[A-Za-z0-9._~-]{1,128}$/;
 
 function sha256Base64Url(value: string): string {
   return createHash('sha256').update(value, 'ascii').digest('base64url');
@@ -41,7 +48,8 @@ export function codeGrant(
   if (record.redirectUri !== redirectUri) return fail('unauthorized_client');
   if (record.codeChallenge !== undefined) {
     if (verifier === undefined) return fail('invalid_request');
-    if (!VERIFIER_RE.test(verifier) || sha256Base64Url(verifier) !== record.codeChallenge) {
+    const shape = pool.switches.strictPkceVerifierLength ? RFC_VERIFIER_RE : LENIENT_VERIFIER_RE;
+    if (!shape.test(verifier) || sha256Base64Url(verifier) !== record.codeChallenge) {
       return fail(pool.switches.pkceMismatchError);
     }
   } else if (verifier !== undefined && pool.switches.rejectPkceDowngrade) {

@@ -80,7 +80,32 @@ export async function loginPost(pool: UserPool, request: Request, url: URL): Pro
   ]);
 }
 
-/** `GET /error`: Cognito's error page, with the (escaped) message from the query. */
-export function errorPageGet(url: URL): Response {
-  return html(400, renderErrorPage(url.searchParams.get('error') ?? 'An error occurred.'));
+/**
+ * `GET /error`: Cognito's error page, with the (escaped) message from the query. When a callback
+ * or sign-out URL was refused, it also names that URL and the ones the client registers, which
+ * Cognito does not do: the usual cause is a port or a trailing slash, and seeing both side by
+ * side ends the search.
+ */
+export function errorPageGet(pool: UserPool, url: URL): Response {
+  const params = url.searchParams;
+  const message = params.get('error') ?? 'An error occurred.';
+  const clientId = params.get('client_id');
+  const client = clientId === null ? undefined : pool.clients.get(clientId);
+  const refusedRedirect = params.get('redirect_uri');
+  const refusedLogout = params.get('logout_uri');
+  if (client && (refusedRedirect !== null || refusedLogout !== null)) {
+    const callback = refusedRedirect !== null;
+    return html(
+      400,
+      renderErrorPage(message, {
+        parameter: callback ? 'redirect_uri' : 'logout_uri',
+        refused: (callback ? refusedRedirect : refusedLogout) ?? '',
+        clientId: client.clientId,
+        kind: callback ? 'callback' : 'sign-out',
+        registered: callback ? client.callbackUrls : client.logoutUrls,
+        anyLoopbackPort: client.anyLoopbackPort,
+      }),
+    );
+  }
+  return html(400, renderErrorPage(message));
 }

@@ -3,6 +3,7 @@
  * (or, with `redirect_uri`, back to the sign-in page). It does not revoke refresh tokens, as in
  * Cognito; an unregistered URL gets the error page, never a redirect.
  */
+import { isRegisteredUrl } from '../config.js';
 import { emulatorCookie, optional, redirect, requestCookies } from '../http.js';
 import type { UserPool } from '../pool.js';
 import { SESSION_COOKIE, errorPage } from './authorize.js';
@@ -20,15 +21,23 @@ export function logout(pool: UserPool, request: Request, url: URL): Response {
   };
   if (!client) return errorPage(pool, "Required String parameter 'client_id' is not present");
   if (logoutUri !== undefined) {
-    if (!client.logoutUrls.includes(logoutUri)) {
-      return errorPage(pool, "Required String parameter 'redirect_uri' is not present");
+    if (!isRegisteredUrl(logoutUri, client.logoutUrls, client.anyLoopbackPort)) {
+      return errorPage(
+        pool,
+        "Required String parameter 'redirect_uri' is not present",
+        client.clientId,
+        { name: 'logout_uri', value: logoutUri },
+      );
     }
     endSession();
     return redirect(logoutUri, clear);
   }
   if (redirectUri !== undefined) {
-    if (!client.callbackUrls.includes(redirectUri)) {
-      return errorPage(pool, 'redirect_mismatch', client.clientId);
+    if (!isRegisteredUrl(redirectUri, client.callbackUrls, client.anyLoopbackPort)) {
+      return errorPage(pool, 'redirect_mismatch', client.clientId, {
+        name: 'redirect_uri',
+        value: redirectUri,
+      });
     }
     endSession();
     return redirect(`${pool.origin}/login${url.search}`, clear);
