@@ -20,7 +20,8 @@ import type { EmulatorConfig, EmulatorHandle, RequestLogEntry } from '../emulato
 export const USAGE = `Usage:
   cognito-guard emulator [--port 9229] [--host 127.0.0.1] [--config file.json]
                          [--public-origin URL] [--allowed-host NAME ...]
-      Run a local Cognito user pool: hosted login page, /oauth2/* endpoints, JWKS and discovery.
+      Run a local Cognito user pool: hosted login page, /oauth2/* endpoints, JWKS and discovery,
+      and Cognito's JSON API at POST / for the AWS SDK (endpoint: this URL; any credentials).
       Without --config it serves the demo pool (client demo-client / demo-secret; users alice,
       bob and carol, password ${DEMO_PASSWORD}; the demo client accepts /postlogin and
       /postlogout on any loopback port). Stop it with Ctrl+C (SIGINT) or SIGTERM.
@@ -164,6 +165,13 @@ async function runEmulator(args: readonly string[], io: CliIo): Promise<number> 
     ...(values['allowed-host'] !== undefined ? { allowedHosts: values['allowed-host'] } : {}),
     onRequest: (entry) => {
       io.out(logLine(entry));
+    },
+    // What Cognito would e-mail or text: printed, since the emulator sends nothing.
+    onMessage: (message) => {
+      const what =
+        message.kind === 'confirmation-code' ? 'confirmation code' : 'temporary password';
+      const to = message.destination !== undefined ? ` (for ${message.destination})` : '';
+      io.out(`Message to ${message.username}${to}: ${what} ${message.code}`);
     },
   });
   for (const line of banner(handle, config, isDemo)) io.out(line);

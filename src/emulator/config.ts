@@ -79,6 +79,8 @@ export interface EmulatorClient {
   readonly refreshTokenRotation?: RefreshTokenRotation;
   /** Cognito's `EnableTokenRevocation`, on by default; when off `/oauth2/revoke` answers `invalid_request`. */
   readonly enableTokenRevocation?: boolean;
+  /** Sign-in flows of the JSON API this client may use. Default: all of them (a dev default). */
+  readonly explicitAuthFlows?: readonly ExplicitAuthFlow[];
 }
 
 /**
@@ -103,7 +105,68 @@ export interface EmulatorUser {
   readonly groups?: readonly string[];
   /** A UUID; derived from pool id + username when omitted. */
   readonly sub?: string;
+  /**
+   * Cognito's `UserStatus`. Default `CONFIRMED`. `UNCONFIRMED` users cannot sign in until
+   * confirmed; `FORCE_CHANGE_PASSWORD` users must set a new password at their next sign-in.
+   */
+  readonly status?: UserStatus;
+  /** Default `true`; a disabled user cannot sign in. */
+  readonly enabled?: boolean;
 }
+
+/** Cognito's user statuses that the emulator models. */
+export type UserStatus = 'CONFIRMED' | 'UNCONFIRMED' | 'FORCE_CHANGE_PASSWORD';
+
+/**
+ * A group of the pool (groups named by users are created on the fly; declare them to give a
+ * description or precedence).
+ *
+ * @example
+ * ```ts
+ * const group: EmulatorGroup = { groupName: 'admin', description: 'Administrators', precedence: 1 };
+ * ```
+ */
+export interface EmulatorGroup {
+  readonly groupName: string;
+  readonly description?: string;
+  /** Lower wins when a user is in several groups with roles (Cognito's `Precedence`). */
+  readonly precedence?: number;
+  readonly roleArn?: string;
+}
+
+/**
+ * A resource server (an API) and its custom scopes, which clients request as
+ * `<identifier>/<scope>`; with an identifier that is a URL it can also be named by the `resource`
+ * parameter, which puts it in the access token's `aud`.
+ *
+ * @example
+ * ```ts
+ * const api: EmulatorResourceServer = {
+ *   identifier: 'https://api.example.com',
+ *   name: 'Orders API',
+ *   scopes: [{ name: 'orders.read' }, { name: 'orders.write' }],
+ * };
+ * ```
+ */
+export interface EmulatorResourceServer {
+  readonly identifier: string;
+  readonly name?: string;
+  readonly scopes: readonly { readonly name: string; readonly description?: string }[];
+}
+
+/** Cognito's `ExplicitAuthFlows` for the JSON API's sign-in operations. */
+export type ExplicitAuthFlow =
+  | 'ALLOW_USER_PASSWORD_AUTH'
+  | 'ALLOW_USER_SRP_AUTH'
+  | 'ALLOW_REFRESH_TOKEN_AUTH'
+  | 'ALLOW_ADMIN_USER_PASSWORD_AUTH';
+
+const EXPLICIT_AUTH_FLOWS: readonly ExplicitAuthFlow[] = [
+  'ALLOW_USER_PASSWORD_AUTH',
+  'ALLOW_USER_SRP_AUTH',
+  'ALLOW_REFRESH_TOKEN_AUTH',
+  'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+];
 
 /**
  * Switches for behaviour that Cognito does not document (the `[unk]` items of the reference).
@@ -161,6 +224,13 @@ export interface EmulatorConfig {
   readonly region?: string;
   readonly clients: readonly EmulatorClient[];
   readonly users: readonly EmulatorUser[];
+  /** Groups with a description or precedence; groups named only by users are created as needed. */
+  readonly groups?: readonly EmulatorGroup[];
+  /**
+   * Resource servers and their custom scopes. When any are declared, every custom scope a client
+   * allows must belong to one of them (as in Cognito); with none, custom scopes are free-form.
+   */
+  readonly resourceServers?: readonly EmulatorResourceServer[];
   readonly switches?: Partial<EmulatorSwitches>;
 }
 
@@ -190,6 +260,7 @@ export interface ResolvedClient {
   readonly refreshTokenValiditySeconds: number;
   readonly rotation: { readonly enabled: boolean; readonly retryGracePeriodSeconds: number };
   readonly enableTokenRevocation: boolean;
+  readonly explicitAuthFlows: readonly ExplicitAuthFlow[];
 }
 
 /** A user after defaults are applied. */
@@ -203,6 +274,12 @@ export interface ResolvedUser {
   readonly phoneNumberVerified: boolean;
   readonly attributes: Readonly<Record<string, string>>;
   readonly groups: readonly string[];
+  readonly status: UserStatus;
+  readonly enabled: boolean;
+  /** When the user was created (or loaded from the configuration), epoch milliseconds. */
+  readonly createdAtMs: number;
+  /** When the user last changed, epoch milliseconds. */
+  readonly updatedAtMs: number;
 }
 
 const DEMO_USERS: readonly EmulatorUser[] = [
@@ -459,6 +536,15 @@ export function clientProblems(raw: unknown, path: string): string[] {
       );
     }
   }
+  if (checkStringArray(problems, `${path}.explicitAuthFlows`, raw.explicitAuthFlows, false)) {
+    for (const flow of (raw.explicitAuthFlows ?? []) as string[]) {
+      if (!(EXPLICIT_AUTH_FLOWS as readonly string[]).includes(flow)) {
+        problems.push(
+          `${path}.explicitAuthFlows: "${flow}" is not one of ${EXPLICIT_AUTH_FLOWS.join(', ')}`,
+        );
+      }
+    }
+  }
   for (const key of ['enableTokenRevocation', 'anyLoopbackPort'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'boolean') {
       problems.push(`${path}.${key}: must be a boolean`);
@@ -491,6 +577,17 @@ export function userProblems(raw: unknown, path: string): string[] {
     problems.push(`${path}.sub: must be a lower-case UUID`);
   }
   checkStringArray(problems, `${path}.groups`, raw.groups, false);
+  if (
+    raw.status !== undefined &&
+    raw.status !== 'CONFIRMED' &&
+    raw.status !== 'UNCONFIRMED' &&
+    raw.status !== 'FORCE_CHANGE_PASSWORD'
+  ) {
+    problems.push(`${path}.status: must be "CONFIRMED", "UNCONFIRMED" or "FORCE_CHANGE_PASSWORD"`);
+  }
+  if (raw.enabled !== undefined && typeof raw.enabled !== 'boolean') {
+    problems.push(`${path}.enabled: must be a boolean`);
+  }
   if (raw.attributes !== undefined) {
     if (
       !isRecord(raw.attributes) ||
@@ -502,6 +599,70 @@ export function userProblems(raw: unknown, path: string): string[] {
     }
   }
   return problems;
+}
+
+const GROUP_NAME_RE = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+
+/** Problems with one group (paths prefixed with `path`). */
+export function groupProblems(raw: unknown, path: string): string[] {
+  if (!isRecord(raw)) return [`${path}: must be an object`];
+  const problems: string[] = [];
+  if (typeof raw.groupName !== 'string' || !GROUP_NAME_RE.test(raw.groupName)) {
+    problems.push(`${path}.groupName: must be 1-128 characters without spaces`);
+  }
+  if (raw.description !== undefined && typeof raw.description !== 'string') {
+    problems.push(`${path}.description: must be a string`);
+  }
+  if (
+    raw.precedence !== undefined &&
+    (typeof raw.precedence !== 'number' || !Number.isInteger(raw.precedence) || raw.precedence < 0)
+  ) {
+    problems.push(`${path}.precedence: must be a non-negative integer`);
+  }
+  if (raw.roleArn !== undefined && typeof raw.roleArn !== 'string') {
+    problems.push(`${path}.roleArn: must be a string`);
+  }
+  return problems;
+}
+
+/** Problems with one resource server (paths prefixed with `path`). */
+export function resourceServerProblems(raw: unknown, path: string): string[] {
+  if (!isRecord(raw)) return [`${path}: must be an object`];
+  const problems: string[] = [];
+  if (
+    typeof raw.identifier !== 'string' ||
+    raw.identifier.length > 256 ||
+    !SCOPE_TOKEN_RE.test(raw.identifier)
+  ) {
+    problems.push(`${path}.identifier: must be 1-256 printable characters without spaces`);
+  }
+  if (raw.name !== undefined && typeof raw.name !== 'string') {
+    problems.push(`${path}.name: must be a string`);
+  }
+  if (!Array.isArray(raw.scopes)) {
+    problems.push(`${path}.scopes: must be an array of { name, description? }`);
+  } else {
+    raw.scopes.forEach((scope: unknown, index) => {
+      if (
+        !isRecord(scope) ||
+        typeof scope.name !== 'string' ||
+        !SCOPE_TOKEN_RE.test(scope.name) ||
+        scope.name.includes('/')
+      ) {
+        problems.push(`${path}.scopes[${index}].name: must be a scope name without spaces or "/"`);
+      }
+    });
+  }
+  return problems;
+}
+
+/** The `<identifier>/<scope>` names the declared resource servers define. */
+export function resourceServerScopes(
+  servers: readonly EmulatorResourceServer[],
+): ReadonlySet<string> {
+  return new Set(
+    servers.flatMap((server) => server.scopes.map((scope) => `${server.identifier}/${scope.name}`)),
+  );
 }
 
 const SWITCH_VALUES: Record<keyof EmulatorSwitches, readonly unknown[]> = {
@@ -556,6 +717,34 @@ export function parseEmulatorConfig(raw: unknown, source = 'config'): EmulatorCo
       if (seen.has(name)) problems.push(`users[${index}].username: duplicate "${String(name)}"`);
       seen.add(name);
     });
+  }
+  if (raw.groups !== undefined) {
+    if (!Array.isArray(raw.groups)) problems.push('groups: must be an array');
+    else {
+      raw.groups.forEach((group: unknown, index) => {
+        problems.push(...groupProblems(group, `groups[${index}]`));
+      });
+    }
+  }
+  if (raw.resourceServers !== undefined) {
+    if (!Array.isArray(raw.resourceServers)) problems.push('resourceServers: must be an array');
+    else {
+      raw.resourceServers.forEach((server: unknown, index) => {
+        problems.push(...resourceServerProblems(server, `resourceServers[${index}]`));
+      });
+      if (problems.length === 0 && raw.resourceServers.length > 0 && Array.isArray(raw.clients)) {
+        const defined = resourceServerScopes(raw.resourceServers as EmulatorResourceServer[]);
+        (raw.clients as EmulatorClient[]).forEach((client, index) => {
+          for (const scope of client.allowedScopes) {
+            if (!RESERVED_SCOPES.includes(scope) && !defined.has(scope)) {
+              problems.push(
+                `clients[${index}].allowedScopes: "${scope}" is not a scope of any declared resource server`,
+              );
+            }
+          }
+        });
+      }
+    }
   }
   if (raw.switches !== undefined) {
     if (!isRecord(raw.switches)) {
@@ -620,11 +809,16 @@ export function resolveClient(client: EmulatorClient): ResolvedClient {
       retryGracePeriodSeconds: client.refreshTokenRotation?.retryGracePeriodSeconds ?? 0,
     },
     enableTokenRevocation: client.enableTokenRevocation ?? true,
+    explicitAuthFlows: [...(client.explicitAuthFlows ?? EXPLICIT_AUTH_FLOWS)],
   };
 }
 
-/** Applies user defaults, including the stable `sub`. */
-export function resolveUser(user: EmulatorUser, userPoolId: string): ResolvedUser {
+/** Applies user defaults, including the stable `sub`; `nowMs` stamps its creation. */
+export function resolveUser(
+  user: EmulatorUser,
+  userPoolId: string,
+  nowMs: number = Date.now(),
+): ResolvedUser {
   return {
     username: user.username,
     password: user.password,
@@ -634,6 +828,10 @@ export function resolveUser(user: EmulatorUser, userPoolId: string): ResolvedUse
     phoneNumber: user.phoneNumber,
     phoneNumberVerified: user.phoneNumberVerified ?? false,
     attributes: { ...(user.attributes ?? {}) },
-    groups: [...(user.groups ?? [])],
+    groups: [...new Set(user.groups ?? [])],
+    status: user.status ?? 'CONFIRMED',
+    enabled: user.enabled ?? true,
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
   };
 }

@@ -13,15 +13,19 @@ import { randomUUID } from 'node:crypto';
 import {
   DEMO_CONFIG,
   EmulatorConfigError,
+  RESERVED_SCOPES,
   clientProblems,
+  groupProblems,
   parseEmulatorConfig,
   resolveClient,
   resolveUser,
+  resourceServerScopes,
   userProblems,
 } from './config.js';
 import type {
   EmulatorClient,
   EmulatorConfig,
+  EmulatorGroup,
   EmulatorSwitches,
   EmulatorUser,
   ResolvedClient,
@@ -33,6 +37,7 @@ import type { RequestInfo } from './http.js';
 import { KeyStore } from './key-store.js';
 import type { KeyInfo, KeyUse } from './key-store.js';
 import { UserPool } from './pool.js';
+import type { EmulatorMessage, PoolGroup } from './pool.js';
 import { createRouter } from './router.js';
 import type { Clock } from './state.js';
 import type { SignInGrant } from './token-issuer.js';
@@ -90,6 +95,11 @@ export interface CognitoEmulatorOptions {
    * points its own host name at 127.0.0.1 (DNS rebinding) cannot drive them.
    */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Called for every message Cognito would e-mail or text (sign-up confirmation codes,
+   * temporary passwords); the CLI prints them. They are also kept for {@link EmulatorControls.messages}.
+   */
+  readonly onMessage?: (message: EmulatorMessage) => void;
 }
 
 /**
@@ -122,6 +132,16 @@ export interface EmulatorControls {
   addClient(client: EmulatorClient): ResolvedClient;
   /** The app clients, as resolved. */
   clients(): ResolvedClient[];
+  /**
+   * Adds (or replaces) a group.
+   *
+   * @throws EmulatorConfigError for an invalid group.
+   */
+  addGroup(group: EmulatorGroup): PoolGroup;
+  /** The pool's groups. */
+  groups(): PoolGroup[];
+  /** The latest messages the pool "sent" (confirmation codes, temporary passwords), oldest first. */
+  messages(): EmulatorMessage[];
   /** Makes new active signing keys (both uses, or one); old keys stay published. */
   rotateKeys(use?: KeyUse): Promise<KeyInfo[]>;
   /** Removes a key from the JWKS (all inactive keys when `kid` is omitted). */
@@ -149,6 +169,9 @@ const CONTROLS: Readonly<Record<keyof EmulatorControls, true>> = {
   users: true,
   addClient: true,
   clients: true,
+  addGroup: true,
+  groups: true,
+  messages: true,
   rotateKeys: true,
   retireKey: true,
   keys: true,
@@ -285,6 +308,7 @@ export class CognitoEmulator implements EmulatorControls {
           keys,
           switches: options.switches,
           now: options.now,
+          onMessage: options.onMessage,
         }),
         options.allowedHosts ?? [],
       );
@@ -298,8 +322,8 @@ export class CognitoEmulator implements EmulatorControls {
   addUser(user: EmulatorUser): ResolvedUser {
     const problems = userProblems(user, 'user');
     if (problems.length > 0) throw new EmulatorConfigError('addUser', problems);
-    const resolved = resolveUser(user, this.poolId);
-    this.#pool.users.set(resolved.username, resolved);
+    const resolved = resolveUser(user, this.poolId, this.#pool.now());
+    this.#pool.putUser(resolved);
     return resolved;
   }
 
@@ -313,6 +337,17 @@ export class CognitoEmulator implements EmulatorControls {
 
   addClient(client: EmulatorClient): ResolvedClient {
     const problems = clientProblems(client, 'client');
+    // Only once the client is well-formed (its scopes are then an array of strings).
+    if (problems.length === 0 && this.#pool.resourceServers.length > 0) {
+      const defined = resourceServerScopes(this.#pool.resourceServers);
+      for (const scope of client.allowedScopes) {
+        if (!RESERVED_SCOPES.includes(scope) && !defined.has(scope)) {
+          problems.push(
+            `client.allowedScopes: "${scope}" is not a scope of any declared resource server`,
+          );
+        }
+      }
+    }
     if (problems.length > 0) throw new EmulatorConfigError('addClient', problems);
     const resolved = resolveClient(client);
     this.#pool.clients.set(resolved.clientId, resolved);
@@ -321,6 +356,20 @@ export class CognitoEmulator implements EmulatorControls {
 
   clients(): ResolvedClient[] {
     return [...this.#pool.clients.values()];
+  }
+
+  addGroup(group: EmulatorGroup): PoolGroup {
+    const problems = groupProblems(group, 'group');
+    if (problems.length > 0) throw new EmulatorConfigError('addGroup', problems);
+    return this.#pool.putGroup(group);
+  }
+
+  groups(): PoolGroup[] {
+    return [...this.#pool.groups.values()];
+  }
+
+  messages(): EmulatorMessage[] {
+    return this.#pool.messages();
   }
 
   rotateKeys(use?: KeyUse): Promise<KeyInfo[]> {

@@ -12,7 +12,9 @@ export type FaultEndpoint =
   | 'userInfo'
   | 'authorize'
   | 'login'
-  | 'logout';
+  | 'logout'
+  /** Cognito's JSON API (`POST /`). */
+  | 'api';
 
 /**
  * A fault for one endpoint. With `status`/`body` the endpoint answers that instead of its real

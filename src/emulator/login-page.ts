@@ -91,6 +91,41 @@ ${error}<form method="post" action="${escapeHtml(options.action)}">
   );
 }
 
+/** What the change-password form (for a user with a temporary password) shows. */
+export interface NewPasswordPageOptions {
+  /** The form's action, `/login?<authorize parameters>`. */
+  readonly action: string;
+  readonly csrfToken: string;
+  /** The pending challenge's opaque id. */
+  readonly challenge: string;
+  readonly username: string;
+  readonly error?: string | undefined;
+  readonly poolId: string;
+}
+
+/**
+ * The hosted UI's "Change password" step: a user created with a temporary password (Cognito's
+ * FORCE_CHANGE_PASSWORD) chooses their own before the sign-in completes.
+ */
+export function renderNewPasswordPage(options: NewPasswordPageOptions): string {
+  const error = options.error
+    ? `<p class="error" role="alert" id="login-error">${escapeHtml(options.error)}</p>\n`
+    : '';
+  return page(
+    'Change password',
+    `<h1>Change password</h1>
+<p>Hello ${escapeHtml(options.username)}, please enter a new password.</p>
+${error}<form method="post" action="${escapeHtml(options.action)}">
+<input type="hidden" name="_csrf" value="${escapeHtml(options.csrfToken)}">
+<input type="hidden" name="_challenge" value="${escapeHtml(options.challenge)}">
+<label for="new_password">New password</label>
+<input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus>
+<button type="submit" name="changePasswordSubmitButton">Send</button>
+</form>
+<p class="note">Local Cognito emulator · user pool ${escapeHtml(options.poolId)}</p>`,
+  );
+}
+
 /** A refused callback or sign-out URL and what the client registers instead. */
 export interface RefusedUrlDetails {
   readonly parameter: 'redirect_uri' | 'logout_uri';

@@ -1,6 +1,7 @@
 /**
  * Routes a request to its endpoint: the path picks the route, the route lists the methods it
- * answers (405 with `Allow` otherwise) and the fault that can be injected in front of it.
+ * answers (405 with `Allow` otherwise) and the fault that can be injected in front of it. The
+ * control endpoints and Cognito's JSON API also check the Host header.
  */
 import type { FaultEndpoint, FaultInjector } from './faults.js';
 import { json, methodNotAllowed, notFound } from './http.js';
@@ -14,14 +15,17 @@ import { revoke } from './endpoints/revoke.js';
 import { token, tokenPreflight } from './endpoints/token.js';
 import { userInfo } from './endpoints/user-info.js';
 import { discovery, index, jwks } from './endpoints/well-known.js';
+import { cognitoApi, cognitoApiPreflight } from './api/dispatch.js';
+import { ApiError, apiErrorResponse } from './api/errors.js';
 
 /** One path: its handler per method, and the fault slot in front of it. */
 interface Route {
   readonly fault?: FaultEndpoint;
-  /** Answer only requests whose Host is loopback, the public origin's, or an allowed one. */
-  readonly hostGuarded?: boolean;
   readonly methods: Readonly<Record<string, Handler>>;
 }
+
+/** Wraps a handler so it answers only requests whose Host may drive the emulator. */
+type HostGuard = (handler: Handler, refuse?: (host: string) => Response) => Handler;
 
 /** Host names every emulator answers its control endpoints on. */
 const LOOPBACK_HOST_RE = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
@@ -32,14 +36,19 @@ function hostName(value: string): string | undefined {
   return match?.[1]?.toLowerCase();
 }
 
-function hostRefused(host: string | undefined): Response {
-  const shown = host ?? '(none)';
-  return json(403, {
-    error: `Host ${shown} is not allowed here. The control endpoints and the Cognito API answer loopback host names and the public origin's; add others with the allowedHosts option (CLI: --allowed-host).`,
-  });
+function refusalText(host: string): string {
+  return `Host ${host} is not allowed here. The control endpoints and the Cognito API answer loopback host names and the public origin's; add others with the allowedHosts option (CLI: --allowed-host).`;
 }
 
-function routes(pool: UserPool): Map<string, Route> {
+function hostRefused(host: string): Response {
+  return json(403, { error: refusalText(host) });
+}
+
+function apiHostRefused(host: string): Response {
+  return apiErrorResponse(new ApiError('AccessDeniedException', refusalText(host), 403));
+}
+
+function routes(pool: UserPool, guard: HostGuard): Map<string, Route> {
   return new Map<string, Route>([
     [
       '/oauth2/authorize',
@@ -82,26 +91,27 @@ function routes(pool: UserPool): Map<string, Route> {
     ],
     [
       '/_emulator/keys',
-      {
-        hostGuarded: true,
-        methods: { GET: (request, _url, info) => listKeys(pool, request, info) },
-      },
+      { methods: { GET: guard((request, _url, info) => listKeys(pool, request, info)) } },
     ],
     [
       '/_emulator/keys/rotate',
-      {
-        hostGuarded: true,
-        methods: { POST: (request, _url, info) => rotateKeys(pool, request, info) },
-      },
+      { methods: { POST: guard((request, _url, info) => rotateKeys(pool, request, info)) } },
     ],
     [
       '/_emulator/keys/retire',
+      { methods: { POST: guard((request, _url, info) => retireKey(pool, request, info)) } },
+    ],
+    [
+      '/',
       {
-        hostGuarded: true,
-        methods: { POST: (request, _url, info) => retireKey(pool, request, info) },
+        fault: 'api',
+        methods: {
+          GET: () => index(pool),
+          POST: guard((request) => cognitoApi(pool, request), apiHostRefused),
+          OPTIONS: () => cognitoApiPreflight(),
+        },
       },
     ],
-    ['/', { methods: { GET: () => index(pool) } }],
   ]);
 }
 
@@ -125,23 +135,25 @@ export function createRouter(
   faults: FaultInjector,
   allowedHosts: readonly string[] = [],
 ): (request: Request, info: RequestInfo) => Promise<Response> {
-  const table = routes(pool);
   const allowed = new Set([
     new URL(pool.origin).hostname,
     ...allowedHosts.map((host) => host.toLowerCase()),
   ]);
+  const guard: HostGuard =
+    (handler, refuse = hostRefused) =>
+    (request, url, info) => {
+      // In-process requests may carry no Host; their URL names the emulator itself.
+      const header = request.headers.get('host') ?? url.host;
+      const host = hostName(header);
+      return host !== undefined && (LOOPBACK_HOST_RE.test(host) || allowed.has(host))
+        ? handler(request, url, info)
+        : refuse(host ?? header);
+    };
+  const table = routes(pool, guard);
   return async (request, info) => {
     const url = new URL(request.url);
     const route = table.get(url.pathname);
     if (!route) return notFound();
-    if (route.hostGuarded === true) {
-      // In-process requests may carry no Host; their URL names the emulator itself.
-      const header = request.headers.get('host') ?? url.host;
-      const host = hostName(header);
-      if (host === undefined || (!LOOPBACK_HOST_RE.test(host) && !allowed.has(host))) {
-        return hostRefused(host ?? header);
-      }
-    }
     if (route.fault !== undefined) {
       const faulted = await faults.apply(route.fault);
       if (faulted) return faulted;

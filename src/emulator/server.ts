@@ -12,6 +12,7 @@ import type { EmulatorConfig, EmulatorSwitches } from './config.js';
 import { CognitoEmulator, bindControls } from './emulator.js';
 import type { EmulatorControls } from './emulator.js';
 import type { RequestInfo } from './http.js';
+import type { EmulatorMessage } from './pool.js';
 import type { Clock } from './state.js';
 
 /** The largest request body the emulator reads (forms are tiny; this only stops abuse). */
@@ -96,6 +97,8 @@ export interface StartEmulatorOptions {
    * sessions (1 hour) and refresh tokens expire on it, so a test can move time instead of waiting.
    */
   readonly now?: Clock;
+  /** Called for every confirmation code or temporary password the pool "sends". */
+  readonly onMessage?: (message: EmulatorMessage) => void;
   /** Called once per request, after the response is sent. */
   readonly onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -237,6 +240,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     ...(options.switches !== undefined ? { switches: options.switches } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
     ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.onMessage !== undefined ? { onMessage: options.onMessage } : {}),
   });
   let bridge: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server = createServer((req, res) => {

@@ -24,6 +24,8 @@ export interface AuthorizeRequest {
   readonly codeChallenge: string | undefined;
   readonly loginHint: string | undefined;
   readonly prompt: readonly string[];
+  /** RFC 8707 `resource`: a declared resource server, which becomes the access token's `aud`. */
+  readonly resource: string | undefined;
 }
 
 /** The authorize request, or the response that refuses it. */
@@ -127,6 +129,14 @@ export function validateAuthorize(pool: UserPool, params: URLSearchParams): Vali
   }
   const scopes = grantScopes(pool, params.get('scope'), client);
   if (scopes === undefined) return fail('invalid_scope');
+  // One resource per request; it must name a declared resource server by its URL (RFC 8707 §2).
+  const resources = params.getAll('resource');
+  const [requestedResource] = resources;
+  const resource =
+    requestedResource === undefined ? undefined : pool.resourceServer(requestedResource);
+  if (resources.length > 1 || (requestedResource !== undefined && resource === undefined)) {
+    return fail('invalid_target');
+  }
   return {
     ok: true,
     request: {
@@ -138,6 +148,7 @@ export function validateAuthorize(pool: UserPool, params: URLSearchParams): Vali
       codeChallenge: challenge,
       loginHint: optional(params, 'login_hint'),
       prompt: (params.get('prompt') ?? '').split(' ').filter(Boolean),
+      resource,
     },
   };
 }
@@ -158,6 +169,7 @@ export function codeRedirect(
     username,
     authTime,
     nonce: request.nonce,
+    resource: request.resource,
   });
   const target = new URL(request.redirectUri);
   target.searchParams.set('code', code);

@@ -1,6 +1,7 @@
 /**
  * The client-credentials grant (machine to machine): a confidential client allowed the flow gets
- * an access token for custom scopes only; no `scope` means all of its custom scopes.
+ * an access token for custom scopes only (its resource servers' scopes); no `scope` means all of
+ * its custom scopes, and `resource` puts a resource server's identifier in `aud`.
  */
 import { RESERVED_SCOPES } from '../config.js';
 import type { ResolvedClient } from '../config.js';
@@ -25,5 +26,16 @@ export function clientCredentialsGrant(
   if (scopes.length === 0 || scopes.some((scope) => !custom.includes(scope))) {
     return tokenError('invalid_scope');
   }
-  return json(200, pool.tokens.issueClientCredentials(client, [...new Set(scopes)]), TOKEN_HEADERS);
+  // RFC 8707: `resource` names a declared resource server, which becomes the token's `aud`.
+  const requestedResource = optional(form, 'resource');
+  const resource =
+    requestedResource === undefined ? undefined : pool.resourceServer(requestedResource);
+  if (requestedResource !== undefined && resource === undefined) {
+    return tokenError('invalid_target');
+  }
+  return json(
+    200,
+    pool.tokens.issueClientCredentials(client, [...new Set(scopes)], resource),
+    TOKEN_HEADERS,
+  );
 }

@@ -46,6 +46,9 @@ export function codeGrant(
     return fail('invalid_client');
   }
   if (record.redirectUri !== redirectUri) return fail('unauthorized_client');
+  // A `resource` here must be the one the user authorized (RFC 8707 §2.2).
+  const resource = optional(form, 'resource');
+  if (resource !== undefined && resource !== record.resource) return fail('invalid_target');
   if (record.codeChallenge !== undefined) {
     if (verifier === undefined) return fail('invalid_request');
     const shape = pool.switches.strictPkceVerifierLength ? RFC_VERIFIER_RE : LENIENT_VERIFIER_RE;
@@ -65,6 +68,8 @@ export function codeGrant(
     scopes: record.scopes,
     authTime: record.authTime,
     eventId,
+    flow: 'oauth',
+    audience: record.resource,
     expiresAtMs: pool.now() + client.refreshTokenValiditySeconds * 1000,
   });
   const tokens = pool.tokens.issue({
@@ -75,6 +80,8 @@ export function codeGrant(
     originJti: family.originJti,
     eventId,
     nonce: record.nonce,
+    flow: 'oauth',
+    audience: record.resource,
   });
   return tokenResponse(tokens, refreshToken);
 }

@@ -6,14 +6,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import { emulatorCookie, html, readForm, requestCookies, safeEqual } from '../http.js';
-import { renderErrorPage, renderLoginPage } from '../login-page.js';
+import { renderErrorPage, renderLoginPage, renderNewPasswordPage } from '../login-page.js';
 import type { UserPool } from '../pool.js';
+import { passwordProblem } from '../api/common.js';
 import { SESSION_COOKIE, codeRedirect, validateAuthorize } from './authorize.js';
+import type { AuthorizeRequest } from './authorize.js';
 
 /** Cookie holding the login form's CSRF token (double-submit). */
 export const CSRF_COOKIE = 'cognito_emulator_csrf';
 
 const CSRF_RE = /^[A-Za-z0-9_-]{43}$/;
+
+function csrfTokenOf(request: Request): string {
+  const existing = requestCookies(request)[CSRF_COOKIE];
+  return existing && CSRF_RE.test(existing) ? existing : randomBytes(32).toString('base64url');
+}
 
 function loginForm(
   pool: UserPool,
@@ -23,9 +30,7 @@ function loginForm(
   username: string | undefined,
   error: string | undefined,
 ): Response {
-  const existing = requestCookies(request)[CSRF_COOKIE];
-  const csrf =
-    existing && CSRF_RE.test(existing) ? existing : randomBytes(32).toString('base64url');
+  const csrf = csrfTokenOf(request);
   return html(
     status,
     renderLoginPage({
@@ -65,6 +70,8 @@ export async function loginPost(pool: UserPool, request: Request, url: URL): Pro
       'Your sign-in form expired. Please try again.',
     );
   }
+  const challengeId = form.get('_challenge');
+  if (challengeId !== null) return newPassword(pool, request, url, validated.request, form);
   const user = pool.users.get(username);
   const password = form.get('password') ?? '';
   // Compare against a dummy for unknown users so timing does not reveal who exists.
@@ -73,11 +80,86 @@ export async function loginPost(pool: UserPool, request: Request, url: URL): Pro
   if (!user || !passwordOk) {
     return loginForm(pool, request, url, 400, username, 'Incorrect username or password.');
   }
+  if (!user.enabled) return loginForm(pool, request, url, 400, username, 'User is disabled.');
+  if (user.status === 'UNCONFIRMED') {
+    return loginForm(pool, request, url, 400, username, 'User is not confirmed.');
+  }
+  if (user.status === 'FORCE_CHANGE_PASSWORD') {
+    return newPasswordForm(pool, request, url, validated.request, user.username, 200, undefined);
+  }
+  return signedIn(pool, validated.request, user.username);
+}
+
+/** Starts the 1-hour session and redirects to the app with a code. */
+function signedIn(pool: UserPool, authorizeRequest: AuthorizeRequest, username: string): Response {
   const authTime = pool.nowSeconds();
-  const sessionId = pool.state.createSession(user.username, authTime);
-  return codeRedirect(pool, validated.request, user.username, authTime, [
+  const sessionId = pool.state.createSession(username, authTime);
+  return codeRedirect(pool, authorizeRequest, username, authTime, [
     emulatorCookie(SESSION_COOKIE, sessionId, 3600, pool.origin),
   ]);
+}
+
+/** The change-password step, bound to a fresh 3-minute challenge for this user and client. */
+function newPasswordForm(
+  pool: UserPool,
+  request: Request,
+  url: URL,
+  authorizeRequest: AuthorizeRequest,
+  username: string,
+  status: number,
+  error: string | undefined,
+): Response {
+  const csrf = csrfTokenOf(request);
+  const challenge = pool.state.createChallenge({
+    name: 'NEW_PASSWORD_REQUIRED',
+    clientId: authorizeRequest.client.clientId,
+    username,
+  });
+  return html(
+    status,
+    renderNewPasswordPage({
+      action: `/login${url.search}`,
+      csrfToken: csrf,
+      challenge,
+      username,
+      error,
+      poolId: pool.poolId,
+    }),
+    [emulatorCookie(CSRF_COOKIE, csrf, 3600, pool.origin)],
+  );
+}
+
+/** POST of the change-password step: a live challenge of this client, a password that passes the policy. */
+function newPassword(
+  pool: UserPool,
+  request: Request,
+  url: URL,
+  authorizeRequest: AuthorizeRequest,
+  form: URLSearchParams,
+): Response {
+  const challenge = pool.state.takeChallenge(form.get('_challenge') ?? undefined);
+  const user = challenge ? pool.users.get(challenge.username) : undefined;
+  if (
+    challenge?.name !== 'NEW_PASSWORD_REQUIRED' ||
+    challenge.clientId !== authorizeRequest.client.clientId ||
+    user?.status !== 'FORCE_CHANGE_PASSWORD'
+  ) {
+    return loginForm(
+      pool,
+      request,
+      url,
+      400,
+      undefined,
+      'Your session expired. Please sign in again.',
+    );
+  }
+  const password = form.get('new_password') ?? '';
+  const problem = passwordProblem(password);
+  if (problem !== undefined) {
+    return newPasswordForm(pool, request, url, authorizeRequest, user.username, 400, problem);
+  }
+  pool.updateUser(user.username, { password, status: 'CONFIRMED' });
+  return signedIn(pool, authorizeRequest, user.username);
 }
 
 /**

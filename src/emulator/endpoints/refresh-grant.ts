@@ -50,6 +50,8 @@ export function refreshGrant(
     authTime: family.authTime,
     originJti: family.originJti,
     eventId: family.eventId,
+    flow: family.flow,
+    audience: family.audience,
   });
   const rotated = client.rotation.enabled
     ? pool.state.rotate(record, client.rotation.retryGracePeriodSeconds * 1000)
