@@ -114,7 +114,14 @@ export interface EmulatorUser {
   readonly enabled?: boolean;
 }
 
-/** Cognito's user statuses that the emulator models. */
+/**
+ * Cognito's user statuses that the emulator models.
+ *
+ * @example
+ * ```ts
+ * emulator.addUser({ username: 'new', password: 'Temp-Passw0rd!', status: 'FORCE_CHANGE_PASSWORD' });
+ * ```
+ */
 export type UserStatus = 'CONFIRMED' | 'UNCONFIRMED' | 'FORCE_CHANGE_PASSWORD';
 
 /**
@@ -154,7 +161,14 @@ export interface EmulatorResourceServer {
   readonly scopes: readonly { readonly name: string; readonly description?: string }[];
 }
 
-/** Cognito's `ExplicitAuthFlows` for the JSON API's sign-in operations. */
+/**
+ * Cognito's `ExplicitAuthFlows` for the JSON API's sign-in operations.
+ *
+ * @example
+ * ```ts
+ * emulator.addClient({ clientId: 'spa', callbackUrls: [], allowedScopes: ['openid'], explicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] });
+ * ```
+ */
 export type ExplicitAuthFlow =
   | 'ALLOW_USER_PASSWORD_AUTH'
   | 'ALLOW_USER_SRP_AUTH'

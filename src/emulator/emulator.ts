@@ -3,8 +3,9 @@
  * controls a test drives it with (users, clients, keys, faults, clock, token minting).
  *
  * The parts, in the order a request meets them: the Node server (`server.ts`) → the router
- * (`router.ts`, with fault injection) → one endpoint module per concern (`endpoints/`) → the
- * shared pool state (`pool.ts`) → the token issuer and key store.
+ * (`router.ts`, with fault injection and the Host check) → one module per endpoint or grant
+ * (`endpoints/`: hosted UI and OAuth2) or per group of operations (`api/`: Cognito's JSON API)
+ * → the shared pool state (`pool.ts`, `state.ts`) → the token issuer and the key store.
  *
  * @see /work/shared/reference/cognito-endpoints.md for the Cognito behaviour copied here.
  */

@@ -13,7 +13,7 @@ export type FaultEndpoint =
   | 'authorize'
   | 'login'
   | 'logout'
-  /** Cognito's JSON API (`POST /`). */
+  /** `/`: Cognito's JSON API (and the small index a GET shows). */
   | 'api';
 
 /**

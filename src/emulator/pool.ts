@@ -25,7 +25,14 @@ import { EmulatorState } from './state.js';
 import type { Clock } from './state.js';
 import { TokenIssuer } from './token-issuer.js';
 
-/** A group of the pool, as stored. */
+/**
+ * A group of the pool, as stored.
+ *
+ * @example
+ * ```ts
+ * emulator.groups().map((group) => group.groupName); // ['admin', 'editor']
+ * ```
+ */
 export interface PoolGroup extends EmulatorGroup {
   readonly createdAtMs: number;
   readonly updatedAtMs: number;

@@ -91,7 +91,16 @@ function makeRoom<K, V>(map: Map<K, V>): void {
   }
 }
 
-/** Milliseconds since the epoch; injectable so tests can move time instead of waiting. */
+/**
+ * Milliseconds since the epoch; injectable so tests can move time instead of waiting.
+ *
+ * @example
+ * ```ts
+ * let now = Date.now();
+ * const emulator = await startEmulator({ now: () => now });
+ * now += 5 * 60_000; // codes issued before this are expired
+ * ```
+ */
 export type Clock = () => number;
 
 /**

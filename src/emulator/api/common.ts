@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 
-import type { ResolvedClient, ResolvedUser } from '../config.js';
+import type { ExplicitAuthFlow, ResolvedClient, ResolvedUser } from '../config.js';
 import { safeEqual } from '../http.js';
 import type { UserPool } from '../pool.js';
 import type { TokenFamily } from '../state.js';
@@ -74,10 +74,7 @@ export function checkSecretHash(
 }
 
 /** The client must allow the JSON-API sign-in flow (Cognito's `ExplicitAuthFlows`). */
-export function requireFlow(
-  client: ResolvedClient,
-  flow: ResolvedClient['explicitAuthFlows'][number],
-) {
+export function requireFlow(client: ResolvedClient, flow: ExplicitAuthFlow): void {
   if (!client.explicitAuthFlows.includes(flow)) {
     throw new ApiError(
       'InvalidParameterException',
