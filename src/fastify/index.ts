@@ -122,6 +122,33 @@ function send(reply: FastifyReply, response: OutgoingResponse): void {
   void reply.send(response.body);
 }
 
+/** Either guard: what answers an unexpected failure. */
+interface ErrorResponder {
+  errorResponse(error: unknown, request: IncomingRequest): OutgoingResponse;
+}
+
+/** Applies a result: replies, or adds headers/cookies and the identity and lets Fastify go on. */
+function apply(
+  incoming: FastifyIncoming,
+  reply: FastifyReply,
+  result: GuardResult,
+  done: HookHandlerDoneFunction | undefined,
+  guard: ErrorResponder,
+): void {
+  if (result.action === 'respond') {
+    send(reply, result.response);
+  } else if (done === undefined) {
+    const wiring = ['callback() without redirectTo must run as a preHandler hook'];
+    send(reply, guard.errorResponse(new ConfigurationError(wiring), incoming));
+  } else {
+    addHeaders(reply, result.headers, result.setCookies);
+    const { request } = incoming;
+    if (result.identity !== undefined) request.cognito = result.identity;
+    if (result.returnTo !== undefined) request.cognitoReturnTo = result.returnTo;
+    done();
+  }
+}
+
 /**
  * Runs a core entry point as a hook (`done` given) or a route handler (no `done`).
  *
@@ -133,45 +160,28 @@ function send(reply: FastifyReply, response: OutgoingResponse): void {
  * (another hook timed the request out, or hijacked it) is dropped.
  */
 function runner(
-  run: (request: IncomingRequest) => GuardResult | Promise<GuardResult>,
-  errorResponse: (error: unknown, request: IncomingRequest) => OutgoingResponse,
+  run: (incoming: FastifyIncoming) => GuardResult | Promise<GuardResult>,
+  guard: ErrorResponder,
 ) {
-  const apply = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    result: GuardResult,
-    done: HookHandlerDoneFunction | undefined,
-  ): void => {
-    if (result.action === 'respond') {
-      send(reply, result.response);
-      return;
-    }
-    if (done === undefined) {
-      const wiring = ['callback() without redirectTo must run as a preHandler hook'];
-      send(reply, errorResponse(new ConfigurationError(wiring), new FastifyIncoming(request)));
-      return;
-    }
-    addHeaders(reply, result.headers, result.setCookies);
-    if (result.identity !== undefined) request.cognito = result.identity;
-    if (result.returnTo !== undefined) request.cognitoReturnTo = result.returnTo;
-    done();
-  };
   return (request: FastifyRequest, reply: FastifyReply, done?: HookHandlerDoneFunction): void => {
-    const result = run(new FastifyIncoming(request));
+    const incoming = new FastifyIncoming(request);
+    const result = run(incoming);
     if (!(result instanceof Promise)) {
-      apply(request, reply, result, done);
+      apply(incoming, reply, result, done, guard);
       return;
     }
     result.then(
       (settled) => {
-        if (!reply.sent) apply(request, reply, settled, done);
+        if (!reply.sent) apply(incoming, reply, settled, done, guard);
       },
       (error: unknown) => {
-        if (!reply.sent) send(reply, errorResponse(error, new FastifyIncoming(request)));
+        if (!reply.sent) send(reply, guard.errorResponse(error, incoming));
       },
     );
   };
 }
+
+const respondWith = (response: OutgoingResponse): GuardResult => ({ action: 'respond', response });
 
 /**
  * The identity of a request on a route behind `required()`, typed as present.
@@ -241,79 +251,48 @@ export interface CognitoApiGuardPluginOptions {
 }
 
 function guardRoutes(guard: CognitoGuard): FastifyCognitoGuard {
-  const errors = guard.errorResponse.bind(guard);
   const protect = (requirement: Requirement, options: ProtectOptions): CognitoHook =>
-    runner(guard.protector(requirement, options), errors);
-  const respond =
-    (run: (request: FastifyRequest) => Promise<OutgoingResponse>): CognitoRouteHandler =>
-    (request, reply) => {
-      run(request).then(
-        (response) => {
-          if (!reply.sent) send(reply, response);
-        },
-        (error: unknown) => {
-          if (!reply.sent) send(reply, guard.errorResponse(error, new FastifyIncoming(request)));
-        },
-      );
-    };
+    runner(guard.protector(requirement, options), guard);
   return {
     guard,
     login: (options) =>
-      respond((request) =>
-        guard.login(
-          new FastifyIncoming(request),
-          typeof options === 'function' ? options(request) : options,
-        ),
-      ),
+      runner((incoming) => {
+        const resolved = typeof options === 'function' ? options(incoming.request) : options;
+        return guard.login(incoming, resolved).then(respondWith);
+      }, guard),
     // Validated now (an unknown key fails at startup); the same function serves as hook and handler.
-    callback: (options: CallbackOptions = {}) => runner(guard.callbackHandler(options), errors),
-    refresh: () => runner((request) => guard.refresh(request), errors),
-    logout: () => respond((request) => guard.logout(new FastifyIncoming(request))),
+    callback: (options: CallbackOptions = {}) => runner(guard.callbackHandler(options), guard),
+    refresh: () => runner((incoming) => guard.refresh(incoming), guard),
+    logout: () => runner((incoming) => guard.logout(incoming).then(respondWith), guard),
     required: (requirement = {}, options = {}) => protect(requirement, options),
     optional: () => protect({}, { optional: true }),
   };
 }
 
-/** Decorates requests once per encapsulation context, so `request.cognito` keeps one shape. */
-function decorateRequests(fastify: FastifyInstance): void {
-  if (fastify.hasRequestDecorator('cognito')) return;
-  fastify.decorateRequest('cognito', undefined);
-  fastify.decorateRequest('cognitoReturnTo', undefined);
+/**
+ * A `fastify-plugin` plugin (so its decorators reach the context it is registered in) whose
+ * setup errors, such as an invalid configuration, reject the registration.
+ */
+function plugin<Options extends CognitoGuardPluginOptions | CognitoApiGuardPluginOptions>(
+  name: string,
+  setup: (fastify: FastifyInstance, options: Options) => void,
+): FastifyPluginCallback<Options> {
+  const register: FastifyPluginCallback<Options> = (fastify, options, done) => {
+    try {
+      setup(fastify, options);
+      // Declared once per context, so every request has the same shape (no property added later).
+      if (!fastify.hasRequestDecorator('cognito')) {
+        fastify.decorateRequest('cognito', undefined);
+        fastify.decorateRequest('cognitoReturnTo', undefined);
+      }
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  };
+  return fastifyPlugin(register, { fastify: '5.x', name });
 }
-
-const guardPlugin: FastifyPluginCallback<CognitoGuardPluginOptions> = (fastify, options, done) => {
-  try {
-    const { guard } = options;
-    const routes = guardRoutes(guard instanceof CognitoGuard ? guard : new CognitoGuard(guard));
-    decorateRequests(fastify);
-    fastify.decorate('cognito', routes);
-  } catch (error) {
-    done(error as Error);
-    return;
-  }
-  done();
-};
-
-const apiGuardPlugin: FastifyPluginCallback<CognitoApiGuardPluginOptions> = (
-  fastify,
-  options,
-  done,
-) => {
-  try {
-    const { guard: given } = options;
-    const guard = given instanceof CognitoApiGuard ? given : new CognitoApiGuard(given);
-    const errors = guard.errorResponse.bind(guard);
-    decorateRequests(fastify);
-    fastify.decorate('cognitoApi', {
-      guard,
-      required: (requirement = {}) => runner(guard.protector(requirement), errors),
-    } satisfies FastifyCognitoApiGuard);
-  } catch (error) {
-    done(error as Error);
-    return;
-  }
-  done();
-};
 
 /**
  * The sign-in plugin: decorates the instance it is registered on with `cognito`
@@ -328,10 +307,16 @@ const apiGuardPlugin: FastifyPluginCallback<CognitoApiGuardPluginOptions> = (
  * );
  * ```
  */
-export const cognitoGuard = fastifyPlugin(guardPlugin, {
-  fastify: '5.x',
-  name: 'cognito-guard',
-});
+export const cognitoGuard = plugin<CognitoGuardPluginOptions>(
+  'cognito-guard',
+  (fastify, options) => {
+    const { guard } = options;
+    fastify.decorate(
+      'cognito',
+      guardRoutes(guard instanceof CognitoGuard ? guard : new CognitoGuard(guard)),
+    );
+  },
+);
 
 /**
  * The API plugin: protects routes with Cognito access tokens sent as `Authorization: Bearer`,
@@ -350,9 +335,16 @@ export const cognitoGuard = fastifyPlugin(guardPlugin, {
  * );
  * ```
  */
-export const cognitoApiGuard = fastifyPlugin(apiGuardPlugin, {
-  fastify: '5.x',
-  name: 'cognito-guard-api',
-});
+export const cognitoApiGuard = plugin<CognitoApiGuardPluginOptions>(
+  'cognito-guard-api',
+  (fastify, options) => {
+    const guard =
+      options.guard instanceof CognitoApiGuard ? options.guard : new CognitoApiGuard(options.guard);
+    fastify.decorate('cognitoApi', {
+      guard,
+      required: (requirement = {}) => runner(guard.protector(requirement), guard),
+    } satisfies FastifyCognitoApiGuard);
+  },
+);
 
 export { CognitoGuard, CognitoApiGuard };
