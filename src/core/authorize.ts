@@ -108,7 +108,7 @@ export interface AuthorizeUrlInput {
 }
 
 /**
- * Builds the Cognito authorize URL. Every value is URL-encoded (seed fault: unescaped
+ * Builds the Cognito authorize URL. Every value is URL-encoded (flask-cognito-lib did not escape
  * parameters), `response_type` is always `code` and the PKCE method always `S256`.
  *
  * @example

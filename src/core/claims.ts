@@ -24,7 +24,7 @@ export interface AccessTokenClaims {
   readonly [claim: string]: unknown;
 }
 
-/** Claims of a verified Cognito ID token (the seed's `user_info`). */
+/** Claims of a verified Cognito ID token (flask-cognito-lib's `user_info`). */
 export interface IdTokenClaims {
   readonly sub: string;
   readonly iss: string;
@@ -54,13 +54,17 @@ export interface IdTokenClaims {
  * ```
  */
 export interface CognitoIdentity {
-  /** Verified access-token claims (the seed's `session["claims"]`). */
+  /** Verified access-token claims (flask-cognito-lib's `session["claims"]`). */
   readonly claims: AccessTokenClaims;
-  /** Verified ID-token claims (the seed's `session["user_info"]`), when an ID token is held. */
+  /**
+   * Verified ID-token claims, when an ID token is held. The name follows flask-cognito-lib's
+   * `session["user_info"]`: these are the ID token's claims, not an answer of Cognito's userInfo
+   * endpoint.
+   */
   readonly userInfo: IdTokenClaims | undefined;
   /** The raw access token, e.g. to call an API Gateway on the user's behalf. */
   readonly accessToken: string;
-  /** The raw ID token, when held (seed issue #37). */
+  /** The raw ID token, when held (asked for by flask-cognito-lib's users). */
   readonly idToken: string | undefined;
   /** The user's groups (`cognito:groups`), empty when none. */
   readonly groups: readonly string[];

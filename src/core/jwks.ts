@@ -1,13 +1,13 @@
 /**
  * A cache of a Cognito user pool's signing keys (its JWKS), built for the per-request hot path.
  *
- * - One instance per issuer: keys from one pool can never verify another pool's tokens (B26).
- * - Single-flight: concurrent lookups share one HTTP fetch (B36).
- * - An unknown `kid` triggers at most one refetch per cooldown period (B35, B36), so a storm of
+ * - One instance per issuer: keys from one pool can never verify another pool's tokens.
+ * - Single-flight: concurrent lookups share one HTTP fetch.
+ * - An unknown `kid` triggers at most one refetch per cooldown period, so a storm of
  *   junk `kid`s can neither hammer Cognito nor slow down requests that carry a known `kid`.
  * - Hard timeout on the whole fetch (headers and body), a size cap, a JSON content type, and
  *   per-key checks (`kty`, `use`, `alg`, modulus size); a failed or malformed answer never
- *   replaces a good cached key set (B62, B63).
+ *   replaces a good cached key set.
  * - In steady state a lookup is one `Map` read: no network, no await on I/O.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7517#section-5 RFC 7517 §5 (JWK Set)
@@ -45,7 +45,7 @@ export interface JwksCacheEvent {
  * ```
  */
 export interface JwksCacheOptions {
-  /** The pool's JWKS URL, from configuration only (never from a token header, B37). */
+  /** The pool's JWKS URL, from configuration only (never from a token header). */
   jwksUri: string;
   /** The fetch implementation; default `globalThis.fetch`. */
   fetch?: typeof fetch;
@@ -173,7 +173,7 @@ export class JwksCache {
   /**
    * Returns the verification key for `kid`.
    *
-   * `kid` is only ever used as a key into an in-memory `Map` (B38).
+   * `kid` is only ever used as a key into an in-memory `Map`.
    *
    * @throws {TokenVerifyError} when the kid is unknown while a good key set is cached (refetch
    *   in cooldown, failed, or the kid is still absent): a clean 401, never a fetch storm.
@@ -400,7 +400,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
 
 /**
  * Turns a JWKS document into usable RS256 keys, skipping every entry that is not an RSA
- * signing key for RS256 of at least 2048 bits (B21, B63). Throws when none is left, so that a
+ * signing key for RS256 of at least 2048 bits. Throws when none is left, so that a
  * malformed or empty answer never replaces a good cached set.
  */
 async function importKeySet(document: unknown): Promise<KeySet> {

@@ -7,11 +7,11 @@
  *    has a second spelling that would slip past a deny-list or log keyed by the token string;
  * 2. strict decoding: UTF-8 only, JSON objects, no duplicate members, bounded nesting;
  * 3. header: `alg` exactly `RS256`, a short string `kid`, no `crit`; key-bearing headers
- *    (`jku`, `x5u`, `jwk`, `x5c`) are never read (B19, B21, B22, B33, B34, B37, B38);
+ *    (`jku`, `x5u`, `jwk`, `x5c`) are never read;
  * 4. claims: exact `iss`, `token_use`, `client_id`/`aud`, `sub`, numeric `exp`/`iat`/`nbf` with a
- *    bounded leeway (B23–B31) — before the signature, so junk never costs an RSA operation or
+ *    bounded leeway — before the signature, so junk never costs an RSA operation or
  *    a JWKS fetch;
- * 5. signature with `jose` against the pool's cached JWKS (B20, B35, B36).
+ * 5. signature with `jose` against the pool's cached JWKS.
  *
  * A token that passed all of this is remembered, keyed by its exact string, until its `exp`,
  * so that a protected request in steady state costs one bounded-map lookup (DESIGN,
@@ -50,7 +50,7 @@ const utf8Encoder = new TextEncoder();
  * ```
  */
 export interface CognitoJwtVerifierOptions {
-  /** Expected `iss`, compared as an exact string: no trailing-slash or case normalisation (B23). */
+  /** Expected `iss`, compared as an exact string: no trailing-slash or case normalisation. */
   issuer: string;
   /**
    * This app client's id: `client_id` of access tokens, `aud` of ID tokens. An API that accepts
@@ -59,9 +59,9 @@ export interface CognitoJwtVerifierOptions {
    * cannot be verified.
    */
   clientId: string | readonly string[] | null;
-  /** The key cache of this issuer's JWKS (one per issuer, B26). */
+  /** The key cache of this issuer's JWKS (one per issuer). */
   jwks: JwksCache;
-  /** Clock-skew allowance for `exp`/`iat`/`nbf`, 0..300 s; default 0 (B29, B30). */
+  /** Clock-skew allowance for `exp`/`iat`/`nbf`, 0..300 s; default 0. */
   leewaySeconds?: number;
   /** Clock in milliseconds (injectable for tests); default `Date.now`. */
   now?: () => number;
@@ -71,9 +71,9 @@ export interface CognitoJwtVerifierOptions {
 
 /** Per-call checks for ID tokens; each given value must match, even on a cache hit. */
 export interface IdTokenChecks {
-  /** The nonce sent at authorize; the token must carry exactly this value (B8). */
+  /** The nonce sent at authorize; the token must carry exactly this value. */
   nonce?: string;
-  /** The access token from the same token response; checked against `at_hash` when present (B40). */
+  /** The access token from the same token response; checked against `at_hash` when present. */
   accessToken?: string;
   /** The token came straight from the token endpoint (see `GetKeyOptions` in jwks.ts). */
   fromTokenEndpoint?: boolean;
@@ -362,7 +362,7 @@ export class CognitoJwtVerifier {
   }
 }
 
-/** Nonce and at_hash: bound to the caller's inputs, so checked on every call (B8, B40). */
+/** Nonce and at_hash: bound to the caller's inputs, so checked on every call. */
 async function checkIdTokenBindings(claims: IdTokenClaims, checks: IdTokenChecks): Promise<void> {
   if (checks.nonce !== undefined) {
     if (typeof claims.nonce !== 'string' || !timingSafeEqual(claims.nonce, checks.nonce)) {
@@ -382,7 +382,7 @@ async function checkIdTokenBindings(claims: IdTokenClaims, checks: IdTokenChecks
 
 /**
  * Splits and strictly decodes a compact JWS without trusting anything in it yet.
- * Shape and size are checked before any base64 or JSON work (B32, B61).
+ * Shape and size are checked before any base64 or JSON work.
  */
 function decodeToken(token: string): {
   header: Record<string, unknown>;
@@ -452,7 +452,7 @@ function decodeJsonSegment(segment: string, label: string): Record<string, unkno
 /**
  * Finds duplicate object members (at any depth) and excessive nesting, which `JSON.parse`
  * silently accepts (last member wins), so that `{"iss":"evil","iss":"ours"}` cannot confuse a
- * reader that takes the first (B39). Keys are compared after unescaping, so `"\u0069ss"`
+ * reader that takes the first. Keys are compared after unescaping, so `"\u0069ss"`
  * counts as `iss`. Syntax errors are left to `JSON.parse`.
  */
 function scanJson(text: string): string | undefined {
@@ -494,16 +494,16 @@ function scanJson(text: string): string | undefined {
 }
 
 function checkHeader(header: Record<string, unknown>): void {
-  // The algorithm is pinned by the verifier; the header may only confirm it (B19, B21, B22).
+  // The algorithm is pinned by the verifier; the header may only confirm it.
   if (header['alg'] !== 'RS256') throw new TokenVerifyError('alg is not RS256');
   const kid = header['kid'];
-  // Cognito always sets kid; without it we reject rather than guess a key (B33, B34).
+  // Cognito always sets kid; without it we reject rather than guess a key.
   if (typeof kid !== 'string' || kid === '' || kid.length > LIMITS.maxKidLength) {
     throw new TokenVerifyError('kid missing or malformed');
   }
   // No extension is understood, so any critical one must fail (RFC 7515 §4.1.11).
   if ('crit' in header) throw new TokenVerifyError('crit header not supported');
-  // jku / x5u / jwk / x5c are deliberately never read: keys come only from the configured JWKS (B37).
+  // jku / x5u / jwk / x5c are deliberately never read: keys come only from the configured JWKS.
 }
 
 function isNumericDate(value: unknown): value is number {
