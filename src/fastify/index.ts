@@ -8,6 +8,9 @@
  * them at the root for the whole app, or inside an encapsulated plugin for that plugin alone.
  * Cookies are read from the raw `Cookie` header and every `Set-Cookie` is sent as its own
  * header, so `@fastify/cookie` is optional; with it, `reply.setCookie` works beside ours.
+ * The flows read no body, but Fastify answers 415 to a body type it cannot parse: an app whose
+ * refresh and sign-out buttons are HTML forms registers `@fastify/formbody` (or a parser for
+ * `application/x-www-form-urlencoded`, as the example app does).
  *
  * @example
  * ```ts
@@ -78,6 +81,12 @@ declare module 'fastify' {
 /**
  * A guard hook: use it as a route's `onRequest` (before the body is read: the cheapest place
  * to refuse) or `preHandler`, or add it with `addHook` to protect every route of a plugin.
+ *
+ * @example
+ * ```ts
+ * const admins: CognitoHook = app.cognito.required({ groups: ['admin'] });
+ * app.get('/admin', { onRequest: admins }, (request) => request.cognito?.groups);
+ * ```
  */
 export type CognitoHook = (
   request: FastifyRequest,
@@ -85,7 +94,15 @@ export type CognitoHook = (
   done: HookHandlerDoneFunction,
 ) => void;
 
-/** A route handler that always answers by itself. */
+/**
+ * A route handler that always answers by itself.
+ *
+ * @example
+ * ```ts
+ * const login: CognitoRouteHandler = app.cognito.login();
+ * app.get('/login', login);
+ * ```
+ */
 export type CognitoRouteHandler = (request: FastifyRequest, reply: FastifyReply) => void;
 
 /** A Fastify request seen through the core's {@link IncomingRequest}: one object, no closure. */
@@ -204,7 +221,17 @@ export function getIdentity(request: Pick<FastifyRequest, 'cognito'>): CognitoId
   return request.cognito;
 }
 
-/** The routes and guards of the `cognitoGuard` plugin, as `fastify.cognito`. */
+/**
+ * The routes and guards of the `cognitoGuard` plugin, as `fastify.cognito`. Each method
+ * validates its options when called (at startup), not per request.
+ *
+ * @example
+ * ```ts
+ * const auth: FastifyCognitoGuard = app.cognito;
+ * app.get('/postlogin', auth.callback({ redirectTo: '/claims' }));
+ * app.get('/edit', { preHandler: auth.required({ groups: ['admin', 'editor'], anyGroup: true }) }, handler);
+ * ```
+ */
 export interface FastifyCognitoGuard {
   /** The framework-neutral guard underneath. */
   readonly guard: CognitoGuard;
@@ -227,7 +254,14 @@ export interface FastifyCognitoGuard {
   optional(): CognitoHook;
 }
 
-/** The guard of the `cognitoApiGuard` plugin, as `fastify.cognitoApi`. */
+/**
+ * The guard of the `cognitoApiGuard` plugin, as `fastify.cognitoApi`.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/items', { onRequest: app.cognitoApi.required({ scopes: ['items/read'] }) }, handler);
+ * ```
+ */
 export interface FastifyCognitoApiGuard {
   /** The framework-neutral API guard underneath. */
   readonly guard: CognitoApiGuard;
@@ -238,13 +272,27 @@ export interface FastifyCognitoApiGuard {
   required(requirement?: Requirement): CognitoHook;
 }
 
-/** Options of the `cognitoGuard` plugin. */
+/**
+ * Options of the `cognitoGuard` plugin.
+ *
+ * @example
+ * ```ts
+ * await app.register(cognitoGuard, { guard: fromEnv(process.env) });
+ * ```
+ */
 export interface CognitoGuardPluginOptions {
   /** Guard options (validated at registration, once) or an existing {@link CognitoGuard}. */
   readonly guard: CognitoGuardOptions | CognitoGuard;
 }
 
-/** Options of the `cognitoApiGuard` plugin. */
+/**
+ * Options of the `cognitoApiGuard` plugin.
+ *
+ * @example
+ * ```ts
+ * await app.register(cognitoApiGuard, { guard: new CognitoApiGuard(apiGuardFromEnv(process.env)) });
+ * ```
+ */
 export interface CognitoApiGuardPluginOptions {
   /** API guard options (validated at registration, once) or an existing {@link CognitoApiGuard}. */
   readonly guard: ApiGuardOptions | CognitoApiGuard;
