@@ -21,6 +21,7 @@ import type { Express } from 'express';
 import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
+import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
 
 /** Guard options that only an in-process app can take (functions cannot cross into workerd). */
@@ -99,10 +100,21 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
   };
 }
 
+const fastifyAdapter: AdapterUnderTest = {
+  name: 'fastify',
+  inProcess: true,
+  start: async (env, port, extras) => {
+    const app = await createFastifyExampleApp({ ...fromEnv(env), ...extras });
+    await app.listen({ port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => app.close() };
+  },
+};
+
 /** Every adapter the conformance suite runs against. */
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
+  fastifyAdapter,
 ];
 
 /** The environment of an app at `appUrl` using `emulator` (as `npm start` would build it). */
