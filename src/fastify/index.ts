@@ -54,6 +54,7 @@ import {
   type GuardResult,
   type IncomingRequest,
   type LoginOptions,
+  type LogoutOptions,
   type OutgoingResponse,
   type ProtectOptions,
   type Requirement,
@@ -246,8 +247,11 @@ export interface FastifyCognitoGuard {
   callback(options?: CallbackOptions): CognitoHook;
   /** Refreshes the session (a hook for a POST route); the handler runs with `request.cognito` set. */
   refresh(): CognitoHook;
-  /** Revokes, clears cookies and redirects to Cognito's logout (route GET and POST to it). */
-  logout(): CognitoRouteHandler;
+  /**
+   * Revokes, clears cookies and sends the browser to Cognito's logout (route GET and POST to it).
+   * `{ everywhere: true }` also signs the user out of every device.
+   */
+  logout(options?: LogoutOptions): CognitoRouteHandler;
   /** Protects a route: 401 without a valid sign-in, 403 without the groups/scopes. */
   required(requirement?: Requirement, options?: Omit<ProtectOptions, 'optional'>): CognitoHook;
   /** Sets `request.cognito` when the request is signed in, and lets every request through. */
@@ -311,7 +315,8 @@ function guardRoutes(guard: CognitoGuard): FastifyCognitoGuard {
     // Validated now (an unknown key fails at startup); the same function serves as hook and handler.
     callback: (options: CallbackOptions = {}) => runner(guard.callbackHandler(options), guard),
     refresh: () => runner((incoming) => guard.refresh(incoming), guard),
-    logout: () => runner((incoming) => guard.logout(incoming).then(respondWith), guard),
+    logout: (options) =>
+      runner((incoming) => guard.logout(incoming, options).then(respondWith), guard),
     required: (requirement = {}, options = {}) => protect(requirement, options),
     optional: () => protect({}, { optional: true }),
   };
