@@ -12,13 +12,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// Each test, each hook and each whole file fails after this long instead of hanging the run
-// (node's --test-timeout applies to a file's process as well as to every test in it, so a server
-// left running keeps its file alive only this long). The slowest file takes about 20 s alone and
-// ~30 s with two files at once on a loaded two-core machine; a hung test waits for the token
-// endpoint's timeout or for ever. Four times the slowest file leaves room for a slow CI machine
-// while a hang costs two minutes, not the whole CI budget.
-const TEST_TIMEOUT_MS = 120_000;
+// Each test and each whole file fails after this long instead of hanging the run. Node's
+// --test-timeout applies to a file's process as well as to every test in it, so it must fit the
+// slowest legitimate *file*: the packed-tarball suite (build, npm pack, npm installs, tsc) takes
+// 20-40 s on a loaded two-core machine, everything else under 20 s. Three minutes leaves room for
+// a slower CI machine, while a hang (a server left open, a call with no timeout) costs three
+// minutes of CI's ninety, not all of them.
+const TEST_TIMEOUT_MS = 180_000;
 
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {

@@ -366,7 +366,10 @@ for (const version of EXPRESS_VERSIONS) {
       }
       for (const value of ['yes', 'off', 'no', 'Flase']) {
         await assert.rejects(
-          startEnvApp(version, emulator, 'env-client', { AWS_COGNITO_DISABLED: value }),
+          // Stopped at once if it wrongly starts, so a failure here cannot leave a server open.
+          startEnvApp(version, emulator, 'env-client', { AWS_COGNITO_DISABLED: value }).then(
+            (app) => app.stop(),
+          ),
           (error: unknown) =>
             error instanceof ConfigurationError &&
             error.problems.some((p) => p.startsWith('AWS_COGNITO_DISABLED')),

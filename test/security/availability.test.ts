@@ -286,6 +286,10 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
           throw new Error(`boom in /srv/app/secret-path with ${accessToken}`);
         },
       },
+    }).catch(async (error: unknown) => {
+      // Not started: the first app must not stay open (a server left open hangs the file).
+      await disabledRefresh.stop();
+      throw error;
     });
     const code = crypto.randomUUID();
     try {
@@ -487,6 +491,9 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
       const secure = await startApp(sec.emulator, {
         express: version,
         guard: { clientId: `b67-${version}`, secureCookies: true },
+      }).catch(async (error: unknown) => {
+        await app.stop();
+        throw error;
       });
       const forwarded = {
         'x-forwarded-proto': 'https',

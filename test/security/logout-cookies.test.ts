@@ -440,6 +440,10 @@ describe('logout and cookies (B52–B60)', () => {
     });
     const dropped = await startApp(sec.emulator, {
       guard: { secretKey: newSecret, domain: sec.hostile.url },
+    }).catch(async (error: unknown) => {
+      // Not started: the first app must not stay open (a server left open hangs the file).
+      await rotated.stop();
+      throw error;
     });
     try {
       assert.equal((await refreshWith(rotated.appUrl, sealed)).status, 303);
