@@ -168,24 +168,36 @@ for (const version of EXPRESS_VERSIONS) {
       const own = await startStack({ express: version, emulator: counted });
       try {
         const browsers = [];
+        // /edit needs group admin or editor: alice (admin) and bob (editor) in, carol (none) out.
+        const editStatus: Record<string, number> = { alice: 200, bob: 200, carol: 403 };
         for (const user of ['alice', 'bob', 'carol']) {
           const browser = new TestBrowser();
           assert.equal((await login(browser, own.appUrl, user)).status, 302);
-          browsers.push(browser);
+          browsers.push({ user, browser });
         }
         for (let round = 0; round < 5; round += 1) {
-          for (const browser of browsers) {
+          for (const { user, browser } of browsers) {
             const claims = await browser.request(`${own.appUrl}/claims`, { headers: JSON_ACCEPT });
             assert.equal(claims.status, 200);
             const token = browser.cookie(own.appUrl, 'cognito_access_token')!;
             const bearer = await fetch(`${own.appUrl}/edit`, {
-              headers: { authorization: `Bearer ${token}` },
+              headers: { authorization: `Bearer ${token}`, ...JSON_ACCEPT },
             });
-            assert.ok(bearer.status === 200 || bearer.status === 403);
+            assert.equal(bearer.status, editStatus[user], `${user} on /edit`);
+            if (bearer.status === 403) {
+              assert.equal(
+                ((await bearer.json()) as { error: string }).error,
+                'ERR_GROUP_REQUIRED',
+              );
+            } else {
+              await bearer.body?.cancel();
+            }
           }
         }
         // Three logins and refreshes verify new tokens too; still no second download.
-        const refreshed = await browsers[0]!.request(`${own.appUrl}/refresh`, { method: 'POST' });
+        const refreshed = await browsers[0]!.browser.request(`${own.appUrl}/refresh`, {
+          method: 'POST',
+        });
         assert.equal(refreshed.status, 303);
         assert.equal(jwksFetches, 1, 'the JWKS is fetched once and cached');
       } finally {
