@@ -252,6 +252,7 @@ for (const version of EXPRESS_VERSIONS) {
         headers: { accept: 'application/json' },
       });
       assert.equal(refused.status, 401);
+      assert.equal(JSON.parse(refused.body).error, 'ERR_REFRESH_REJECTED', 'refused by Cognito');
       // Cognito's logout lands back on /postlogout, which goes home.
       const landed = await browser.follow(response.location!, {
         stopAt: (url) => url.startsWith(stack.appUrl),

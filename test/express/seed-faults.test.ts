@@ -224,6 +224,7 @@ for (const version of EXPRESS_VERSIONS) {
           cognito_id_token: idToken,
         });
         assert.equal(withId.status, 401, `ID token without ${claim}`);
+        assert.equal(JSON.parse(withId.body).error, 'ERR_TOKEN_INVALID');
       }
     });
 
@@ -243,6 +244,7 @@ for (const version of EXPRESS_VERSIONS) {
           headers: { authorization: `Bearer ${token}` },
         });
         assert.equal(bearer.status, 401);
+        assert.equal(((await bearer.json()) as { error: string }).error, 'ERR_TOKEN_INVALID');
       }
       // The app still serves genuine tokens afterwards.
       const control = await mint({ use: 'access' });
@@ -263,11 +265,13 @@ for (const version of EXPRESS_VERSIONS) {
         headers: { authorization: `Bearer ${idToken}` },
       });
       assert.equal(bearer.status, 401);
+      assert.equal(((await bearer.json()) as { error: string }).error, 'ERR_TOKEN_INVALID');
       const both = await withCookies('/claims', {
         cognito_access_token: idToken,
         cognito_id_token: accessToken,
       });
       assert.equal(both.status, 401);
+      assert.equal(JSON.parse(both.body).error, 'ERR_TOKEN_INVALID');
       // An access token claiming to be an ID token, with client_id intact, is refused too.
       const relabelled = await mint({ use: 'access', claims: { token_use: 'id' } });
       assert.equal(
@@ -353,6 +357,7 @@ for (const version of EXPRESS_VERSIONS) {
               headers: JSON_ACCEPT,
             });
             assert.equal(response.status, 401, `DISABLED=${value} ${path}`);
+            assert.equal(JSON.parse(response.body).error, 'ERR_AUTHENTICATION_REQUIRED');
           }
         } finally {
           await app.stop();
@@ -533,6 +538,7 @@ for (const version of EXPRESS_VERSIONS) {
         headers: JSON_ACCEPT,
       });
       assert.equal(refused.status, 401, 'the rotated-out token is refused');
+      assert.equal(JSON.parse(refused.body).error, 'ERR_REFRESH_REJECTED');
       assertNoSessionCookies(refused.setCookies, 'stale refresh token');
 
       const again = await browser.request(`${rotating.appUrl}/refresh`, { method: 'POST' });

@@ -119,6 +119,7 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
         headers: { accept: 'application/json' },
       });
       assert.equal(after.status, 401);
+      assert.equal(JSON.parse(after.body).error, 'ERR_AUTHENTICATION_REQUIRED');
     });
 
     it('an instance with another SECRET_KEY cannot complete the login (the secret is what is shared)', async () => {
@@ -131,6 +132,8 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       });
       assert.equal(instanceOf(refused), 'D');
       assert.equal(refused.status, 400);
+      // D cannot open the transaction cookie A sealed.
+      assert.equal(JSON.parse(refused.body).error, 'ERR_CALLBACK_NO_TRANSACTION');
       assert.equal(browser.cookie(a.url, 'cognito_access_token'), undefined);
     });
 
@@ -152,6 +155,8 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       });
       assert.equal(instanceOf(replay), 'C');
       assert.equal(replay.status, 400);
+      // C never saw this state: Cognito's refusal of the spent code is what stops the replay.
+      assert.equal(JSON.parse(replay.body).error, 'ERR_CALLBACK_REJECTED');
       assert.equal(attacker.cookie(c.url, 'cognito_access_token'), undefined);
     });
   });

@@ -226,6 +226,7 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
           },
         );
         assert.equal(response.status, 502);
+        assert.equal(JSON.parse(response.body).error, 'ERR_COGNITO_BAD_RESPONSE');
         assert.deepEqual(sessionCookiesSet(response.setCookies), []);
 
         // The main instance cached the pool's keys at its first login: new sessions still work.
@@ -543,6 +544,7 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
             },
           });
           assert.equal(refresh.status, 403, origin);
+          assert.equal(JSON.parse(refresh.body).error, 'ERR_CROSS_SITE_REQUEST', origin);
         }
         const sameOrigin = await rawRequest(`${app.appUrl}/refresh`, {
           method: 'POST',
