@@ -21,6 +21,8 @@ import type { Express } from 'express';
 import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
+import { createExampleHandler } from '../../examples/lambda/app.js';
+import { serveLambda } from '../../src/lambda/bridge.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
 
 /** Guard options that only an in-process app can take (functions cannot cross into workerd). */
@@ -99,10 +101,22 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
   };
 }
 
+/** The Lambda example behind the local API Gateway HTTP API bridge (payload format 2.0). */
+const lambdaAdapter: AdapterUnderTest = {
+  name: 'lambda',
+  inProcess: true,
+  start: async (env, port, extras) => {
+    const handler = createExampleHandler({ ...fromEnv(env), ...extras });
+    const bridge = await serveLambda(handler, { port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => bridge.close() };
+  },
+};
+
 /** Every adapter the conformance suite runs against. */
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
+  lambdaAdapter,
 ];
 
 /** The environment of an app at `appUrl` using `emulator` (as `npm start` would build it). */
