@@ -42,6 +42,12 @@ export interface AdapterUnderTest {
   /** Whether {@link AdapterUnderTest.start} honours `extras` (the app runs in this process). */
   readonly inProcess: boolean;
   /**
+   * The platform's quota on the request line plus header values, when it has one (API Gateway:
+   * 10,240 bytes, refused before the function runs). Tests that send deliberately huge URLs
+   * beside a full Cookie header stay within it there.
+   */
+  readonly requestHeadQuotaBytes?: number;
+  /**
    * Starts the adapter's example app on `port` (127.0.0.1), configured by `env` exactly as the
    * example's own entry point would be.
    */
@@ -105,6 +111,7 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
 const lambdaAdapter: AdapterUnderTest = {
   name: 'lambda',
   inProcess: true,
+  requestHeadQuotaBytes: 10_240,
   start: async (env, port, extras) => {
     const handler = createExampleHandler({ ...fromEnv(env), ...extras });
     const bridge = await serveLambda(handler, { port, host: '127.0.0.1' });
