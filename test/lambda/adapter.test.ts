@@ -72,6 +72,13 @@ const capitalised = (headers: Record<string, string> = {}) =>
     ]),
   );
 
+/** A copy of a documented event without the fields a scenario sets itself. */
+function omit<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Omit<T, K> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([key]) => !(keys as readonly PropertyKey[]).includes(key)),
+  ) as Omit<T, K>;
+}
+
 function asRecord(value: unknown): Record<string, unknown> {
   assert.equal(typeof value, 'object');
   return value as Record<string, unknown>;
@@ -162,7 +169,7 @@ function v1Event(base: APIGatewayProxyEvent, stage: string, spell: typeof lower)
 
 function v2Event(base: APIGatewayProxyEventV2) {
   return (call: Call): APIGatewayProxyEventV2 => {
-    const { cookies: _cookies, queryStringParameters: _query, body: _body, ...rest } = base;
+    const rest = omit(base, ['cookies', 'queryStringParameters', 'body']);
     const query = new URLSearchParams(call.query ?? {}).toString();
     const event: APIGatewayProxyEventV2 = {
       ...rest,
@@ -198,7 +205,7 @@ const SHAPES: readonly Shape[] = [
   {
     name: 'ALB, multi-value headers',
     event: (call): ALBEvent => {
-      const { multiValueQueryStringParameters: _q, ...base } = ALB_MULTI_VALUE_EVENT;
+      const base = omit(ALB_MULTI_VALUE_EVENT, ['multiValueQueryStringParameters']);
       const multi = Object.fromEntries(
         Object.entries(lower(call.headers)).map(([name, value]) => [name, [value]]),
       );
@@ -241,7 +248,7 @@ const SHAPES: readonly Shape[] = [
 const ALB_SINGLE: Shape = {
   name: 'ALB, single-value headers',
   event: (call): ALBEvent => {
-    const { queryStringParameters: _q, ...base } = ALB_EVENT;
+    const base = omit(ALB_EVENT, ['queryStringParameters']);
     const headers = lower(call.headers);
     if (call.cookies !== undefined && call.cookies.length > 0) {
       headers['cookie'] = call.cookies.join('; ');
@@ -494,7 +501,6 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
       shape.event({ path: '/me', headers: { accept: 'application/json' } }),
     );
     assert.equal(refused.granted, false);
-    if (refused.granted) return;
     assert.equal(shape.read(refused.result).status, 401);
 
     const token = await emulator.mintToken({
@@ -506,7 +512,6 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
     const admins = auth.protector({ groups: ['admin'] });
     const granted = await admins(event);
     assert.equal(granted.granted, true);
-    if (!granted.granted) return;
     assert.equal(granted.identity?.claims.username, 'alice');
     const answered = shape.read(
       granted.respond({ statusCode: 200, cookies: ['a=1', 'b=2'], body: 'hi' }),
