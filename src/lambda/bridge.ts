@@ -3,7 +3,8 @@
  * HTTP server that turns each request into a payload format 2.0 event, invokes the handler, and
  * turns its result into the HTTP response — following AWS's documented mapping, so a handler
  * that works here works behind the real HTTP API (or a function URL, which uses the same payload).
- * No AWS account, Docker or download: it runs your handler in this process.
+ * No AWS account, Docker or download: it runs your handler in this process. It is a subpath of
+ * its own so that a deployed function never loads it.
  *
  * What it reproduces, as AWS documents it:
  * - the event: `rawPath`, `rawQueryString` (without `?`), every cookie in `cookies` (not in

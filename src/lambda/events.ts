@@ -230,6 +230,8 @@ function queryString(
 
 const keepAsSent = (text: string): string => text;
 
+const NO_EVENT: ApiGatewayV1Event = Object.freeze({ httpMethod: 'GET', path: '/' });
+
 /**
  * A Lambda HTTP event seen through the core's {@link IncomingRequest}: one object per request,
  * reading the event in place (the URL is built only if the core asks for it).
@@ -240,18 +242,25 @@ const keepAsSent = (text: string): string => text;
  * ```
  */
 export class LambdaRequest implements IncomingRequest {
+  /** Which of the event shapes this is (how {@link toLambdaResult} writes the answer). */
   readonly shape: Shape;
+  /** The event as received. */
+  readonly event: LambdaHttpEvent;
   #url: string | undefined;
 
-  constructor(readonly event: LambdaHttpEvent) {
-    this.shape = shapeOf(event);
+  constructor(event: LambdaHttpEvent) {
+    // A function wired to a non-HTTP trigger (or invoked by hand) may get anything: read it as
+    // an empty request, which the core refuses, rather than throw.
+    this.event = typeof event === 'object' && (event as unknown) !== null ? event : NO_EVENT;
+    this.shape = shapeOf(this.event);
   }
 
   get method(): string {
     const method =
       this.shape === V2
-        ? (this.event as ApiGatewayV2Event).requestContext.http.method
-        : (this.event as ApiGatewayV1Event).httpMethod;
+        ? (this.event as { requestContext?: { http?: { method?: unknown } } }).requestContext?.http
+            ?.method
+        : (this.event as { httpMethod?: unknown }).httpMethod;
     return typeof method === 'string' ? method.toUpperCase() : 'GET';
   }
 

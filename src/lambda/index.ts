@@ -144,13 +144,21 @@ function answer<E extends LambdaHttpEvent>(
   }
 }
 
-/** Settles a protector's result; a cache-answered one is used without a promise. */
+/**
+ * Settles a protector's result; a cache-answered one is used without a promise. An event that is
+ * not an HTTP event at all (a function wired to another trigger) is answered, not thrown.
+ */
 function settle(
   protector: Protector,
   request: LambdaRequest,
   onError: OnError,
 ): GuardResult | Promise<GuardResult> {
-  const result = protector(request);
+  let result: GuardResult | Promise<GuardResult>;
+  try {
+    result = protector(request);
+  } catch (error) {
+    return { action: 'respond', response: onError(error, request) };
+  }
   if (!(result instanceof Promise)) return result;
   return result.catch((error: unknown) => ({
     action: 'respond' as const,

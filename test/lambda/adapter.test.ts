@@ -573,6 +573,23 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
     assert.equal(done.headers['cache-control'], 'no-store');
   });
 
+  it('an event that is not an HTTP event (another trigger, a hand-made invoke) is refused with 401, never thrown', async () => {
+    const handler = auth.required(() => ({ statusCode: 200, body: 'secret' }));
+    for (const event of [
+      { Records: [] },
+      { rawPath: '/x' },
+      { rawPath: '/x', requestContext: {} },
+      null,
+    ]) {
+      const result = (await handler(event as never, undefined)) as {
+        statusCode: number;
+        body: string;
+      };
+      assert.equal(result.statusCode, 401, JSON.stringify(event));
+      assert.notEqual(result.body, 'secret');
+    }
+  });
+
   it('wiring mistakes are refused when the handler is declared, not per request', () => {
     assert.throws(() => auth.callback({}), ConfigurationError);
     assert.throws(
