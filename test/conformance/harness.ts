@@ -21,6 +21,7 @@ import type { Express } from 'express';
 import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
+import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
 import { createExampleHandler } from '../../examples/lambda/app.js';
 import { serveLambda } from '../../src/lambda/bridge.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
@@ -107,6 +108,16 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
   };
 }
 
+const fastifyAdapter: AdapterUnderTest = {
+  name: 'fastify',
+  inProcess: true,
+  start: async (env, port, extras) => {
+    const app = await createFastifyExampleApp({ ...fromEnv(env), ...extras });
+    await app.listen({ port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => app.close() };
+  },
+};
+
 /** The Lambda example behind the local API Gateway HTTP API bridge (payload format 2.0). */
 const lambdaAdapter: AdapterUnderTest = {
   name: 'lambda',
@@ -123,6 +134,7 @@ const lambdaAdapter: AdapterUnderTest = {
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
+  fastifyAdapter,
   lambdaAdapter,
 ];
 

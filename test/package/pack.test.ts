@@ -28,6 +28,7 @@ const OPTIONAL_DOCS = ['SECURITY.md', 'LICENSE', 'CHANGELOG.md'];
 const SUBPATHS = [
   'cognito-guard',
   'cognito-guard/express',
+  'cognito-guard/fastify',
   'cognito-guard/emulator',
   'cognito-guard/lambda',
   'cognito-guard/lambda/bridge',
@@ -79,9 +80,10 @@ async function installedVersion(name: string): Promise<string> {
 }
 
 /**
- * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`, `em`
- * and `express` are loaded). It uses all three subpaths together: a guard built with the core
- * subpath handed to the Express subpath, tokens from the packaged emulator, real HTTP on loopback.
+ * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`,
+ * `fa`, `em`, `express` and `Fastify` are loaded). It uses every subpath together: a guard built
+ * with the core subpath handed to the Express and Fastify subpaths, tokens from the packaged
+ * emulator, real HTTP on loopback.
  */
 const RUNTIME_CHECK = `
 async function check() {
@@ -89,9 +91,10 @@ async function check() {
     exports: {
       core: [typeof core.CognitoGuard, typeof core.fromEnv, typeof core.CognitoGuardError],
       express: [typeof ex.cognitoGuard],
+      fastify: [typeof fa.cognitoGuard, typeof fa.cognitoApiGuard, typeof fa.getIdentity],
       emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
     },
-    sameGuardClass: ex.CognitoGuard === core.CognitoGuard,
+    sameGuardClass: ex.CognitoGuard === core.CognitoGuard && fa.CognitoGuard === core.CognitoGuard,
   };
   try {
     core.fromEnv({});
@@ -104,6 +107,7 @@ async function check() {
   }
   const emulator = await em.startEmulator({ port: 0 });
   let server;
+  let fastifyApp;
   try {
     const client = em.DEMO_CONFIG.clients[0];
     const guard = new core.CognitoGuard({
@@ -128,22 +132,37 @@ async function check() {
       server.once('listening', resolve);
       server.once('error', reject);
     });
-    const url = 'http://127.0.0.1:' + server.address().port + '/me';
-    const anonymous = await fetch(url, { headers: { accept: 'application/json' } });
-    await anonymous.arrayBuffer();
-    results.anonymous = {
-      status: anonymous.status,
-      wwwAuthenticate: anonymous.headers.get('www-authenticate'),
-    };
+    fastifyApp = Fastify();
+    await fastifyApp.register(fa.cognitoGuard, { guard });
+    fastifyApp.get('/me', { preHandler: fastifyApp.cognito.required() }, (request) => ({
+      sub: fa.getIdentity(request).claims.sub,
+      groups: request.cognito.groups,
+    }));
+    await fastifyApp.listen({ port: 0, host: '127.0.0.1' });
     const token = await emulator.mintToken({ use: 'access', clientId: client.clientId });
-    const signedIn = await fetch(url, { headers: { cookie: 'cognito_access_token=' + token } });
-    results.signedIn = { status: signedIn.status, body: await signedIn.json() };
+    for (const [name, port] of [
+      ['express', server.address().port],
+      ['fastify', fastifyApp.server.address().port],
+    ]) {
+      const url = 'http://127.0.0.1:' + port + '/me';
+      const anonymous = await fetch(url, { headers: { accept: 'application/json' } });
+      await anonymous.arrayBuffer();
+      const signedIn = await fetch(url, { headers: { cookie: 'cognito_access_token=' + token } });
+      results[name] = {
+        anonymous: {
+          status: anonymous.status,
+          wwwAuthenticate: anonymous.headers.get('www-authenticate'),
+        },
+        signedIn: { status: signedIn.status, body: await signedIn.json() },
+      };
+    }
     results.expectedSub = emulator.users()[0].sub;
   } finally {
     if (server) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+    if (fastifyApp) await fastifyApp.close();
     await emulator.stop();
   }
   process.stdout.write(JSON.stringify(results) + '\\n');
@@ -156,24 +175,30 @@ check().catch((error) => {
 
 const ESM_CONSUMER = `import * as core from 'cognito-guard';
 import * as ex from 'cognito-guard/express';
+import * as fa from 'cognito-guard/fastify';
 import * as em from 'cognito-guard/emulator';
 import express from 'express';
+import Fastify from 'fastify';
 ${RUNTIME_CHECK}`;
 
 const CJS_CONSUMER = `'use strict';
 const core = require('cognito-guard');
 const ex = require('cognito-guard/express');
+const fa = require('cognito-guard/fastify');
 const em = require('cognito-guard/emulator');
 const express = require('express');
+const Fastify = require('fastify');
 ${RUNTIME_CHECK}`;
 
 /**
  * A typed consumer of the public API. It only type-checks if the `req.cognito` augmentation
- * reaches Express's `Request` and `CognitoGuardError['code']` is a closed union that `switch`
- * narrows; the `@ts-expect-error` lines fail the check if either protection disappears.
+ * reaches Express's `Request`, the `request.cognito` and `fastify.cognito` augmentations reach
+ * Fastify's types, and `CognitoGuardError['code']` is a closed union that `switch` narrows; the
+ * `@ts-expect-error` lines fail the check if any of these protections disappears.
  */
 const TS_CONSUMER = `import express from 'express';
 import type { Request, Response } from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
 import {
   CognitoGuard,
   CognitoGuardError,
@@ -184,7 +209,32 @@ import {
   type CognitoIdentity,
 } from 'cognito-guard';
 import { cognitoGuard, getIdentity, type ExpressCognitoGuard } from 'cognito-guard/express';
+import {
+  cognitoGuard as fastifyGuard,
+  getIdentity as fastifyIdentity,
+  type FastifyCognitoGuard,
+} from 'cognito-guard/fastify';
 import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
+
+export async function createFastifyApp(options: CognitoGuardOptions): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(fastifyGuard, { guard: options });
+  const auth: FastifyCognitoGuard = app.cognito;
+  app.get('/login', auth.login());
+  app.get('/postlogin', auth.callback({ redirectTo: '/claims' }));
+  app.post('/refresh', { preHandler: auth.refresh() }, (_request, reply) => reply.redirect('/', 303));
+  app.get('/admin', { onRequest: auth.required({ groups: ['admin'] }) }, (request) => {
+    const identity: CognitoIdentity | undefined = request.cognito;
+    const returnTo: string | undefined = request.cognitoReturnTo;
+    const required: CognitoIdentity = fastifyIdentity(request);
+    // @ts-expect-error -- the augmentation types request.cognito; it is not a string
+    const wrong: string = request.cognito;
+    return { sub: identity?.claims.sub, groups: required.groups, returnTo, wrong };
+  });
+  // @ts-expect-error -- refresh() continues to a handler: it is a hook, not a route handler
+  app.post('/refresh-alone', auth.refresh());
+  return app;
+}
 
 export function createApp(options: CognitoGuardOptions): express.Express {
   const app = express();
@@ -424,7 +474,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     await writeFile(join(app, 'esm', 'package.json'), '{"type":"module"}\n');
     // The versions the repository itself uses, so the warm npm cache serves them offline.
     const peers = await Promise.all(
-      ['express', '@types/express', '@types/node'].map(
+      ['express', '@types/express', '@types/node', 'fastify'].map(
         async (name) => `${name}@${await installedVersion(name)}`,
       ),
     );
@@ -450,6 +500,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const base of [
       'dist/index',
       'dist/express/index',
+      'dist/fastify/index',
       'dist/emulator/index',
       'dist/lambda/index',
       'dist/lambda/bridge',
@@ -489,7 +540,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const order of orders.filter((keys) => keys.includes('types'))) {
       assert.equal(order[0], 'types', `"types" must come first in {${order.join(', ')}}`);
     }
-    for (const subpath of ['.', './express', './emulator', './lambda', './lambda/bridge']) {
+    for (const subpath of [
+      '.',
+      './express',
+      './fastify',
+      './emulator',
+      './lambda',
+      './lambda/bridge',
+    ]) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
   });
@@ -498,13 +556,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     ['ESM import', 'esm/consumer.mjs', ESM_CONSUMER],
     ['CommonJS require', 'consumer.cjs', CJS_CONSUMER],
   ] as const) {
-    it(`loads all three subpaths with ${format} and protects an Express route`, async () => {
+    it(`loads every subpath with ${format} and protects an Express and a Fastify route`, async () => {
       await writeFile(join(app, file), source);
       const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
       const results = JSON.parse(stdout);
       assert.deepEqual(results.exports, {
         core: ['function', 'function', 'function'],
         express: ['function'],
+        fastify: ['function', 'function', 'function'],
         emulator: ['function', 'object'],
       });
       // One copy of the core per format: a guard or error from one subpath is the other's class.
@@ -514,10 +573,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         isCognitoGuardError: true,
         code: 'ERR_CONFIGURATION',
       });
-      assert.equal(results.anonymous.status, 401);
-      assert.match(results.anonymous.wwwAuthenticate ?? '', /^Bearer/);
-      assert.equal(results.signedIn.status, 200);
-      assert.equal(results.signedIn.body.sub, results.expectedSub);
+      for (const framework of ['express', 'fastify']) {
+        const { anonymous, signedIn } = results[framework];
+        assert.equal(anonymous.status, 401, framework);
+        assert.match(anonymous.wwwAuthenticate ?? '', /^Bearer/, framework);
+        assert.equal(signedIn.status, 200, framework);
+        assert.equal(signedIn.body.sub, results.expectedSub, framework);
+        assert.deepEqual(signedIn.body.groups, ['admin'], framework);
+      }
       // require(esm) of jose/oauth4webapi from node_modules must not warn users on Node ≥ 20.19.
       assert.equal(stderr, '');
     });
@@ -551,6 +614,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       for (const [subpath, file] of [
         ['cognito-guard', 'index'],
         ['cognito-guard/express', 'express/index'],
+        ['cognito-guard/fastify', 'fastify/index'],
         ['cognito-guard/emulator', 'emulator/index'],
       ] as const) {
         assert.ok(
@@ -586,6 +650,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const [subpath, file] of [
       ['cognito-guard', 'index'],
       ['cognito-guard/express', 'express/index'],
+      ['cognito-guard/fastify', 'fastify/index'],
       ['cognito-guard/emulator', 'emulator/index'],
     ] as const) {
       assert.ok(
@@ -703,14 +768,16 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     assert.match(stdout, /cognito-guard emulator rotate-keys/);
   });
 
-  it('loads without the optional Express peer installed', async () => {
-    // Express is an optional peer: an app on another framework installs only this package, and
-    // every subpath (the Express one uses Express's types only) must still load.
+  it('loads without the optional framework peers installed', async () => {
+    // Frameworks are optional peers: an app on another framework installs only this package, and
+    // every subpath (the adapters use their framework's types only) must still load.
     const bare = join(work, 'bare');
     await mkdir(bare);
     await writeFile(join(bare, 'package.json'), '{"name":"bare","private":true,"type":"module"}\n');
     await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], bare);
-    assert.ok(!existsSync(join(bare, 'node_modules', 'express')), 'express was installed');
+    for (const peer of ['express', 'fastify']) {
+      assert.ok(!existsSync(join(bare, 'node_modules', peer)), `${peer} was installed`);
+    }
     const script = SUBPATHS.map(
       (subpath) => `console.log(Object.keys(await import('${subpath}')).length);`,
     ).join('\n');
