@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { base64url } from 'jose';
+import * as base64url from 'jose/base64url';
 import { COOKIE_NAMES, deleteCookie, parseCookies, setCookie } from './cookies.js';
 import { tokenCookieAttributes, type SessionDependencies } from './context.js';
 import { CognitoGuardError, TokenVerifyError } from './errors.js';

@@ -24,7 +24,8 @@
  * @module
  */
 
-import { base64url, compactVerify } from 'jose';
+import * as base64url from 'jose/base64url';
+import { compactVerify } from 'jose/jws/compact/verify';
 
 import { BoundedCache } from './bounded-cache.js';
 import type { AccessTokenClaims, IdTokenClaims } from './claims.js';
