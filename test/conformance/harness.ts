@@ -20,7 +20,10 @@ import express4 from 'express4';
 import type { Express } from 'express';
 import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
+import { getRequestListener } from '@hono/node-server';
 import { createExampleApp } from '../../examples/express/app.js';
+import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
+import { startWorker } from '../../examples/workers/workerd.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
 
 /** Guard options that only an in-process app can take (functions cannot cross into workerd). */
@@ -39,6 +42,11 @@ export interface AdapterUnderTest {
   readonly name: string;
   /** Whether {@link AdapterUnderTest.start} honours `extras` (the app runs in this process). */
   readonly inProcess: boolean;
+  /**
+   * The status the server in front of the app answers a request line in absolute form
+   * (`GET http://host/path`) with when it refuses it before the app runs; default 400.
+   */
+  readonly absoluteFormRefusal?: number;
   /**
    * Starts the adapter's example app on `port` (127.0.0.1), configured by `env` exactly as the
    * example's own entry point would be.
@@ -99,10 +107,38 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
   };
 }
 
+/** Hono's example app on Node, through `@hono/node-server` (as `npm run example:hono` serves it). */
+const honoAdapter: AdapterUnderTest = {
+  name: 'hono',
+  inProcess: true,
+  start: (env, port, extras) => {
+    const listener = getRequestListener(createHonoApp({ ...fromEnv(env), ...extras }).fetch);
+    // The listener settles its own errors (a 500 from @hono/node-server, never a rejection).
+    return serveListener((req, res) => {
+      void listener(req, res);
+    }, port);
+  },
+};
+
+/**
+ * The Fetch-API (`cognito-guard/web`) example as a Cloudflare Worker, in workerd: another
+ * process, configured by its environment bindings alone.
+ */
+const workerdAdapter: AdapterUnderTest = {
+  name: 'workerd',
+  inProcess: false,
+  // workerd's HTTP server takes only origin-form request lines on a plain socket: it answers
+  // 500 itself, without running the Worker (on Cloudflare, the edge parses HTTP instead).
+  absoluteFormRefusal: 500,
+  start: (env, port) => startWorker({ env, port }),
+};
+
 /** Every adapter the conformance suite runs against. */
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
+  honoAdapter,
+  workerdAdapter,
 ];
 
 /** The environment of an app at `appUrl` using `emulator` (as `npm start` would build it). */
