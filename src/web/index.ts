@@ -73,14 +73,19 @@ export class WebRequest implements IncomingRequest {
   }
 }
 
-/** `/path?query` of an absolute URL (a path is returned as it is). */
+/**
+ * `/path?query` of an absolute URL. A fragment is dropped (a server never receives one, but a
+ * `Request` built in code may carry it, and it must not end up in the last query parameter).
+ */
 function pathAndQuery(url: string): string {
-  const scheme = url.indexOf('://');
-  if (scheme === -1) return url;
-  const path = url.indexOf('/', scheme + 3);
-  if (path !== -1) return url.slice(path);
-  const query = url.indexOf('?', scheme + 3);
-  return query === -1 ? '/' : `/${url.slice(query)}`;
+  const fragment = url.indexOf('#');
+  const whole = fragment === -1 ? url : url.slice(0, fragment);
+  const scheme = whole.indexOf('://');
+  if (scheme === -1) return whole;
+  const path = whole.indexOf('/', scheme + 3);
+  if (path !== -1) return whole.slice(path);
+  const query = whole.indexOf('?', scheme + 3);
+  return query === -1 ? '/' : `/${whole.slice(query)}`;
 }
 
 /**
