@@ -24,7 +24,21 @@ const STAGED = [
   'README.md',
 ];
 const OPTIONAL_DOCS = ['SECURITY.md', 'LICENSE', 'CHANGELOG.md'];
-const SUBPATHS = ['cognito-guard', 'cognito-guard/express', 'cognito-guard/emulator'] as const;
+const SUBPATHS = [
+  'cognito-guard',
+  'cognito-guard/express',
+  'cognito-guard/emulator',
+  'cognito-guard/web',
+  'cognito-guard/hono',
+] as const;
+/** Subpath → its declaration file under dist/, for the resolution checks. */
+const DECLARATIONS = [
+  ['cognito-guard', 'index'],
+  ['cognito-guard/express', 'express/index'],
+  ['cognito-guard/emulator', 'emulator/index'],
+  ['cognito-guard/web', 'web/index'],
+  ['cognito-guard/hono', 'hono/index'],
+] as const;
 
 interface RunResult {
   readonly stdout: string;
@@ -72,9 +86,10 @@ async function installedVersion(name: string): Promise<string> {
 }
 
 /**
- * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`, `em`
- * and `express` are loaded). It uses all three subpaths together: a guard built with the core
- * subpath handed to the Express subpath, tokens from the packaged emulator, real HTTP on loopback.
+ * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`, `em`,
+ * `web`, `hn`, `express` and `Hono` are loaded). It uses the subpaths together: a guard built with
+ * the core subpath handed to the Express, Web and Hono subpaths, tokens from the packaged emulator,
+ * real HTTP on loopback for Express, Fetch `Request`s for the other two.
  */
 const RUNTIME_CHECK = `
 async function check() {
@@ -83,8 +98,13 @@ async function check() {
       core: [typeof core.CognitoGuard, typeof core.fromEnv, typeof core.CognitoGuardError],
       express: [typeof ex.cognitoGuard],
       emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
+      web: [typeof web.cognitoGuard, typeof web.cognitoApiGuard, typeof web.withSession],
+      hono: [typeof hn.cognitoGuard, typeof hn.cognitoApiGuard, typeof hn.getIdentity],
     },
-    sameGuardClass: ex.CognitoGuard === core.CognitoGuard,
+    sameGuardClass:
+      ex.CognitoGuard === core.CognitoGuard &&
+      web.CognitoGuard === core.CognitoGuard &&
+      hn.CognitoGuard === core.CognitoGuard,
   };
   try {
     core.fromEnv({});
@@ -132,6 +152,28 @@ async function check() {
     const signedIn = await fetch(url, { headers: { cookie: 'cognito_access_token=' + token } });
     results.signedIn = { status: signedIn.status, body: await signedIn.json() };
     results.expectedSub = emulator.users()[0].sub;
+
+    const fetchRequest = (cookie) =>
+      new Request('http://127.0.0.1:3000/me', {
+        headers: cookie ? { cookie, accept: 'application/json' } : { accept: 'application/json' },
+      });
+    const protect = web.cognitoGuard(guard).required();
+    const webAnonymous = await protect(fetchRequest());
+    const webSignedIn = await protect(fetchRequest('cognito_access_token=' + token));
+    results.web = {
+      anonymous: webAnonymous instanceof Response ? webAnonymous.status : 'continued',
+      sub: webSignedIn instanceof Response ? webSignedIn.status : webSignedIn.identity.claims.sub,
+    };
+    const honoApp = new Hono();
+    honoApp.get('/me', hn.cognitoGuard(guard).required(), (c) =>
+      c.json({ sub: hn.getIdentity(c).claims.sub }),
+    );
+    const honoAnonymous = await honoApp.request(fetchRequest());
+    const honoSignedIn = await honoApp.request(fetchRequest('cognito_access_token=' + token));
+    results.hono = {
+      anonymous: honoAnonymous.status,
+      signedIn: { status: honoSignedIn.status, body: await honoSignedIn.json() },
+    };
   } finally {
     if (server) {
       server.closeAllConnections();
@@ -150,14 +192,20 @@ check().catch((error) => {
 const ESM_CONSUMER = `import * as core from 'cognito-guard';
 import * as ex from 'cognito-guard/express';
 import * as em from 'cognito-guard/emulator';
+import * as web from 'cognito-guard/web';
+import * as hn from 'cognito-guard/hono';
 import express from 'express';
+import { Hono } from 'hono';
 ${RUNTIME_CHECK}`;
 
 const CJS_CONSUMER = `'use strict';
 const core = require('cognito-guard');
 const ex = require('cognito-guard/express');
 const em = require('cognito-guard/emulator');
+const web = require('cognito-guard/web');
+const hn = require('cognito-guard/hono');
 const express = require('express');
+const { Hono } = require('hono');
 ${RUNTIME_CHECK}`;
 
 /**
@@ -178,6 +226,37 @@ import {
 } from 'cognito-guard';
 import { cognitoGuard, getIdentity, type ExpressCognitoGuard } from 'cognito-guard/express';
 import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
+import * as web from 'cognito-guard/web';
+import * as hn from 'cognito-guard/hono';
+import { Hono } from 'hono';
+
+export function webHandler(options: CognitoGuardOptions): web.WebHandler {
+  // (Request and Response are Express's names in this file; the Fetch ones are globalThis's.)
+  const auth: web.WebCognitoGuard = web.cognitoGuard(options);
+  const admins: web.WebProtector = auth.required({ groups: ['admin'] });
+  return async (request) => {
+    const result = await admins(request);
+    if (result instanceof globalThis.Response) return result;
+    const identity: CognitoIdentity | undefined = result.identity;
+    // @ts-expect-error -- a continue result is not a Response: it must go through withSession
+    const wrong: globalThis.Response = result;
+    return web.withSession(result, globalThis.Response.json({ sub: identity?.claims.sub, wrong }));
+  };
+}
+
+export function honoApp(options: CognitoGuardOptions): Hono {
+  const app = new Hono();
+  const auth: hn.HonoCognitoGuard = hn.cognitoGuard(options);
+  app.get('/admin', auth.required({ groups: ['admin'] }), (c) => {
+    // The augmentation types c.get('cognito') on any Hono app.
+    const identity: CognitoIdentity | undefined = c.get('cognito');
+    const required: CognitoIdentity = hn.getIdentity(c);
+    // @ts-expect-error -- typed as an identity, not a string
+    const wrong: string = c.get('cognito');
+    return c.json({ sub: identity?.claims.sub, groups: required.groups, wrong });
+  });
+  return app;
+}
 
 export function createApp(options: CognitoGuardOptions): express.Express {
   const app = express();
@@ -271,7 +350,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     await writeFile(join(app, 'esm', 'package.json'), '{"type":"module"}\n');
     // The versions the repository itself uses, so the warm npm cache serves them offline.
     const peers = await Promise.all(
-      ['express', '@types/express', '@types/node'].map(
+      ['express', '@types/express', '@types/node', 'hono'].map(
         async (name) => `${name}@${await installedVersion(name)}`,
       ),
     );
@@ -294,7 +373,13 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const doc of OPTIONAL_DOCS.filter((name) => existsSync(join(ROOT, name)))) {
       assert.ok(files.includes(doc), `${doc} is missing from the tarball`);
     }
-    for (const base of ['dist/index', 'dist/express/index', 'dist/emulator/index']) {
+    for (const base of [
+      'dist/index',
+      'dist/express/index',
+      'dist/emulator/index',
+      'dist/web/index',
+      'dist/hono/index',
+    ]) {
       for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
         assert.ok(files.includes(base + extension), `${base}${extension} is missing`);
       }
@@ -326,7 +411,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const order of orders.filter((keys) => keys.includes('types'))) {
       assert.equal(order[0], 'types', `"types" must come first in {${order.join(', ')}}`);
     }
-    for (const subpath of ['.', './express', './emulator']) {
+    for (const subpath of ['.', './express', './emulator', './web', './hono']) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
   });
@@ -335,7 +420,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     ['ESM import', 'esm/consumer.mjs', ESM_CONSUMER],
     ['CommonJS require', 'consumer.cjs', CJS_CONSUMER],
   ] as const) {
-    it(`loads all three subpaths with ${format} and protects an Express route`, async () => {
+    it(`loads every subpath with ${format} and protects an Express, a Fetch and a Hono route`, async () => {
       await writeFile(join(app, file), source);
       const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
       const results = JSON.parse(stdout);
@@ -343,6 +428,8 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         core: ['function', 'function', 'function'],
         express: ['function'],
         emulator: ['function', 'object'],
+        web: ['function', 'function', 'function'],
+        hono: ['function', 'function', 'function'],
       });
       // One copy of the core per format: a guard or error from one subpath is the other's class.
       assert.equal(results.sameGuardClass, true);
@@ -355,6 +442,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       assert.match(results.anonymous.wwwAuthenticate ?? '', /^Bearer/);
       assert.equal(results.signedIn.status, 200);
       assert.equal(results.signedIn.body.sub, results.expectedSub);
+      assert.deepEqual(results.web, { anonymous: 401, sub: results.expectedSub });
+      assert.deepEqual(results.hono, {
+        anonymous: 401,
+        signedIn: { status: 200, body: { sub: results.expectedSub } },
+      });
       // require(esm) of jose/oauth4webapi from node_modules must not warn users on Node ≥ 20.19.
       assert.equal(stderr, '');
     });
@@ -385,11 +477,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       );
       // The check must have used our declarations for this module format, not skipped them.
       const declaration = dir === 'esm' ? 'd.ts' : 'd.cts';
-      for (const [subpath, file] of [
-        ['cognito-guard', 'index'],
-        ['cognito-guard/express', 'express/index'],
-        ['cognito-guard/emulator', 'emulator/index'],
-      ] as const) {
+      for (const [subpath, file] of DECLARATIONS) {
         assert.ok(
           stdout.includes(
             `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.${declaration}`)}'`,
@@ -420,11 +508,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       cwd,
       60_000,
     );
-    for (const [subpath, file] of [
-      ['cognito-guard', 'index'],
-      ['cognito-guard/express', 'express/index'],
-      ['cognito-guard/emulator', 'emulator/index'],
-    ] as const) {
+    for (const [subpath, file] of DECLARATIONS) {
       assert.ok(
         stdout.includes(
           `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.d.ts`)}'`,
@@ -449,14 +533,16 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     assert.match(stdout, /cognito-guard emulator rotate-keys/);
   });
 
-  it('loads without the optional Express peer installed', async () => {
-    // Express is an optional peer: an app on another framework installs only this package, and
-    // every subpath (the Express one uses Express's types only) must still load.
+  it('loads without the optional framework peers installed', async () => {
+    // Express and Hono are optional peers: an app on another framework installs only this
+    // package, and every subpath (the Express and Hono ones use their framework's types only)
+    // must still load.
     const bare = join(work, 'bare');
     await mkdir(bare);
     await writeFile(join(bare, 'package.json'), '{"name":"bare","private":true,"type":"module"}\n');
     await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], bare);
     assert.ok(!existsSync(join(bare, 'node_modules', 'express')), 'express was installed');
+    assert.ok(!existsSync(join(bare, 'node_modules', 'hono')), 'hono was installed');
     const script = SUBPATHS.map(
       (subpath) => `console.log(Object.keys(await import('${subpath}')).length);`,
     ).join('\n');
