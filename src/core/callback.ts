@@ -192,9 +192,11 @@ export async function completeLogin(
   } catch (error) {
     if (error instanceof GrantRejectedError) {
       throw new FlowFailure(
-        new CallbackError('ERR_CALLBACK_REJECTED', `code exchange refused: ${error.oauthError}`, {
-          cause: error,
-        }),
+        new CallbackError(
+          'ERR_CALLBACK_REJECTED',
+          `code exchange refused: ${error.oauthError}${error.reason === undefined ? '' : ` (${error.reason})`}`,
+          { cause: error },
+        ),
         clearing,
       );
     }

@@ -1,7 +1,8 @@
 /**
  * Logout: revokes the refresh token without ever letting a revoke failure block the logout,
- * clears every cookie cognito-guard set (same Path/Domain), then redirects to Cognito's
- * `/logout?client_id&logout_uri` so the hosted-UI session ends too.
+ * clears every cookie cognito-guard set (same Path/Domain), then sends the browser to Cognito's
+ * `/logout?client_id&logout_uri` so the hosted-UI session ends too (a redirect for a link, a page
+ * that continues there for a form POST).
  *
  * - A logout that a browser says came from another site gets a confirmation page instead:
  *   nobody can be signed out by a cross-site link or image, and a cross-site form POST is refused.
@@ -24,7 +25,13 @@ import {
 import { CognitoGuardError, CrossSiteRequestError, SpeculativeRequestError } from './errors.js';
 import { requestPath, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { isCrossSiteRequest, isSpeculativeRequest } from './request-rules.js';
-import { escapeHtml, htmlPage, htmlResponse, redirectResponse } from './responses.js';
+import {
+  continuationResponse,
+  escapeHtml,
+  htmlPage,
+  htmlResponse,
+  redirectResponse,
+} from './responses.js';
 import { readRefreshCookie } from './session.js';
 import { isTransactionCookieName } from './transaction.js';
 
@@ -93,5 +100,10 @@ export async function logout(
   )) {
     setCookies.push(deleteCookie(name, transactionAttributes));
   }
-  return redirectResponse(cognitoLogoutUrl(context, request), setCookies);
+  const signOutOfCognito = cognitoLogoutUrl(context, request);
+  // A form POST may not be redirected to another site under `form-action 'self'` (helmet's
+  // default CSP): answer with a page of our own that continues there.
+  return request.method === 'POST'
+    ? continuationResponse(signOutOfCognito, setCookies, 'Signing out')
+    : redirectResponse(signOutOfCognito, setCookies);
 }

@@ -62,20 +62,24 @@ export function redirectResponse(
 }
 
 /**
- * A page that continues to `location` by itself (and offers a link). It ends a sign-in when the
- * session cookies are `SameSite=Strict`: the redirect chain that began on Cognito's site is
- * cross-site, so a plain redirect would arrive without the cookies just set, while this page's
- * navigation starts on our own site and carries them.
+ * A page that continues to `location` by itself (and offers a link), where a redirect would not
+ * do:
+ * - it ends a sign-in when the session cookies are `SameSite=Strict`: the redirect chain that
+ *   began on Cognito's site is cross-site, so a plain redirect would arrive without the cookies
+ *   just set, while this page's navigation starts on our own site and carries them;
+ * - it ends a sign-out form POST: a page with `form-action 'self'` in its Content-Security-Policy
+ *   (helmet's default) may not be redirected to Cognito's site, but may load this same-origin page.
  */
 export function continuationResponse(
   location: string,
   setCookies: readonly string[],
+  title = 'Signed in',
 ): OutgoingResponse {
   const target = escapeHtml(location);
   return htmlResponse(
     200,
     htmlPage(
-      'Signed in',
+      title,
       `<p><a href="${target}">Continue</a></p>`,
       `<meta http-equiv="refresh" content="0;url=${target}">`,
     ),

@@ -27,8 +27,17 @@ export interface TokenSet {
 
 /** Cognito refused the grant itself (the code or refresh token), with an OAuth error code. */
 export class GrantRejectedError extends Error {
-  constructor(readonly oauthError: string) {
-    super(`Cognito rejected the grant: ${oauthError}`);
+  /**
+   * @param oauthError - Cognito's OAuth error code, or `id_token_rejected`.
+   * @param reason - for an ID token refused by a claim check, which claim (`iss mismatch`), so the
+   *   operator's log points at the misconfiguration.
+   */
+  constructor(
+    readonly oauthError: string,
+    readonly reason?: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Cognito rejected the grant: ${oauthError}`, options);
   }
 }
 
@@ -99,8 +108,18 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
         'claims' in error.cause))
   ) {
     // The ID token in the response failed a claim check (nonce, aud, iss, exp…): the sign-in
-    // must not complete, but Cognito itself is healthy.
-    return new GrantRejectedError('id_token_rejected');
+    // must not complete, but Cognito itself is healthy. Name the claim (never its value).
+    const claim =
+      typeof error.cause === 'object' && error.cause !== null && 'claim' in error.cause
+        ? String(error.cause.claim)
+        : undefined;
+    const reason =
+      claim !== undefined && /^[a-z_]{1,16}$/.test(claim)
+        ? `${claim} mismatch`
+        : error.code === oauth.JWT_TIMESTAMP_CHECK
+          ? 'expired or not yet valid'
+          : 'a required claim is missing';
+    return new GrantRejectedError('id_token_rejected', reason, { cause: error });
   }
   if (
     error instanceof oauth.OperationProcessingError ||

@@ -166,6 +166,8 @@ export function conformanceEnv(
 
 /** What {@link startConformanceApp} may change. */
 export interface ConformanceAppOptions {
+  /** The port to listen on; default a free one. */
+  readonly port?: number;
   /** Environment overrides (`AWS_COGNITO_COOKIE_SAMESITE: 'Strict'`…). */
   readonly env?: Readonly<Record<string, string>>;
   /** Emulator app-client overrides; the client is registered for the app's URLs. */
@@ -185,7 +187,7 @@ export async function startConformanceApp(
   emulator: EmulatorHandle,
   options: ConformanceAppOptions = {},
 ): Promise<ConformanceApp> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const appUrl = `http://127.0.0.1:${port}`;
   // One app client per app, so apps sharing an emulator do not replace each other's callback URLs.
   const env = conformanceEnv(emulator, appUrl, {

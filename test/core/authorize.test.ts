@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
@@ -97,7 +98,7 @@ describe('checkAuthorizeParams', () => {
   });
 });
 
-describe('safeReturnTo (B11)', () => {
+describe('safeReturnTo', () => {
   it('keeps same-origin relative paths', () => {
     assert.equal(safeReturnTo('/claims'), '/claims');
     assert.equal(safeReturnTo('/a/b?x=1&y=%20z#frag'), '/a/b?x=1&y=%20z#frag');
@@ -133,5 +134,66 @@ describe('safeReturnTo (B11)', () => {
   it('refuses non-strings', () => {
     assert.equal(safeReturnTo(undefined), undefined);
     assert.equal(safeReturnTo(['/a']), undefined);
+  });
+
+  it('validates its own output: a value whose normalised form decodes to another host is refused', () => {
+    // Dot segments collapse `/%2e%2e/%2f/evil.example` to `/%2f/evil.example`, which decodes to
+    // `//evil.example`.
+    assert.equal(safeReturnTo('/%2e%2e/%2f/evil.example'), undefined);
+    assert.equal(safeReturnTo('/a/%2e%2e/%2F%2Fevil.example'), undefined);
+    assert.equal(safeReturnTo('/a/../b'), '/b');
+  });
+
+  it('caps the normalised path at 512 characters (longer is dropped, not truncated)', () => {
+    const kept = `/${'a'.repeat(511)}`;
+    assert.equal(safeReturnTo(kept), kept);
+    assert.equal(safeReturnTo(`/${'a'.repeat(512)}`), undefined);
+    // Long before normalisation, short after: judged by what it becomes.
+    assert.equal(safeReturnTo(`/x/..${'/.'.repeat(1500)}/claims`), '/claims');
+    assert.equal(
+      safeReturnTo(`/${'.'.repeat(1)}${'/.'.repeat(2100)}`),
+      undefined,
+      'input over 4 KB',
+    );
+  });
+
+  it('is idempotent: safeReturnTo(safeReturnTo(x)) === safeReturnTo(x) (fast-check)', () => {
+    const piece = fc.constantFrom(
+      '/',
+      '//',
+      '.',
+      '..',
+      '%2e',
+      '%2E',
+      '%2e%2e',
+      '%2f',
+      '%2F',
+      '%252f',
+      '%5c',
+      '\\',
+      'evil.example',
+      'a',
+      '?',
+      '#',
+      '%',
+      '%25',
+      '%0a',
+      ' ',
+      '@',
+      'https:',
+    );
+    const path = fc.array(piece, { maxLength: 10 }).map((parts) => `/${parts.join('')}`);
+    fc.assert(
+      fc.property(fc.oneof(path, fc.string(), fc.webPath()), (value) => {
+        const once = safeReturnTo(value);
+        assert.equal(safeReturnTo(once), once);
+        if (once !== undefined) {
+          // Whatever it keeps is a same-origin path a browser resolves on our own host.
+          assert.equal(new URL(once, 'https://app.example').host, 'app.example');
+          assert.ok(once.length <= 512);
+        }
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

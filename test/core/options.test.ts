@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigurationError, fromEnv, type CognitoGuardOptions } from '../../src/index.js';
+import {
+  CognitoGuard,
+  ConfigurationError,
+  fromEnv,
+  type CognitoGuardOptions,
+} from '../../src/index.js';
 import { resolveOptions } from '../../src/core/options.js';
 
 const SECRET = 'x'.repeat(32);
@@ -196,6 +201,126 @@ describe('resolveOptions', () => {
       resolveOptions({ ...base, cookieDomain: '.example.com' }).cookieDomain,
       'example.com',
     );
+  });
+
+  it('an unknown option is refused, naming the option it was probably meant to be', () => {
+    const problems = configurationProblems(() =>
+      resolveOptions({ ...base, secretkey: 'typo', refreshFlowEnable: true } as never),
+    );
+    assert.ok(problems.includes('unknown option "secretkey" (did you mean "secretKey"?)'));
+    assert.ok(
+      problems.includes('unknown option "refreshFlowEnable" (did you mean "refreshFlowEnabled"?)'),
+    );
+    const far = configurationProblems(() => resolveOptions({ ...base, zzz: 1 } as never));
+    assert.deepEqual(far, ['unknown option "zzz"']);
+  });
+
+  it('settings that can never work are refused at startup: scopes without openid, cookie ages of 0', () => {
+    const problems = configurationProblems(() =>
+      resolveOptions({
+        ...base,
+        scopes: ['email', 'profile'],
+        cookieMaxAgeSeconds: 0,
+        refreshCookieMaxAgeSeconds: 0,
+      }),
+    );
+    assert.ok(problems.some((p) => p.startsWith('scopes must include "openid"')));
+    assert.ok(
+      problems.some((p) => p.startsWith('cookieMaxAgeSeconds must be an integer between 1')),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('refreshCookieMaxAgeSeconds must be an integer between 1')),
+    );
+    const fromEnvironment = configurationProblems(() =>
+      resolveOptions(
+        fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'email', AWS_COGNITO_COOKIE_AGE_SECONDS: '0' }),
+      ),
+    );
+    assert.equal(fromEnvironment.length, 2, fromEnvironment.join('|'));
+    assert.deepEqual(resolveOptions({ ...base, scopes: ['openid', 'email'] }).scopes, [
+      'openid',
+      'email',
+    ]);
+  });
+
+  it('disabled is refused in production unless explicitly allowed', () => {
+    const refused = configurationProblems(() =>
+      resolveOptions({ ...base, disabled: true, production: true }),
+    );
+    assert.equal(refused.length, 1);
+    assert.match(refused[0]!, /refused in production/);
+    assert.equal(
+      resolveOptions({ ...base, disabled: true, production: true, allowDisabledInProduction: true })
+        .disabled,
+      true,
+    );
+    assert.equal(resolveOptions({ ...base, disabled: true, production: false }).disabled, true);
+    const fromEnvironment = configurationProblems(() =>
+      resolveOptions(
+        fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'true', NODE_ENV: 'production' }),
+      ),
+    );
+    assert.match(fromEnvironment.join('|'), /AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION/);
+    assert.equal(
+      resolveOptions(
+        fromEnv({
+          ...validEnv,
+          AWS_COGNITO_DISABLED: 'true',
+          AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION: 'true',
+          NODE_ENV: 'production',
+        }),
+      ).disabled,
+      true,
+    );
+  });
+
+  it('disabled logs a warning when the guard is built', () => {
+    const warnings: string[] = [];
+    new CognitoGuard({
+      ...base,
+      disabled: true,
+      production: false,
+      logger: { warn: (message) => warnings.push(message) },
+    });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /every protected route is open to anyone/);
+    const quiet: string[] = [];
+    new CognitoGuard({ ...base, logger: { warn: (message) => quiet.push(message) } });
+    assert.deepEqual(quiet, []);
+  });
+
+  it('plain http on a named host (docker-compose) needs allowHttpHosts, which production refuses', () => {
+    const compose = {
+      ...base,
+      domain: 'http://localhost:9229',
+      internalDomain: 'http://cognito:9229',
+      issuer: 'http://localhost:9229/eu-west-1_qwerty',
+    };
+    const refused = configurationProblems(() => resolveOptions(compose));
+    assert.ok(refused.some((p) => p.startsWith('internalDomain must use https')));
+    const resolved = resolveOptions({ ...compose, allowHttpHosts: ['cognito'] });
+    // The browser is sent to the public domain; the server calls the internal one.
+    assert.equal(resolved.endpoints.authorize, 'http://localhost:9229/oauth2/authorize');
+    assert.equal(resolved.endpoints.logout, 'http://localhost:9229/logout');
+    assert.equal(resolved.endpoints.token, 'http://cognito:9229/oauth2/token');
+    assert.equal(resolved.endpoints.revoke, 'http://cognito:9229/oauth2/revoke');
+    assert.equal(
+      resolved.endpoints.jwksUri,
+      'http://cognito:9229/eu-west-1_qwerty/.well-known/jwks.json',
+    );
+    assert.equal(resolved.endpoints.issuer, 'http://localhost:9229/eu-west-1_qwerty');
+    const inProduction = configurationProblems(() =>
+      resolveOptions({ ...compose, allowHttpHosts: ['cognito'], production: true }),
+    );
+    assert.ok(inProduction.some((p) => p.includes('refused in production')));
+    const env = fromEnv({
+      ...validEnv,
+      AWS_COGNITO_DOMAIN: 'http://localhost:9229',
+      AWS_COGNITO_DOMAIN_INTERNAL: 'http://cognito:9229',
+      AWS_COGNITO_ALLOW_HTTP_HOSTS: 'cognito, app',
+    });
+    assert.deepEqual(env.allowHttpHosts, ['cognito', 'app']);
+    assert.equal(env.internalDomain, 'http://cognito:9229');
   });
 
   it('verifiedTokenCacheSize 0 turns the cache off (every request verifies)', () => {

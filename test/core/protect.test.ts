@@ -1,6 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CognitoGuard, type GuardResult, type IncomingRequest } from '../../src/index.js';
+import {
+  CognitoGuard,
+  ConfigurationError,
+  type GuardResult,
+  type IncomingRequest,
+} from '../../src/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { CLIENT_ID, guardOptions, registerClient } from '../support/stack.js';
 
@@ -110,5 +115,41 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
     const outcome = guard.protector({ groups: ['admin'] })(request);
     assert.ok(outcome instanceof Promise, 'a miss, not a hit');
     assert.equal(statusOf(await outcome), 401);
+  });
+
+  it('a requirement with an unknown key (a typo such as `group`) is refused when the route is declared', () => {
+    assert.throws(
+      () => guard.protector({ group: ['admin'] } as never),
+      (error: unknown) =>
+        error instanceof ConfigurationError &&
+        error.problems.includes('unknown route requirement key "group" (did you mean "groups"?)'),
+    );
+    assert.throws(() => guard.protector({}, { redirectToLogn: true } as never), ConfigurationError);
+    assert.throws(
+      () => guard.protector({ groups: ['admin'] }, { optional: true }),
+      /optional route cannot require groups/,
+    );
+  });
+
+  it('verifiedTokenCacheSize 0: a real guard remembers nothing and verifies every request', async () => {
+    const uncached = new CognitoGuard(
+      guardOptions(emulator, 'http://127.0.0.1:1', { verifiedTokenCacheSize: 0 }),
+    );
+    const access = await emulator.mintToken({
+      use: 'access',
+      username: 'bob',
+      clientId: CLIENT_ID,
+    });
+    const protect = uncached.protector();
+    const request = requestWith(`cognito_access_token=${access}`);
+    for (let round = 0; round < 3; round += 1) {
+      const result = protect(request);
+      assert.ok(
+        result instanceof Promise,
+        `round ${round}: verified again, not served from a cache`,
+      );
+      assert.equal(statusOf(await result), 200);
+    }
+    assert.equal(uncached.verifier.verifiedCacheSize, 0);
   });
 });

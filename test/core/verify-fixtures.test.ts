@@ -59,6 +59,41 @@ describe('real Cognito tokens', () => {
     assert.deepEqual({ ...claims }, fixture.accessTokenClaims);
   });
 
+  it('refuses every other spelling of a real token: non-canonical base64url in any segment', async () => {
+    clock.ms = IAT_MS + 60_000;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let variants = 0;
+    for (const token of [fixture.accessToken, fixture.idToken]) {
+      const segments = token.split('.');
+      for (const [index, segment] of segments.entries()) {
+        const unusedBits = [0, 0, 4, 2][segment.length % 4] ?? 0;
+        if (unusedBits === 0) continue;
+        const last = alphabet.indexOf(segment.at(-1)!);
+        for (let low = 1; low < 1 << unusedBits; low += 1) {
+          const spelling = alphabet[last | low]!;
+          const other = [...segments];
+          other[index] = segment.slice(0, -1) + spelling;
+          const variant = other.join('.');
+          // The same bytes: a decoder ignores the unused bits.
+          assert.deepEqual(
+            Buffer.from(other[index] ?? '', 'base64url'),
+            Buffer.from(segment, 'base64url'),
+          );
+          const use = JSON.parse(Buffer.from(segments[1]!, 'base64url').toString()).token_use;
+          await rejects401(
+            use === 'access'
+              ? verifier().verifyAccessToken(variant)
+              : verifier().verifyIdToken(variant),
+          );
+          variants += 1;
+        }
+      }
+    }
+    // Each RS256 signature (342 characters) alone has 15 other spellings.
+    assert.ok(variants >= 30, `${variants} variants`);
+    assert.ok(await verifier().verifyAccessToken(fixture.accessToken));
+  });
+
   it('accepts the real ID token with its nonce and its at_hash against the real access token', async () => {
     clock.ms = EXP_MS - 1;
     const claims = await verifier().verifyIdToken(fixture.idToken, {

@@ -16,6 +16,7 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** What `npm pack` needs from the repository; everything else (tests, scripts…) stays behind. */
 const STAGED = [
   'src',
+  'examples',
   'scripts',
   'package.json',
   'tsup.config.ts',
@@ -365,7 +366,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     if (work !== '') await rm(work, { recursive: true, force: true });
   });
 
-  it('holds dist, README and package.json, and no sources or tests', () => {
+  it('holds dist, the examples, README and package.json, and no sources or tests', () => {
     const files = entries.map((entry) => entry.replace(/^package\//, ''));
     for (const required of ['package.json', 'README.md', 'dist/cli/main.js']) {
       assert.ok(files.includes(required), `${required} is missing from the tarball`);
@@ -385,10 +386,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       }
     }
     const stray = files.filter(
-      (file) => !/^dist\//.test(file) && !/^(package\.json|[A-Z]+[\w-]*\.md|LICENSE)$/.test(file),
+      (file) =>
+        !/^(dist|examples)\//.test(file) &&
+        !/^(package\.json|[A-Z]+[\w-]*\.md|LICENSE)$/.test(file),
     );
-    assert.deepEqual(stray, [], 'only dist/, docs and package.json are packed');
-    assert.ok(!files.some((file) => /^(src|test|bench|examples|scripts)\//.test(file)));
+    assert.deepEqual(stray, [], 'only dist/, examples/, docs and package.json are packed');
+    assert.ok(!files.some((file) => /^(src|test|bench|scripts)\//.test(file)));
+    // The README links the example app in the published package.
+    assert.ok(files.includes('examples/express/app.ts'));
   });
 
   it('points every export at a packed file, with types first in each condition', async () => {
