@@ -1,8 +1,8 @@
 /**
- * Runs the Worker example in workerd, Cloudflare's runtime, on this machine: `worker.ts` is
- * bundled with esbuild for a runtime without Node (an import of a Node module fails the bundle)
- * and served by Miniflare, which drives the `workerd` binary from npm. Used by `server.ts`
- * (`npm run example:workers`) and by the conformance suite.
+ * Runs an example Worker in workerd, Cloudflare's runtime, on this machine: `worker.ts` (or the
+ * Hono example's) is bundled with esbuild for a runtime without Node (an import of a Node module
+ * fails the bundle) and served by Miniflare, which drives the `workerd` binary from npm. Used by
+ * `server.ts` (`npm run example:workers`) and by the conformance suite.
  */
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
@@ -15,12 +15,22 @@ import { Miniflare } from 'miniflare';
  */
 const COMPATIBILITY_DATE = '2026-04-01';
 
-let bundled: Promise<string> | undefined;
+/** The Workers in this repository's examples. */
+export const WORKERS = {
+  /** `examples/workers/worker.ts`: the Fetch-API example on `cognito-guard/web`. */
+  web: new URL('./worker.ts', import.meta.url),
+  /** `examples/hono/worker.ts`: the Hono example on `cognito-guard/hono`. */
+  hono: new URL('../hono/worker.ts', import.meta.url),
+} as const;
 
-/** `worker.ts` and everything it imports as one ES module (built once per process). */
-export function bundleWorker(): Promise<string> {
-  bundled ??= build({
-    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+const bundles = new Map<string, Promise<string>>();
+
+/** A Worker and everything it imports as one ES module (built once per process). */
+export function bundleWorker(worker: keyof typeof WORKERS = 'web'): Promise<string> {
+  let bundled = bundles.get(worker);
+  if (bundled !== undefined) return bundled;
+  bundled = build({
+    entryPoints: [fileURLToPath(WORKERS[worker])],
     tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)),
     bundle: true,
     write: false,
@@ -36,6 +46,7 @@ export function bundleWorker(): Promise<string> {
     if (output === undefined) throw new Error('esbuild produced no bundle');
     return output.text;
   });
+  bundles.set(worker, bundled);
   return bundled;
 }
 
@@ -48,6 +59,8 @@ export interface RunningWorker {
 
 /** How to run the Worker. */
 export interface WorkerOptions {
+  /** Which example Worker; default `web`. */
+  readonly worker?: keyof typeof WORKERS;
   /** The Worker's environment bindings (text only: `AWS_COGNITO_*`, `SECRET_KEY`…). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Port on 127.0.0.1 (0 for any free one). */
@@ -74,7 +87,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
   const miniflare = new Miniflare({
     modules: true,
-    script: await bundleWorker(),
+    script: await bundleWorker(options.worker),
     compatibilityDate: COMPATIBILITY_DATE,
     bindings,
     host: '127.0.0.1',

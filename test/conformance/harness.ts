@@ -121,24 +121,28 @@ const honoAdapter: AdapterUnderTest = {
 };
 
 /**
- * The Fetch-API (`cognito-guard/web`) example as a Cloudflare Worker, in workerd: another
- * process, configured by its environment bindings alone.
+ * An example as a Cloudflare Worker, in workerd: another process, configured by its environment
+ * bindings alone. `workerd` is the Fetch-API (`cognito-guard/web`) example, `hono-workerd` the
+ * Hono one.
  */
-const workerdAdapter: AdapterUnderTest = {
-  name: 'workerd',
-  inProcess: false,
-  // workerd's HTTP server takes only origin-form request lines on a plain socket: it answers
-  // 500 itself, without running the Worker (on Cloudflare, the edge parses HTTP instead).
-  absoluteFormRefusal: 500,
-  start: (env, port) => startWorker({ env, port }),
-};
+function workerdAdapter(name: string, worker: 'web' | 'hono'): AdapterUnderTest {
+  return {
+    name,
+    inProcess: false,
+    // workerd's HTTP server takes only origin-form request lines on a plain socket: it answers
+    // 500 itself, without running the Worker (on Cloudflare, the edge parses HTTP instead).
+    absoluteFormRefusal: 500,
+    start: (env, port) => startWorker({ env, port, worker }),
+  };
+}
 
 /** Every adapter the conformance suite runs against. */
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
   honoAdapter,
-  workerdAdapter,
+  workerdAdapter('workerd', 'web'),
+  workerdAdapter('hono-workerd', 'hono'),
 ];
 
 /** The environment of an app at `appUrl` using `emulator` (as `npm start` would build it). */
