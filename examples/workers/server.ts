@@ -12,10 +12,17 @@ import { startWorker, type RunningWorker } from './workerd.js';
 
 const environment = await exampleEnvironment();
 
+// The Worker's bindings: the configuration it reads, not the whole shell environment.
+const bindings = Object.fromEntries(
+  Object.entries(environment.env).filter(
+    ([name]) => name.startsWith('AWS_') || name === 'SECRET_KEY' || name === 'NODE_ENV',
+  ),
+);
+
 let worker: RunningWorker;
 try {
   worker = await startWorker({
-    env: environment.env,
+    env: bindings,
     port: environment.port,
     onOutput: (stdout, stderr) => {
       stdout.pipe(process.stdout);
