@@ -39,7 +39,15 @@ export {
   CognitoError,
   SpeculativeRequestError,
   SignInCapacityError,
+  TokenExpiredError,
 } from './core/errors.js';
+export {
+  MemorySessionStore,
+  registerSessionStore,
+  SessionStoreError,
+} from './core/store-session.js';
+export type { SessionKey, SessionStore, SessionStoreFactory } from './core/store-session.js';
+export type { LogoutOptions } from './core/logout.js';
 export type { CognitoGuardErrorCode } from './core/errors.js';
 export type { AccessTokenClaims, IdTokenClaims, CognitoIdentity } from './core/claims.js';
 export type {

@@ -18,10 +18,13 @@ import type { EmulatorConfig, EmulatorHandle, RequestLogEntry } from '../emulato
 
 /** The text of `cognito-guard --help`. */
 export const USAGE = `Usage:
-  cognito-guard emulator [--port 9229] [--host 127.0.0.1] [--config file.json] [--origin URL]
-      Run a local Cognito user pool: hosted login page, /oauth2/* endpoints, JWKS and discovery.
+  cognito-guard emulator [--port 9229] [--host 127.0.0.1] [--config file.json]
+                         [--public-origin URL] [--allowed-host NAME ...]
+      Run a local Cognito user pool: hosted login page, /oauth2/* endpoints, JWKS and discovery,
+      and Cognito's JSON API at POST / for the AWS SDK (endpoint: this URL; any credentials).
       Without --config it serves the demo pool (client demo-client / demo-secret; users alice,
-      bob and carol, password ${DEMO_PASSWORD}). Stop it with Ctrl+C (SIGINT) or SIGTERM.
+      bob and carol, password ${DEMO_PASSWORD}; the demo client accepts /postlogin and
+      /postlogout on any loopback port). Stop it with Ctrl+C (SIGINT) or SIGTERM.
 
   cognito-guard emulator keys --url http://127.0.0.1:9229
       List the published signing keys of a running emulator.
@@ -38,11 +41,16 @@ export const USAGE = `Usage:
       Show this text.
 
 Options:
-  --port     port to listen on (0 = any free port; default 9229)
-  --host     interface to bind (default 127.0.0.1)
-  --config   JSON file with userPoolId, region, clients and users (see the README)
-  --origin   public origin when it differs from http://host:port
-  --url      base URL of a running emulator (default http://127.0.0.1:9229)
+  --port           port to listen on (0 = any free port; default 9229)
+  --host           interface to bind (default 127.0.0.1; 0.0.0.0 in a container)
+  --config         JSON file with userPoolId, region, clients and users (see the README)
+  --public-origin  the browser-facing origin (issuer, discovery, hosted-UI links) when it
+                   differs from http://host:port, e.g. http://localhost:9229 in docker-compose
+                   while the app calls http://cognito:9229 (--origin is the older name)
+  --allowed-host   a host name, besides loopback ones and the public origin's, on which the
+                   control endpoints answer (repeatable), e.g. --allowed-host cognito; other
+                   Host headers get 403, which stops DNS-rebinding pages
+  --url            base URL of a running emulator (default http://127.0.0.1:9229)
 `;
 
 /** Where the CLI writes and which process signals it listens to (injectable for tests). */
@@ -110,6 +118,8 @@ function banner(handle: EmulatorHandle, config: EmulatorConfig, isDemo: boolean)
       lines.push(`    callback URLs: ${client.callbackUrls.join(', ')}`);
     if (client.logoutUrls.length > 0)
       lines.push(`    sign-out URLs: ${client.logoutUrls.join(', ')}`);
+    if (client.anyLoopbackPort)
+      lines.push('    (plain-http loopback URLs also match on any port: a development default)');
   }
   lines.push(
     isDemo ? `Users (password ${DEMO_PASSWORD}):` : 'Users (passwords as in the config file):',
@@ -133,6 +143,8 @@ async function runEmulator(args: readonly string[], io: CliIo): Promise<number> 
       host: { type: 'string' },
       config: { type: 'string' },
       origin: { type: 'string' },
+      'public-origin': { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -143,14 +155,23 @@ async function runEmulator(args: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   const isDemo = values.config === undefined;
+  const publicOrigin = values['public-origin'] ?? values.origin;
   const config = values.config !== undefined ? loadEmulatorConfigFile(values.config) : DEMO_CONFIG;
   const handle = await startEmulator({
     port: parsePort(values.port, 9229),
     host: values.host ?? '127.0.0.1',
     config,
-    ...(values.origin !== undefined ? { origin: values.origin } : {}),
+    ...(publicOrigin !== undefined ? { publicOrigin } : {}),
+    ...(values['allowed-host'] !== undefined ? { allowedHosts: values['allowed-host'] } : {}),
     onRequest: (entry) => {
       io.out(logLine(entry));
+    },
+    // What Cognito would e-mail or text: printed, since the emulator sends nothing.
+    onMessage: (message) => {
+      const what =
+        message.kind === 'confirmation-code' ? 'confirmation code' : 'temporary password';
+      const to = message.destination !== undefined ? ` (for ${message.destination})` : '';
+      io.out(`Message to ${message.username}${to}: ${what} ${message.code}`);
     },
   });
   for (const line of banner(handle, config, isDemo)) io.out(line);

@@ -24,7 +24,7 @@ import {
 import { queryParameters, type IncomingRequest } from './http.js';
 import { LIMITS } from './limits.js';
 import { isSpeculativeRequest } from './request-rules.js';
-import { sessionCookies, toIdentity, verifyTokenResponse } from './session.js';
+import { refreshOf, toIdentity, verifyTokenResponse } from './tokens.js';
 import { GrantRejectedError } from './token-client.js';
 import {
   isTransactionCookieName,
@@ -172,17 +172,13 @@ export async function completeLogin(
     );
     const setCookies = [
       ...clearing,
-      ...(await sessionCookies(
-        context,
-        { accessToken: tokens.accessToken, idToken: tokens.idToken },
-        tokens.refreshToken === undefined
-          ? undefined
-          : {
-              refreshToken: tokens.refreshToken,
-              subject: accessClaims.sub,
-              authTime: accessClaims.auth_time,
-            },
-      )),
+      ...(await context.sessions.start(request, {
+        subject: accessClaims.sub,
+        accessToken: tokens.accessToken,
+        idToken: tokens.idToken,
+        refresh: options.refreshFlowEnabled ? refreshOf(tokens, accessClaims) : undefined,
+        rotated: true,
+      })),
     ];
     return {
       identity: toIdentity(accessClaims, tokens.accessToken, idClaims, tokens.idToken),

@@ -15,7 +15,7 @@ import { CognitoGuardError, ConfigurationError } from './errors.js';
 import { respond, type GuardResult, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { JwksCache } from './jwks.js';
 import { startLogin, type LoginOptions } from './login.js';
-import { cognitoLogoutUrl, logout } from './logout.js';
+import { cognitoLogoutUrl, logout, type LogoutOptions } from './logout.js';
 import {
   fromEnv,
   resolveOptions,
@@ -34,7 +34,9 @@ import {
   type Requirement,
   type TokenSource,
 } from './protect.js';
-import { refreshRoute } from './refresh.js';
+import { CookieSessions } from './cookie-session.js';
+import { refreshRoute, refreshSession } from './refresh.js';
+import { StoreSessions } from './store-session.js';
 import { continuationResponse, errorResponse, redirectResponse } from './responses.js';
 import { CognitoTokenClient } from './token-client.js';
 import { CognitoJwtVerifier } from './verify.js';
@@ -111,24 +113,44 @@ export class CognitoGuard {
       now: resolved.now,
       verifiedCacheSize: resolved.verifiedTokenCacheSize,
     });
+    const sealer = new CookieSealer(resolved.secretKeys, resolved.now);
+    const sessions =
+      resolved.sessionStore === undefined
+        ? new CookieSessions({ options: resolved, sealer })
+        : new StoreSessions({ options: resolved, sealer }, resolved.sessionStore);
     this.#context = {
       options: resolved,
+      sessions,
       verifier: this.verifier,
       tokenClient: new CognitoTokenClient({
         issuer: resolved.endpoints.issuer,
         tokenEndpoint: resolved.endpoints.token,
         revocationEndpoint: resolved.endpoints.revoke,
+        userPoolApi: resolved.endpoints.userPoolApi,
         clientId: resolved.clientId,
         clientSecret: resolved.clientSecret,
         timeoutMs: resolved.httpTimeoutMs,
         fetch: resolved.fetch,
         allowInsecureHttp: resolved.allowInsecureHttp,
       }),
-      sealer: new CookieSealer(resolved.secretKeys, resolved.now),
+      sealer,
       consumedStates: createConsumedStates(resolved.now),
       refreshesInFlight: new Map(),
     };
-    this.#tokens = { verifier: this.verifier, bearerOnly: false, disabled: resolved.disabled };
+    const context = this.#context;
+    this.#tokens = {
+      verifier: this.verifier,
+      bearerOnly: false,
+      disabled: resolved.disabled,
+      sessions,
+      autoRefresh: resolved.autoRefresh
+        ? {
+            marginMs: resolved.autoRefreshMarginSeconds * 1000,
+            now: resolved.now,
+            run: (request, presented) => refreshSession(context, request, presented),
+          }
+        : undefined,
+    };
     if (resolved.disabled) {
       resolved.logger.warn(
         'AWS_COGNITO_DISABLED is set: every protected route is open to anyone, without signing in. Use this for local development only.',
@@ -274,20 +296,27 @@ export class CognitoGuard {
   }
 
   /**
-   * Signs out: revokes every refresh token presented, clears the cookies, and redirects to
-   * Cognito's logout. A cross-site link gets a confirmation page; a prefetch is declined.
+   * Signs out: ends the session, revokes every refresh token it held, and sends the browser to
+   * Cognito's logout. A cross-site link gets a confirmation page; a prefetch is declined. With
+   * `{ everywhere: true }` the user is also signed out of every device (`GlobalSignOut`).
    *
    * @example
    * ```ts
    * const response = await guard.logout(request);
+   * const everywhere = await guard.logout(request, { everywhere: true });
    * ```
    */
-  async logout(request: IncomingRequest): Promise<OutgoingResponse> {
+  async logout(request: IncomingRequest, options: LogoutOptions = {}): Promise<OutgoingResponse> {
     try {
-      return await logout(this.#context, request);
+      return await logout(this.#context, request, options);
     } catch (error) {
       return this.errorResponse(error, request);
     }
+  }
+
+  /** Releases the session store's connections (at shutdown); nothing to do with cookie sessions. */
+  async close(): Promise<void> {
+    await this.options.sessionStore?.close?.();
   }
 
   /** The Cognito `/logout` URL for this request. */
@@ -323,8 +352,8 @@ export class CognitoGuard {
    */
   protector(requirement: Requirement = {}, options: ProtectOptions = {}): Protector {
     checkRequirement(requirement, options);
-    return createProtector(this.#tokens, requirement, options, (error, request) =>
-      this.#protectRefusal(error, request, options),
+    return createProtector(this.#tokens, requirement, options, (error, request, setCookies) =>
+      this.#protectRefusal(error, request, options, setCookies),
     );
   }
 
@@ -356,7 +385,12 @@ export class CognitoGuard {
   }
 
   /** The answer refusing a protected request: 401/403, or a redirect to login for pages. */
-  #protectRefusal(error: unknown, request: IncomingRequest, options: ProtectOptions): GuardResult {
+  #protectRefusal(
+    error: unknown,
+    request: IncomingRequest,
+    options: ProtectOptions,
+    setCookies: readonly string[],
+  ): GuardResult {
     if (
       options.redirectToLogin === true &&
       error instanceof CognitoGuardError &&
@@ -364,8 +398,8 @@ export class CognitoGuard {
       (request.header('accept') ?? '').includes('text/html')
     ) {
       const loginUrl = `${this.options.loginPath}?${new URLSearchParams({ returnTo: request.url }).toString()}`;
-      return respond(redirectResponse(loginUrl));
+      return respond(redirectResponse(loginUrl, setCookies));
     }
-    return respond(this.errorResponse(error, request));
+    return respond(this.errorResponse(error, request, setCookies));
   }
 }

@@ -5,12 +5,13 @@
  * @module
  */
 import { BoundedCache } from './bounded-cache.js';
-import { COOKIE_NAMES, deleteCookie, type CookieAttributes } from './cookies.js';
+import type { CookieAttributes } from './cookies.js';
 import type { CookieSealer } from './crypto.js';
 import type { CognitoGuardError } from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { LIMITS } from './limits.js';
 import type { ResolvedOptions, UrlOption } from './options.js';
+import type { SessionBackend } from './session.js';
 import type { CognitoTokenClient } from './token-client.js';
 import type { CognitoJwtVerifier } from './verify.js';
 
@@ -20,6 +21,8 @@ export interface GuardContext {
   readonly verifier: CognitoJwtVerifier;
   readonly tokenClient: CognitoTokenClient;
   readonly sealer: CookieSealer;
+  /** Where sessions live: cookies, or a session store. */
+  readonly sessions: SessionBackend;
   /**
    * Login states already redeemed on this instance, each kept until its transaction could no
    * longer be unsealed anyway: a replayed or double-submitted callback is refused, and no flood
@@ -29,6 +32,9 @@ export interface GuardContext {
   /** Refreshes in flight, keyed by the refresh token: concurrent requests share one exchange. */
   readonly refreshesInFlight: Map<string, Promise<unknown>>;
 }
+
+/** What a session backend needs. */
+export type SessionDependencies = Pick<GuardContext, 'options' | 'sealer'>;
 
 /** Creates the record of redeemed login states. */
 export function createConsumedStates(now: () => number): BoundedCache<string, true> {
@@ -68,14 +74,6 @@ export function tokenCookieAttributes(options: ResolvedOptions): CookieAttribute
  */
 export function transactionCookieAttributes(options: ResolvedOptions): CookieAttributes {
   return { secure: options.secureCookies, sameSite: 'Lax' };
-}
-
-/** `Set-Cookie` values deleting every token cookie. */
-export function deleteTokenCookies(options: ResolvedOptions): string[] {
-  const attributes = tokenCookieAttributes(options);
-  return [COOKIE_NAMES.accessToken, COOKIE_NAMES.idToken, COOKIE_NAMES.refreshToken].map((name) =>
-    deleteCookie(name, attributes),
-  );
 }
 
 /**

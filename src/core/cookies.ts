@@ -16,6 +16,8 @@ export const COOKIE_NAMES = {
   accessToken: 'cognito_access_token',
   idToken: 'cognito_id_token',
   refreshToken: 'cognito_refresh_token',
+  /** The opaque session id, when a session store keeps the tokens. */
+  session: 'cognito_session',
   /** Prefix of the per-login transaction cookies; a hash of the state follows. */
   transactionPrefix: 'cognito_txn_',
 } as const;
@@ -73,13 +75,27 @@ export function setCookie(
   maxAgeSeconds: number,
   attributes: CookieAttributes,
 ): string {
-  const header = serialize(name, value, {
-    ...attributesFor(name, attributes),
-    maxAge: maxAgeSeconds,
-  });
+  const header = serializeCookie(name, value, maxAgeSeconds, attributes);
   const bytes = new TextEncoder().encode(header).length;
   if (bytes > MAX_COOKIE_BYTES) throw new CookieTooLargeError(name, bytes);
   return header;
+}
+
+/**
+ * Serialises an HttpOnly cookie without the size check (for callers that measure and split).
+ *
+ * @example
+ * ```ts
+ * serializeCookie('cognito_id_token.0', piece, 1800, { secure: true, sameSite: 'Lax' });
+ * ```
+ */
+export function serializeCookie(
+  name: string,
+  value: string,
+  maxAgeSeconds: number,
+  attributes: CookieAttributes,
+): string {
+  return serialize(name, value, { ...attributesFor(name, attributes), maxAge: maxAgeSeconds });
 }
 
 /** Serialises the deletion of a cookie with the same Path/Domain/Secure/SameSite it was set with. */

@@ -13,7 +13,7 @@ import { EncryptJWT, jwtDecrypt, base64url } from 'jose';
 import { LIMITS } from './limits.js';
 
 /** What a sealed value is for; each purpose has its own key. */
-export type SealPurpose = 'transaction' | 'refresh-token';
+export type SealPurpose = 'transaction' | 'refresh-token' | 'session';
 
 interface DerivedKey {
   readonly kid: string;

@@ -28,6 +28,8 @@ export interface CognitoEndpoints {
   readonly userInfo: string;
   /** Where the browser is sent to sign out of Cognito. */
   readonly logout: string;
+  /** Cognito's user-pool API (`GlobalSignOut`), `https://cognito-idp.{region}.amazonaws.com/`. */
+  readonly userPoolApi: string;
 }
 
 /** What the endpoints are derived from. */
@@ -67,6 +69,15 @@ export function deriveEndpoints(inputs: EndpointInputs): CognitoEndpoints {
   if (inputs.internalDomain !== undefined && jwksUri.startsWith(`${inputs.domain}/`)) {
     jwksUri = `${inputs.internalDomain}${jwksUri.slice(inputs.domain.length)}`;
   }
+  // Cognito's API lives on the issuer's host; an explicit issuer (the emulator) serves it at its
+  // origin's root, reached like the key set.
+  let userPoolApi =
+    inputs.issuer === undefined
+      ? `https://cognito-idp.${inputs.region}.amazonaws.com/`
+      : `${originOf(issuer)}/`;
+  if (inputs.internalDomain !== undefined && userPoolApi === `${inputs.domain}/`) {
+    userPoolApi = `${inputs.internalDomain}/`;
+  }
   return {
     issuer,
     jwksUri,
@@ -75,5 +86,14 @@ export function deriveEndpoints(inputs: EndpointInputs): CognitoEndpoints {
     revoke: `${serverSide}/oauth2/revoke`,
     userInfo: `${serverSide}/oauth2/userInfo`,
     logout: `${inputs.domain}/logout`,
+    userPoolApi,
   };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }

@@ -31,6 +31,7 @@ export type CognitoGuardErrorCode =
   | 'ERR_REFRESH_REJECTED'
   | 'ERR_SPECULATIVE_REQUEST'
   | 'ERR_SIGN_IN_CAPACITY'
+  | 'ERR_SESSION_STORE_UNAVAILABLE'
   | 'ERR_COGNITO_UNREACHABLE'
   | 'ERR_COGNITO_TIMEOUT'
   | 'ERR_COGNITO_BAD_RESPONSE'
@@ -116,6 +117,16 @@ export class AuthorisationRequiredError extends CognitoGuardError {
 export class TokenVerifyError extends AuthorisationRequiredError {
   constructor(detail: string, options?: ErrorOptions) {
     super(detail, 'ERR_TOKEN_INVALID', options);
+  }
+}
+
+/**
+ * The token has expired (HTTP 401, `invalid_token`). With the refresh flow on, a protected route
+ * refreshes such a session by itself (`autoRefresh`).
+ */
+export class TokenExpiredError extends TokenVerifyError {
+  constructor() {
+    super('token expired');
   }
 }
 

@@ -39,6 +39,15 @@ export const LIMITS = {
   maxKidLength: 256,
   /** Browsers only promise to store cookies up to 4,096 bytes (name, value and attributes). */
   maxCookieBytes: 4096,
+  /** A token too large for one cookie is split into at most this many (16 KB). */
+  maxCookiePieces: 4,
+  /**
+   * Session cookies beyond this size are still stored, with a warning: nginx refuses a Cookie
+   * header over 8 KB by default, and API Gateway caps request line and headers at 10,240 bytes.
+   */
+  proxyCookieHeaderBytes: 8192,
+  /** Session cookies beyond this size are refused: Node itself answers 431 to headers over 16 KB. */
+  maxSessionCookieBytes: 14 * 1024,
   /** Longest `returnTo` input looked at; anything longer is ignored without decoding. */
   maxReturnToInputLength: 4096,
   /** Longest `returnTo` kept after normalisation; longer falls back to the default page. */

@@ -12,6 +12,7 @@ import { deriveEndpoints, defaultIssuer, type CognitoEndpoints } from './endpoin
 import { ConfigurationError } from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { DEFAULTS, LIMITS } from './limits.js';
+import { MemorySessionStore, sessionStoreFactory, type SessionStore } from './store-session.js';
 
 export type { CognitoEndpoints };
 
@@ -106,6 +107,20 @@ export interface CognitoGuardOptions {
   /** Max-Age of the refresh-token cookie, at least 1 (`AWS_COGNITO_REFRESH_COOKIE_AGE_SECONDS`), default 86400. */
   refreshCookieMaxAgeSeconds?: number | undefined;
   /**
+   * Refreshes a session inside the protected request whose access token has expired (or expires
+   * within `autoRefreshMarginSeconds`), so the handler runs with fresh tokens and the response
+   * carries them (`AWS_COGNITO_AUTO_REFRESH`). Default: on when the refresh flow is enabled.
+   */
+  autoRefresh?: boolean | undefined;
+  /** How long before the access token's expiry an automatic refresh starts (`AWS_COGNITO_AUTO_REFRESH_MARGIN_SECONDS`), default 60, at most 300. */
+  autoRefreshMarginSeconds?: number | undefined;
+  /**
+   * Keeps sessions server-side (`AWS_COGNITO_SESSION_STORE`): a {@link SessionStore}, or a URL —
+   * `redis://host:6379/0` / `rediss://…` (after `import 'cognito-guard/redis'`), or `memory` (one
+   * process, for development). Unset: the tokens live in cookies.
+   */
+  sessionStore?: SessionStore | string | undefined;
+  /**
    * Bypasses route protection, for local development only (`AWS_COGNITO_DISABLED`). Logs a warning
    * at startup, and is refused in production unless {@link CognitoGuardOptions.allowDisabledInProduction}.
    */
@@ -157,6 +172,10 @@ export interface ResolvedOptions {
   readonly refreshFlowEnabled: boolean;
   readonly refreshCookieEncrypted: boolean;
   readonly refreshCookieMaxAgeSeconds: number;
+  readonly autoRefresh: boolean;
+  readonly autoRefreshMarginSeconds: number;
+  /** `undefined`: sessions live in cookies. */
+  readonly sessionStore: SessionStore | undefined;
   readonly disabled: boolean;
   readonly production: boolean;
   readonly secureCookies: boolean;
@@ -203,6 +222,9 @@ const ENVIRONMENT: {
   refreshFlowEnabled: { name: 'AWS_COGNITO_REFRESH_FLOW_ENABLED', kind: 'boolean' },
   refreshCookieEncrypted: { name: 'AWS_COGNITO_REFRESH_COOKIE_ENCRYPTED', kind: 'boolean' },
   refreshCookieMaxAgeSeconds: { name: 'AWS_COGNITO_REFRESH_COOKIE_AGE_SECONDS', kind: 'integer' },
+  autoRefresh: { name: 'AWS_COGNITO_AUTO_REFRESH', kind: 'boolean' },
+  autoRefreshMarginSeconds: { name: 'AWS_COGNITO_AUTO_REFRESH_MARGIN_SECONDS', kind: 'integer' },
+  sessionStore: { name: 'AWS_COGNITO_SESSION_STORE', kind: 'text' },
   disabled: { name: 'AWS_COGNITO_DISABLED', kind: 'boolean' },
   allowDisabledInProduction: { name: 'AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION', kind: 'boolean' },
   // NODE_ENV: read by fromEnv itself.
@@ -361,6 +383,50 @@ function checkBoolean(
     return fallback;
   }
   return value;
+}
+
+/** A session store from the option: an object as given, or built from its URL. */
+function resolveSessionStore(
+  value: unknown,
+  now: () => number,
+  problems: string[],
+): SessionStore | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'object' && value !== null) {
+    const store = value as Partial<SessionStore>;
+    const methods = ['get', 'set', 'delete', 'listUser', 'deleteUser'] as const;
+    if (methods.every((method) => typeof store[method] === 'function'))
+      return value as SessionStore;
+    problems.push(`sessionStore must implement ${methods.join(', ')}`);
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    problems.push('sessionStore must be a SessionStore or a URL');
+    return undefined;
+  }
+  if (value === 'memory' || value === 'memory:') return new MemorySessionStore(now);
+  const url = parseUrl(value);
+  const factory = url === undefined ? undefined : sessionStoreFactory(url);
+  if (url === undefined) {
+    problems.push(
+      'sessionStore (AWS_COGNITO_SESSION_STORE) must be a URL such as redis://localhost:6379/0, or memory',
+    );
+  } else if (factory === undefined) {
+    problems.push(
+      url.protocol === 'redis:' || url.protocol === 'rediss:'
+        ? 'sessionStore (AWS_COGNITO_SESSION_STORE) is a Redis URL: `import "cognito-guard/redis"` once at startup (and `npm install redis`)'
+        : `sessionStore (AWS_COGNITO_SESSION_STORE): no store is registered for ${url.protocol}//`,
+    );
+  } else {
+    try {
+      return factory(url);
+    } catch (error) {
+      problems.push(
+        `sessionStore (AWS_COGNITO_SESSION_STORE): ${error instanceof Error ? error.message : 'could not be created'}`,
+      );
+    }
+  }
+  return undefined;
 }
 
 /** `NODE_ENV` of the running process, without depending on Node's types. */
@@ -524,6 +590,18 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
       'disabled (AWS_COGNITO_DISABLED) opens every protected route and is refused in production; set allowDisabledInProduction (AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION=true) if you really mean it',
     );
   }
+  const refreshFlowEnabled = checkBoolean(
+    'refreshFlowEnabled',
+    o.refreshFlowEnabled,
+    false,
+    problems,
+  );
+  const autoRefresh = checkBoolean('autoRefresh', o.autoRefresh, refreshFlowEnabled, problems);
+  if (autoRefresh && !refreshFlowEnabled) {
+    problems.push('autoRefresh needs refreshFlowEnabled (AWS_COGNITO_REFRESH_FLOW_ENABLED=true)');
+  }
+  const now = o.now ?? Date.now;
+  const sessionStore = resolveSessionStore(o.sessionStore, now, problems);
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') problems.push('fetch must be a function');
   if (
@@ -565,7 +643,7 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     ),
     cookieDomain: o.cookieDomain?.replace(/^\./, ''),
     cookieSameSite,
-    refreshFlowEnabled: checkBoolean('refreshFlowEnabled', o.refreshFlowEnabled, false, problems),
+    refreshFlowEnabled,
     refreshCookieEncrypted: checkBoolean(
       'refreshCookieEncrypted',
       o.refreshCookieEncrypted,
@@ -579,6 +657,16 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
       problems,
       1,
     ),
+    autoRefresh,
+    autoRefreshMarginSeconds: checkInteger(
+      'autoRefreshMarginSeconds',
+      o.autoRefreshMarginSeconds,
+      DEFAULTS.autoRefreshMarginSeconds,
+      problems,
+      0,
+      LIMITS.maxLeewaySeconds,
+    ),
+    sessionStore,
     disabled,
     production,
     secureCookies,
@@ -604,7 +692,7 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
         console.warn(`[cognito-guard] ${message}`, fields ?? '');
       },
     },
-    now: o.now ?? Date.now,
+    now,
     endpoints: deriveEndpoints({
       region,
       userPoolId,

@@ -10,20 +10,28 @@
  * @module
  */
 import type { AccessTokenClaims, CognitoIdentity, IdTokenClaims } from './claims.js';
-import { COOKIE_NAMES, parseCookies } from './cookies.js';
+import { FlowFailure } from './context.js';
 import type { CognitoJwtVerifier } from './verify.js';
 import {
   AuthorisationRequiredError,
   CognitoGroupRequiredError,
   ConfigurationError,
   ScopeRequiredError,
+  TokenExpiredError,
   TokenVerifyError,
 } from './errors.js';
 import { proceed, type GuardResult, type IncomingRequest } from './http.js';
+
+/** Headers of a response that sets session cookies: never cached. */
+const SESSION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+});
 import { LIMITS } from './limits.js';
 import { unknownKeyProblems } from './options.js';
-import { bearerToken } from './request-rules.js';
-import { requireSameUser, toIdentity } from './session.js';
+import type { RefreshSuccess } from './refresh.js';
+import { bearerToken, isSpeculativeRequest } from './request-rules.js';
+import type { PresentedSession, SessionBackend } from './session.js';
+import { requireSameUser, toIdentity } from './tokens.js';
 
 /**
  * What a protected route requires beyond a valid sign-in.
@@ -115,95 +123,117 @@ export function checkRequirement(requirement: Requirement, options: ProtectOptio
   if (problems.length > 0) throw new ConfigurationError(problems);
 }
 
-const SESSION_COOKIE_NAMES = [COOKIE_NAMES.accessToken, COOKIE_NAMES.idToken] as const;
-
-/** Where a protector gets tokens from and how it verifies them. */
+/** Where a protector gets tokens from, how it verifies them, and how it refreshes a session. */
 export interface TokenSource {
   readonly verifier: CognitoJwtVerifier;
-  /** API mode: only an `Authorization: Bearer` access token counts; cookies are ignored. */
+  /** API mode: only an `Authorization: Bearer` access token counts; no session is read. */
   readonly bearerOnly: boolean;
   /** `AWS_COGNITO_DISABLED`: every request passes without an identity. */
   readonly disabled: boolean;
+  /** Where browser sessions live (absent for an API guard). */
+  readonly sessions?: SessionBackend | undefined;
+  /** Automatic refresh of a session whose access token expired or is about to (absent when off). */
+  readonly autoRefresh?: AutoRefresh | undefined;
 }
 
-/** The tokens a request presents. */
+/** What a protector needs to refresh a session by itself. */
+export interface AutoRefresh {
+  /** Refresh this long before the access token's `exp`. */
+  readonly marginMs: number;
+  readonly now: () => number;
+  /** Refreshes the presented session; throws a `FlowFailure`. */
+  run(request: IncomingRequest, presented: PresentedSession): Promise<RefreshSuccess>;
+}
+
+/** The tokens a request presents, and its session (absent for a bearer token). */
 interface PresentedTokens {
-  readonly accessToken: string;
-  /** Only with the cookie session; an API caller's bearer token stands alone. */
+  readonly accessToken: string | undefined;
+  /** Only with a session; an API caller's bearer token stands alone. */
   readonly idToken: string | undefined;
+  readonly session: PresentedSession | undefined;
+}
+
+function checkedLength(token: string | undefined): string | undefined {
+  if (token !== undefined && token.length > LIMITS.maxTokenLength)
+    throw new TokenVerifyError('token too long');
+  return token;
 }
 
 /**
- * Reads the tokens from an `Authorization: Bearer` header or the session cookies, without
- * verifying them. Throws 401 errors for missing, duplicated or oversized tokens.
+ * Reads the tokens from an `Authorization: Bearer` header or the session, without verifying
+ * them: synchronously from cookies, with a promise from a session store. Throws 401 errors for
+ * malformed, duplicated or oversized tokens.
  */
-function presentedTokens(request: IncomingRequest, bearerOnly: boolean): PresentedTokens {
+function presentedTokens(
+  source: TokenSource,
+  request: IncomingRequest,
+): PresentedTokens | Promise<PresentedTokens> {
   const fromHeader = bearerToken(request);
   if (fromHeader !== undefined) {
-    if (fromHeader.length > LIMITS.maxTokenLength) throw new TokenVerifyError('token too long');
-    return { accessToken: fromHeader, idToken: undefined };
+    return { accessToken: checkedLength(fromHeader), idToken: undefined, session: undefined };
   }
-  if (bearerOnly) throw new AuthorisationRequiredError('no bearer token');
-  const cookies = parseCookies(request.header('cookie'), SESSION_COOKIE_NAMES);
-  if (
-    cookies.duplicates.has(COOKIE_NAMES.accessToken) ||
-    cookies.duplicates.has(COOKIE_NAMES.idToken)
-  ) {
-    // Two cookies with one name: someone planted one from a sibling domain. Trust neither.
-    throw new TokenVerifyError('duplicate session cookies');
+  if (source.bearerOnly || source.sessions === undefined) {
+    throw new AuthorisationRequiredError('no bearer token');
   }
-  const accessToken = cookies.values[COOKIE_NAMES.accessToken];
-  if (accessToken === undefined || accessToken === '') {
-    throw new AuthorisationRequiredError('no access token');
-  }
-  if (accessToken.length > LIMITS.maxTokenLength) throw new TokenVerifyError('token too long');
-  const idToken = cookies.values[COOKIE_NAMES.idToken];
-  return { accessToken, idToken: idToken === '' ? undefined : idToken };
+  const session = source.sessions.read(request);
+  const tokensOf = (presented: PresentedSession): PresentedTokens => ({
+    accessToken: checkedLength(presented.accessToken),
+    idToken: checkedLength(presented.idToken),
+    session: presented,
+  });
+  return session instanceof Promise ? session.then(tokensOf) : tokensOf(session);
 }
 
 function identityOf(
   tokens: PresentedTokens,
+  accessToken: string,
   accessClaims: AccessTokenClaims,
   idClaims: IdTokenClaims | undefined,
 ): CognitoIdentity {
   requireSameUser(accessClaims, idClaims);
-  return toIdentity(accessClaims, tokens.accessToken, idClaims, tokens.idToken);
+  return toIdentity(accessClaims, accessToken, idClaims, tokens.idToken);
 }
 
-/**
- * Verifies the request's tokens. Throws {@link AuthorisationRequiredError} (401) when there is
- * no token, {@link TokenVerifyError} (401) when one fails, and `CognitoError` (502–504) when the
- * keys cannot be had.
- */
-export async function authenticate(
+async function verifyTokens(
   source: TokenSource,
-  request: IncomingRequest,
+  tokens: PresentedTokens,
 ): Promise<CognitoIdentity> {
-  const tokens = presentedTokens(request, source.bearerOnly);
-  const accessClaims = await source.verifier.verifyAccessToken(tokens.accessToken);
+  const { accessToken } = tokens;
+  if (accessToken === undefined || accessToken === '') {
+    throw new AuthorisationRequiredError('no access token');
+  }
+  const accessClaims = await source.verifier.verifyAccessToken(accessToken);
   const idClaims =
     tokens.idToken === undefined ? undefined : await source.verifier.verifyIdToken(tokens.idToken);
-  return identityOf(tokens, accessClaims, idClaims);
+  return identityOf(tokens, accessToken, accessClaims, idClaims);
 }
 
-/**
- * The synchronous steady-state path of {@link authenticate}: answers only from the
- * verified-token cache. Returns `undefined` when a token is not cached yet (the caller then
- * takes the asynchronous path); throws the same 401 errors for missing or malformed tokens.
- */
-export function authenticateFromCache(
-  source: TokenSource,
-  request: IncomingRequest,
-): CognitoIdentity | undefined {
-  const tokens = presentedTokens(request, source.bearerOnly);
-  const accessClaims = source.verifier.cachedAccessTokenClaims(tokens.accessToken);
+/** The identity from the verified-token cache alone; `undefined` when a token is not cached. */
+function cachedIdentity(source: TokenSource, tokens: PresentedTokens): CognitoIdentity | undefined {
+  const { accessToken } = tokens;
+  if (accessToken === undefined || accessToken === '') {
+    throw new AuthorisationRequiredError('no access token');
+  }
+  const accessClaims = source.verifier.cachedAccessTokenClaims(accessToken);
   if (accessClaims === undefined) return undefined;
   let idClaims: IdTokenClaims | undefined;
   if (tokens.idToken !== undefined) {
     idClaims = source.verifier.cachedIdTokenClaims(tokens.idToken);
     if (idClaims === undefined) return undefined;
   }
-  return identityOf(tokens, accessClaims, idClaims);
+  return identityOf(tokens, accessToken, accessClaims, idClaims);
+}
+
+/**
+ * Verifies the request's tokens. Throws {@link AuthorisationRequiredError} (401) when there is
+ * no token, {@link TokenVerifyError} (401) when one fails, and `CognitoError` (502–504) when the
+ * keys cannot be had. Never refreshes.
+ */
+export async function authenticate(
+  source: TokenSource,
+  request: IncomingRequest,
+): Promise<CognitoIdentity> {
+  return verifyTokens(source, await presentedTokens(source, request));
 }
 
 /**
@@ -235,35 +265,100 @@ export function authorize(identity: CognitoIdentity, requirement: Requirement): 
 }
 
 /**
- * Builds a route's protector. `refuse` turns an error into the refusal to send (401/403, a
- * redirect to login, a 5xx).
+ * Builds a route's protector. `refuse` turns an error (and the cookies to set with it) into the
+ * refusal to send (401/403, a redirect to login, a 5xx).
  */
 export function createProtector(
   source: TokenSource,
   requirement: Requirement,
   options: ProtectOptions,
-  refuse: (error: unknown, request: IncomingRequest) => GuardResult,
+  refuse: (error: unknown, request: IncomingRequest, setCookies: readonly string[]) => GuardResult,
 ): Protector {
   const optional = options.optional === true;
   const anonymous = proceed(undefined);
-  const settle = (error: unknown, request: IncomingRequest): GuardResult =>
-    optional ? anonymous : refuse(error, request);
-  const verify = async (request: IncomingRequest): Promise<GuardResult> => {
+  const { autoRefresh } = source;
+
+  const settle = (
+    error: unknown,
+    request: IncomingRequest,
+    setCookies: readonly string[] = [],
+  ): GuardResult => {
+    if (!optional) return refuse(error, request, setCookies);
+    return setCookies.length === 0
+      ? anonymous
+      : { action: 'continue', identity: undefined, headers: SESSION_HEADERS, setCookies };
+  };
+  const allow = (identity: CognitoIdentity, setCookies: readonly string[] = []): GuardResult => {
+    if (!optional) authorize(identity, requirement);
+    return setCookies.length === 0
+      ? proceed(identity)
+      : { action: 'continue', identity, headers: SESSION_HEADERS, setCookies };
+  };
+  /** Whether a session may be refreshed now: it can be, and this is not a speculative load. */
+  const mayRefresh = (tokens: PresentedTokens, request: IncomingRequest): boolean =>
+    autoRefresh !== undefined &&
+    tokens.session?.refreshable === true &&
+    !isSpeculativeRequest(request);
+  const expiresSoon = (identity: CognitoIdentity): boolean =>
+    autoRefresh !== undefined &&
+    identity.claims.exp * 1000 - autoRefresh.now() <= autoRefresh.marginMs;
+
+  const verify = async (
+    request: IncomingRequest,
+    pending: PresentedTokens | Promise<PresentedTokens>,
+  ): Promise<GuardResult> => {
+    let tokens: PresentedTokens;
     try {
-      const identity = await authenticate(source, request);
-      if (!optional) authorize(identity, requirement);
-      return proceed(identity);
+      tokens = await pending;
+    } catch (error) {
+      return settle(error, request);
+    }
+    let identity: CognitoIdentity | undefined;
+    let failure: unknown;
+    try {
+      identity = await verifyTokens(source, tokens);
+    } catch (error) {
+      failure = error;
+    }
+    const refreshable =
+      identity === undefined
+        ? failure instanceof TokenExpiredError ||
+          (failure instanceof AuthorisationRequiredError && !(failure instanceof TokenVerifyError))
+        : expiresSoon(identity);
+    if (autoRefresh !== undefined && refreshable && mayRefresh(tokens, request) && tokens.session) {
+      try {
+        const refreshed = await autoRefresh.run(request, tokens.session);
+        return allow(refreshed.identity, refreshed.setCookies);
+      } catch (error) {
+        const refusal = error instanceof FlowFailure ? error : undefined;
+        // Cognito unavailable while the current token still works: serve with it.
+        if (identity !== undefined && refusal !== undefined && refusal.error.status >= 500) {
+          return tryAllow(identity, request);
+        }
+        return settle(refusal?.error ?? error, request, refusal?.setCookies ?? []);
+      }
+    }
+    if (identity === undefined) return settle(failure, request);
+    return tryAllow(identity, request);
+  };
+  const tryAllow = (identity: CognitoIdentity, request: IncomingRequest): GuardResult => {
+    try {
+      return allow(identity);
     } catch (error) {
       return settle(error, request);
     }
   };
+
   if (source.disabled) return () => anonymous;
   return (request) => {
     try {
-      const identity = authenticateFromCache(source, request);
-      if (identity === undefined) return verify(request);
-      if (!optional) authorize(identity, requirement);
-      return proceed(identity);
+      const tokens = presentedTokens(source, request);
+      // A session store answers with a promise; cookies and bearer tokens synchronously.
+      if (tokens instanceof Promise) return verify(request, tokens);
+      const identity = cachedIdentity(source, tokens);
+      if (identity === undefined) return verify(request, tokens);
+      if (expiresSoon(identity) && mayRefresh(tokens, request)) return verify(request, tokens);
+      return allow(identity);
     } catch (error) {
       return settle(error, request);
     }

@@ -1,19 +1,24 @@
 /**
- * The refresh flow: exchanges the (decrypted) refresh token, verifies the new tokens, checks they
- * belong to the same user and sign-in, re-sets the cookies, and stores a rotated refresh token
- * when Cognito returns one (flask-cognito-lib dropped it, which ended the session at the next
- * refresh once rotation was on).
+ * The refresh flow: exchanges the refresh token, verifies the new tokens, checks they belong to
+ * the same user and sign-in, and keeps them where the session lives — including a rotated
+ * refresh token (flask-cognito-lib dropped it, which ended the session at the next refresh once
+ * rotation was on). Used by `POST /refresh` and by the automatic refresh of a protected route.
  *
  * @module
  */
 import type { CognitoIdentity } from './claims.js';
-import { COOKIE_NAMES, parseCookies } from './cookies.js';
-import { appOrigin, deleteTokenCookies, FlowFailure, type GuardContext } from './context.js';
-import { CognitoGuardError, CrossSiteRequestError, RefreshError } from './errors.js';
+import { appOrigin, FlowFailure, type GuardContext } from './context.js';
+import {
+  CognitoGuardError,
+  CrossSiteRequestError,
+  RefreshError,
+  TokenVerifyError,
+} from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { isCrossSiteRequest } from './request-rules.js';
-import { readRefreshCookie, sessionCookies, toIdentity, verifyTokenResponse } from './session.js';
+import type { PresentedSession } from './session.js';
 import { GrantRejectedError } from './token-client.js';
+import { refreshOf, toIdentity, verifyTokenResponse } from './tokens.js';
 
 /** A completed refresh. */
 export interface RefreshSuccess {
@@ -40,70 +45,91 @@ export async function refreshRoute(
   if (isCrossSiteRequest(request, appOrigin(options, request))) {
     throw new FlowFailure(new CrossSiteRequestError('cross-site refresh refused'), []);
   }
-  return refreshFromCookie(context, request);
+  let presented: PresentedSession;
+  try {
+    presented = await context.sessions.read(request);
+  } catch (error) {
+    throw asFlowFailure(error, context.sessions.clear(request));
+  }
+  return refreshSession(context, request, presented);
+}
+
+/** A failure as a flow answer: a token problem ends the session; an outage keeps it. */
+function asFlowFailure(error: unknown, endSession: readonly string[]): unknown {
+  if (error instanceof RefreshError) return new FlowFailure(error, endSession);
+  if (error instanceof CognitoGuardError) {
+    const rejected = error.status === 401;
+    return new FlowFailure(
+      rejected
+        ? new RefreshError('ERR_REFRESH_REJECTED', error.detail ?? error.message, { cause: error })
+        : error,
+      rejected ? endSession : [],
+    );
+  }
+  return error;
 }
 
 /**
- * Refreshes the session from the request's refresh cookie, sharing one exchange among concurrent
- * requests of the same session.
+ * Refreshes a presented session, sharing one exchange among concurrent requests of the same
+ * session on this instance.
  *
  * @throws {FlowFailure} 401 clearing the session when the refresh token is missing, unreadable,
- *   duplicated, revoked or expired; 502–504 keeping the cookies when Cognito is unavailable.
+ *   duplicated, revoked or expired; 502–504 (503 for a session store) keeping it when Cognito or
+ *   the store is unavailable.
  */
-export async function refreshFromCookie(
+export async function refreshSession(
   context: GuardContext,
   request: IncomingRequest,
+  presented: PresentedSession,
 ): Promise<RefreshSuccess> {
-  const { options } = context;
-  const cookies = parseCookies(request.header('cookie'), [COOKIE_NAMES.refreshToken]);
-  const endSession = deleteTokenCookies(options);
-  if (cookies.duplicates.has(COOKIE_NAMES.refreshToken)) {
-    throw new FlowFailure(
-      new RefreshError('ERR_REFRESH_REJECTED', 'duplicate refresh cookies'),
+  const endSession = context.sessions.clear(request);
+  let stored;
+  try {
+    stored = await presented.refresh();
+  } catch (error) {
+    // A refresh cookie sent twice: one of them was planted. Trust neither.
+    throw asFlowFailure(
+      error instanceof TokenVerifyError
+        ? new RefreshError('ERR_REFRESH_REJECTED', 'duplicate refresh cookies', { cause: error })
+        : error,
       endSession,
     );
   }
-  const raw = cookies.values[COOKIE_NAMES.refreshToken];
-  const stored = await readRefreshCookie(context, raw);
   if (stored === undefined) {
     throw new FlowFailure(
       new RefreshError(
         'ERR_REFRESH_REJECTED',
-        raw === undefined ? 'no refresh cookie' : 'refresh cookie not readable',
+        presented.refreshable ? 'refresh token not readable' : 'no refresh token',
       ),
-      raw === undefined ? [] : endSession,
+      presented.refreshable ? endSession : [],
     );
   }
 
   const key = stored.refreshToken;
   const inFlight = context.refreshesInFlight.get(key) as Promise<RefreshSuccess> | undefined;
   if (inFlight !== undefined) return inFlight;
+  const previous = stored;
   const exchange = (async (): Promise<RefreshSuccess> => {
     try {
-      const tokens = await context.tokenClient.refresh(stored.refreshToken);
+      const tokens = await context.tokenClient.refresh(previous.refreshToken);
       const { accessClaims, idClaims } = await verifyTokenResponse(context, tokens);
       const sameUser =
-        (stored.subject === undefined || stored.subject === accessClaims.sub) &&
-        (stored.authTime === undefined ||
+        (previous.subject === undefined || previous.subject === accessClaims.sub) &&
+        (previous.authTime === undefined ||
           accessClaims.auth_time === undefined ||
-          stored.authTime === accessClaims.auth_time);
+          previous.authTime === accessClaims.auth_time);
       if (!sameUser)
         throw new RefreshError(
           'ERR_REFRESH_REJECTED',
           'refreshed tokens belong to another user or sign-in',
         );
-      const rotated = tokens.refreshToken;
-      const setCookies = await sessionCookies(
-        context,
-        { accessToken: tokens.accessToken, idToken: tokens.idToken },
-        rotated === undefined
-          ? undefined
-          : {
-              refreshToken: rotated,
-              subject: accessClaims.sub,
-              authTime: accessClaims.auth_time ?? stored.authTime,
-            },
-      );
+      const setCookies = await context.sessions.update(request, {
+        subject: accessClaims.sub,
+        accessToken: tokens.accessToken,
+        idToken: tokens.idToken,
+        refresh: refreshOf(tokens, accessClaims, previous),
+        rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== previous.refreshToken,
+      });
       return {
         identity: toIdentity(accessClaims, tokens.accessToken, idClaims, tokens.idToken),
         setCookies,
@@ -118,21 +144,7 @@ export async function refreshFromCookie(
           endSession,
         );
       }
-      if (error instanceof RefreshError) throw new FlowFailure(error, endSession);
-      if (error instanceof CognitoGuardError) {
-        // A token that does not verify ends the session; Cognito being unavailable does not:
-        // fail closed without touching the cookies, so the next try can succeed.
-        const rejected = error.status === 401;
-        throw new FlowFailure(
-          rejected
-            ? new RefreshError('ERR_REFRESH_REJECTED', error.detail ?? error.message, {
-                cause: error,
-              })
-            : error,
-          rejected ? endSession : [],
-        );
-      }
-      throw error;
+      throw asFlowFailure(error, endSession);
     } finally {
       context.refreshesInFlight.delete(key);
     }

@@ -46,6 +46,8 @@ export interface TokenClientOptions {
   readonly issuer: string;
   readonly tokenEndpoint: string;
   readonly revocationEndpoint: string;
+  /** Cognito's user-pool API, for `GlobalSignOut`. */
+  readonly userPoolApi: string;
   readonly clientId: string;
   readonly clientSecret: string | undefined;
   readonly timeoutMs: number;
@@ -249,6 +251,11 @@ export class CognitoTokenClient {
     }
   }
 
+  /** Signs the user out of every device at Cognito (see {@link globalSignOut}). */
+  globalSignOut(accessToken: string): Promise<void> {
+    return globalSignOut(this.#options, accessToken);
+  }
+
   /** Revokes a refresh token (and every token issued from it). */
   async revoke(refreshToken: string): Promise<void> {
     try {
@@ -264,6 +271,50 @@ export class CognitoTokenClient {
       throw mapUpstreamError(error, 'revoke');
     }
   }
+}
+
+/**
+ * Signs the user out of every device at Cognito (`GlobalSignOut`, authorised by the access token,
+ * which needs the `aws.cognito.signin.user.admin` scope): every refresh token of the user stops
+ * working, so every session ends at its next refresh.
+ *
+ * @see https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GlobalSignOut.html
+ */
+export async function globalSignOut(
+  options: TokenClientOptions,
+  accessToken: string,
+): Promise<void> {
+  let response: Response;
+  try {
+    response = await options.fetch(options.userPoolApi, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AWSCognitoIdentityProviderService.GlobalSignOut',
+      },
+      body: JSON.stringify({ AccessToken: accessToken }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (error) {
+    throw mapUpstreamError(error, 'global sign-out');
+  }
+  if (response.status === 200) {
+    await response.body?.cancel().catch(() => undefined);
+    return;
+  }
+  let type = 'unrecognised';
+  try {
+    const body = (await response.json()) as { __type?: unknown };
+    // Cognito's error names are CamelCase words; anything else is not logged.
+    if (typeof body.__type === 'string' && /^[A-Za-z]{1,64}$/.test(body.__type)) type = body.__type;
+  } catch {
+    // Not JSON: the type stays unrecognised.
+  }
+  throw new CognitoError(
+    response.status >= 500 ? 'ERR_COGNITO_BAD_RESPONSE' : 'ERR_COGNITO_CLIENT_REJECTED',
+    `global sign-out: HTTP ${response.status} ${type}`,
+  );
 }
 
 function toTokenSet(result: oauth.TokenEndpointResponse): TokenSet {

@@ -29,7 +29,7 @@ import { base64url, compactVerify } from 'jose';
 import { BoundedCache } from './bounded-cache.js';
 import type { AccessTokenClaims, IdTokenClaims } from './claims.js';
 import { timingSafeEqual } from './crypto.js';
-import { ConfigurationError, TokenVerifyError } from './errors.js';
+import { ConfigurationError, TokenExpiredError, TokenVerifyError } from './errors.js';
 import type { JwksCache } from './jwks.js';
 import { DEFAULTS, LIMITS } from './limits.js';
 
@@ -309,7 +309,7 @@ export class CognitoJwtVerifier {
 
     const nowSeconds = Math.floor(this.#now() / 1000);
     const leeway = this.#leewaySeconds;
-    if (nowSeconds >= exp + leeway) throw new TokenVerifyError('token expired');
+    if (nowSeconds >= exp + leeway) throw new TokenExpiredError();
     if (iat > nowSeconds + leeway) throw new TokenVerifyError('iat in the future');
     if (nbf !== undefined && nbf > nowSeconds + leeway) {
       throw new TokenVerifyError('token not yet valid (nbf)');

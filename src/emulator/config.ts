@@ -58,6 +58,13 @@ export interface EmulatorClient {
   readonly callbackUrls: readonly string[];
   /** Allowed sign-out URLs for `/logout?logout_uri=…`. */
   readonly logoutUrls?: readonly string[];
+  /**
+   * Also accept a registered plain-http loopback callback or sign-out URL (`localhost`,
+   * `127.0.0.1`, `[::1]`) on any other port: same scheme, host, path and query, any port. A
+   * development convenience (RFC 8252 §7.3 asks it of servers for native apps); Cognito itself
+   * matches exactly, so it is off by default and on only in the demo client.
+   */
+  readonly anyLoopbackPort?: boolean;
   /** Scopes the client may request; with no `scope` on the request the client gets all of them. */
   readonly allowedScopes: readonly string[];
   /** Defaults to `['code']`. */
@@ -72,6 +79,8 @@ export interface EmulatorClient {
   readonly refreshTokenRotation?: RefreshTokenRotation;
   /** Cognito's `EnableTokenRevocation`, on by default; when off `/oauth2/revoke` answers `invalid_request`. */
   readonly enableTokenRevocation?: boolean;
+  /** Sign-in flows of the JSON API this client may use. Default: all of them (a dev default). */
+  readonly explicitAuthFlows?: readonly ExplicitAuthFlow[];
 }
 
 /**
@@ -96,7 +105,82 @@ export interface EmulatorUser {
   readonly groups?: readonly string[];
   /** A UUID; derived from pool id + username when omitted. */
   readonly sub?: string;
+  /**
+   * Cognito's `UserStatus`. Default `CONFIRMED`. `UNCONFIRMED` users cannot sign in until
+   * confirmed; `FORCE_CHANGE_PASSWORD` users must set a new password at their next sign-in.
+   */
+  readonly status?: UserStatus;
+  /** Default `true`; a disabled user cannot sign in. */
+  readonly enabled?: boolean;
 }
+
+/**
+ * Cognito's user statuses that the emulator models.
+ *
+ * @example
+ * ```ts
+ * emulator.addUser({ username: 'new', password: 'Temp-Passw0rd!', status: 'FORCE_CHANGE_PASSWORD' });
+ * ```
+ */
+export type UserStatus = 'CONFIRMED' | 'UNCONFIRMED' | 'FORCE_CHANGE_PASSWORD';
+
+/**
+ * A group of the pool (groups named by users are created on the fly; declare them to give a
+ * description or precedence).
+ *
+ * @example
+ * ```ts
+ * const group: EmulatorGroup = { groupName: 'admin', description: 'Administrators', precedence: 1 };
+ * ```
+ */
+export interface EmulatorGroup {
+  readonly groupName: string;
+  readonly description?: string;
+  /** Lower wins when a user is in several groups with roles (Cognito's `Precedence`). */
+  readonly precedence?: number;
+  readonly roleArn?: string;
+}
+
+/**
+ * A resource server (an API) and its custom scopes, which clients request as
+ * `<identifier>/<scope>`; with an identifier that is a URL it can also be named by the `resource`
+ * parameter, which puts it in the access token's `aud`.
+ *
+ * @example
+ * ```ts
+ * const api: EmulatorResourceServer = {
+ *   identifier: 'https://api.example.com',
+ *   name: 'Orders API',
+ *   scopes: [{ name: 'orders.read' }, { name: 'orders.write' }],
+ * };
+ * ```
+ */
+export interface EmulatorResourceServer {
+  readonly identifier: string;
+  readonly name?: string;
+  readonly scopes: readonly { readonly name: string; readonly description?: string }[];
+}
+
+/**
+ * Cognito's `ExplicitAuthFlows` for the JSON API's sign-in operations.
+ *
+ * @example
+ * ```ts
+ * emulator.addClient({ clientId: 'spa', callbackUrls: [], allowedScopes: ['openid'], explicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] });
+ * ```
+ */
+export type ExplicitAuthFlow =
+  | 'ALLOW_USER_PASSWORD_AUTH'
+  | 'ALLOW_USER_SRP_AUTH'
+  | 'ALLOW_REFRESH_TOKEN_AUTH'
+  | 'ALLOW_ADMIN_USER_PASSWORD_AUTH';
+
+const EXPLICIT_AUTH_FLOWS: readonly ExplicitAuthFlow[] = [
+  'ALLOW_USER_PASSWORD_AUTH',
+  'ALLOW_USER_SRP_AUTH',
+  'ALLOW_REFRESH_TOKEN_AUTH',
+  'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+];
 
 /**
  * Switches for behaviour that Cognito does not document (the `[unk]` items of the reference).
@@ -117,6 +201,12 @@ export interface EmulatorSwitches {
   failedExchangeBurnsCode: boolean;
   /** The `error` for a PKCE verifier mismatch. Default `invalid_grant` (RFC 7636 §4.6). */
   pkceMismatchError: 'invalid_grant' | 'invalid_request';
+  /**
+   * Refuse `code_verifier`s outside RFC 7636's 43–128 characters. Default `false`: like Cognito,
+   * any length of unreserved characters is accepted as long as its SHA-256 matches the challenge
+   * (flask-cognito-lib sends 35–43 characters and works against Cognito).
+   */
+  strictPkceVerifierLength: boolean;
 }
 
 /** The defaults of {@link EmulatorSwitches}. */
@@ -128,6 +218,7 @@ export const DEFAULT_SWITCHES: Readonly<EmulatorSwitches> = Object.freeze({
   basicAuthWithPkceFails: false,
   failedExchangeBurnsCode: true,
   pkceMismatchError: 'invalid_grant',
+  strictPkceVerifierLength: false,
 });
 
 /**
@@ -147,6 +238,13 @@ export interface EmulatorConfig {
   readonly region?: string;
   readonly clients: readonly EmulatorClient[];
   readonly users: readonly EmulatorUser[];
+  /** Groups with a description or precedence; groups named only by users are created as needed. */
+  readonly groups?: readonly EmulatorGroup[];
+  /**
+   * Resource servers and their custom scopes. When any are declared, every custom scope a client
+   * allows must belong to one of them (as in Cognito); with none, custom scopes are free-form.
+   */
+  readonly resourceServers?: readonly EmulatorResourceServer[];
   readonly switches?: Partial<EmulatorSwitches>;
 }
 
@@ -168,6 +266,7 @@ export interface ResolvedClient {
   readonly clientSecret: string | undefined;
   readonly callbackUrls: readonly string[];
   readonly logoutUrls: readonly string[];
+  readonly anyLoopbackPort: boolean;
   readonly allowedScopes: readonly string[];
   readonly allowedOAuthFlows: readonly EmulatorOAuthFlow[];
   readonly accessTokenValiditySeconds: number;
@@ -175,6 +274,7 @@ export interface ResolvedClient {
   readonly refreshTokenValiditySeconds: number;
   readonly rotation: { readonly enabled: boolean; readonly retryGracePeriodSeconds: number };
   readonly enableTokenRevocation: boolean;
+  readonly explicitAuthFlows: readonly ExplicitAuthFlow[];
 }
 
 /** A user after defaults are applied. */
@@ -188,6 +288,12 @@ export interface ResolvedUser {
   readonly phoneNumberVerified: boolean;
   readonly attributes: Readonly<Record<string, string>>;
   readonly groups: readonly string[];
+  readonly status: UserStatus;
+  readonly enabled: boolean;
+  /** When the user was created (or loaded from the configuration), epoch milliseconds. */
+  readonly createdAtMs: number;
+  /** When the user last changed, epoch milliseconds. */
+  readonly updatedAtMs: number;
 }
 
 const DEMO_USERS: readonly EmulatorUser[] = [
@@ -198,7 +304,9 @@ const DEMO_USERS: readonly EmulatorUser[] = [
 
 /**
  * A fresh copy of the demo configuration: pool `eu-west-1_LocalDemo`, client `demo-client` /
- * `demo-secret` registered for `http://localhost:3000` and `http://127.0.0.1:3000`, users `alice`
+ * `demo-secret` registered for `/postlogin` and `/postlogout` on `http://localhost:3000` and
+ * `http://127.0.0.1:3000` and, as a development default, the same paths on any other loopback
+ * port (`anyLoopbackPort`), users `alice`
  * (group `admin`), `bob` (group `editor`) and `carol` (no group), all with {@link DEMO_PASSWORD}.
  *
  * @example
@@ -217,6 +325,8 @@ export function demoConfig(): EmulatorConfig {
         clientSecret: 'demo-secret',
         callbackUrls: ['http://localhost:3000/postlogin', 'http://127.0.0.1:3000/postlogin'],
         logoutUrls: ['http://localhost:3000/postlogout', 'http://127.0.0.1:3000/postlogout'],
+        // A development default of the demo pool only: the example app may run on any PORT.
+        anyLoopbackPort: true,
         allowedScopes: ['openid', 'email', 'profile', 'phone', 'aws.cognito.signin.user.admin'],
       },
     ],
@@ -259,6 +369,55 @@ export function stableSub(userPoolId: string, username: string): string {
   const hex = createHash('sha256').update(`${userPoolId}\0${username}`).digest('hex');
   const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * True when `candidate` is one of `registered`: exactly (Cognito's rule: a trailing slash or
+ * another port fails), or with `anyLoopbackPort`, a plain-http loopback URL that differs from a
+ * registered one in its port only.
+ *
+ * @example
+ * ```ts
+ * isRegisteredUrl('http://localhost:4000/postlogin', ['http://localhost:3000/postlogin'], true); // true
+ * isRegisteredUrl('http://localhost:4000/postlogin', ['http://localhost:3000/postlogin'], false); // false
+ * ```
+ */
+export function isRegisteredUrl(
+  candidate: string,
+  registered: readonly string[],
+  anyLoopbackPort: boolean,
+): boolean {
+  if (registered.includes(candidate)) return true;
+  if (!anyLoopbackPort) return false;
+  const portless = loopbackWithoutPort(candidate, true);
+  return (
+    portless !== undefined && registered.some((url) => loopbackWithoutPort(url, false) === portless)
+  );
+}
+
+/**
+ * A plain-http loopback URL with its port removed, else `undefined`. A candidate must already be
+ * in the URL parser's canonical form, so backslashes, user info or odd encodings cannot make a
+ * URL look like a registered one.
+ */
+function loopbackWithoutPort(value: string, requireCanonical: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (
+    url.protocol !== 'http:' ||
+    !LOOPBACK_HOSTS.has(url.hostname) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    value.includes('#') ||
+    (requireCanonical && url.href !== value)
+  ) {
+    return undefined;
+  }
+  return `http://${url.hostname}${url.pathname}${url.search}`;
 }
 
 /** True for a scope that Cognito could know: reserved, or `<resourceServer>/<scope>`. */
@@ -391,8 +550,19 @@ export function clientProblems(raw: unknown, path: string): string[] {
       );
     }
   }
-  if (raw.enableTokenRevocation !== undefined && typeof raw.enableTokenRevocation !== 'boolean') {
-    problems.push(`${path}.enableTokenRevocation: must be a boolean`);
+  if (checkStringArray(problems, `${path}.explicitAuthFlows`, raw.explicitAuthFlows, false)) {
+    for (const flow of (raw.explicitAuthFlows ?? []) as string[]) {
+      if (!(EXPLICIT_AUTH_FLOWS as readonly string[]).includes(flow)) {
+        problems.push(
+          `${path}.explicitAuthFlows: "${flow}" is not one of ${EXPLICIT_AUTH_FLOWS.join(', ')}`,
+        );
+      }
+    }
+  }
+  for (const key of ['enableTokenRevocation', 'anyLoopbackPort'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'boolean') {
+      problems.push(`${path}.${key}: must be a boolean`);
+    }
   }
   return problems;
 }
@@ -421,6 +591,17 @@ export function userProblems(raw: unknown, path: string): string[] {
     problems.push(`${path}.sub: must be a lower-case UUID`);
   }
   checkStringArray(problems, `${path}.groups`, raw.groups, false);
+  if (
+    raw.status !== undefined &&
+    raw.status !== 'CONFIRMED' &&
+    raw.status !== 'UNCONFIRMED' &&
+    raw.status !== 'FORCE_CHANGE_PASSWORD'
+  ) {
+    problems.push(`${path}.status: must be "CONFIRMED", "UNCONFIRMED" or "FORCE_CHANGE_PASSWORD"`);
+  }
+  if (raw.enabled !== undefined && typeof raw.enabled !== 'boolean') {
+    problems.push(`${path}.enabled: must be a boolean`);
+  }
   if (raw.attributes !== undefined) {
     if (
       !isRecord(raw.attributes) ||
@@ -434,6 +615,70 @@ export function userProblems(raw: unknown, path: string): string[] {
   return problems;
 }
 
+const GROUP_NAME_RE = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+
+/** Problems with one group (paths prefixed with `path`). */
+export function groupProblems(raw: unknown, path: string): string[] {
+  if (!isRecord(raw)) return [`${path}: must be an object`];
+  const problems: string[] = [];
+  if (typeof raw.groupName !== 'string' || !GROUP_NAME_RE.test(raw.groupName)) {
+    problems.push(`${path}.groupName: must be 1-128 characters without spaces`);
+  }
+  if (raw.description !== undefined && typeof raw.description !== 'string') {
+    problems.push(`${path}.description: must be a string`);
+  }
+  if (
+    raw.precedence !== undefined &&
+    (typeof raw.precedence !== 'number' || !Number.isInteger(raw.precedence) || raw.precedence < 0)
+  ) {
+    problems.push(`${path}.precedence: must be a non-negative integer`);
+  }
+  if (raw.roleArn !== undefined && typeof raw.roleArn !== 'string') {
+    problems.push(`${path}.roleArn: must be a string`);
+  }
+  return problems;
+}
+
+/** Problems with one resource server (paths prefixed with `path`). */
+export function resourceServerProblems(raw: unknown, path: string): string[] {
+  if (!isRecord(raw)) return [`${path}: must be an object`];
+  const problems: string[] = [];
+  if (
+    typeof raw.identifier !== 'string' ||
+    raw.identifier.length > 256 ||
+    !SCOPE_TOKEN_RE.test(raw.identifier)
+  ) {
+    problems.push(`${path}.identifier: must be 1-256 printable characters without spaces`);
+  }
+  if (raw.name !== undefined && typeof raw.name !== 'string') {
+    problems.push(`${path}.name: must be a string`);
+  }
+  if (!Array.isArray(raw.scopes)) {
+    problems.push(`${path}.scopes: must be an array of { name, description? }`);
+  } else {
+    raw.scopes.forEach((scope: unknown, index) => {
+      if (
+        !isRecord(scope) ||
+        typeof scope.name !== 'string' ||
+        !SCOPE_TOKEN_RE.test(scope.name) ||
+        scope.name.includes('/')
+      ) {
+        problems.push(`${path}.scopes[${index}].name: must be a scope name without spaces or "/"`);
+      }
+    });
+  }
+  return problems;
+}
+
+/** The `<identifier>/<scope>` names the declared resource servers define. */
+export function resourceServerScopes(
+  servers: readonly EmulatorResourceServer[],
+): ReadonlySet<string> {
+  return new Set(
+    servers.flatMap((server) => server.scopes.map((scope) => `${server.identifier}/${scope.name}`)),
+  );
+}
+
 const SWITCH_VALUES: Record<keyof EmulatorSwitches, readonly unknown[]> = {
   echoStateOnError: [true, false],
   promptNone: ['login_required', 'ignore'],
@@ -442,6 +687,7 @@ const SWITCH_VALUES: Record<keyof EmulatorSwitches, readonly unknown[]> = {
   basicAuthWithPkceFails: [true, false],
   failedExchangeBurnsCode: [true, false],
   pkceMismatchError: ['invalid_grant', 'invalid_request'],
+  strictPkceVerifierLength: [true, false],
 };
 
 /**
@@ -485,6 +731,34 @@ export function parseEmulatorConfig(raw: unknown, source = 'config'): EmulatorCo
       if (seen.has(name)) problems.push(`users[${index}].username: duplicate "${String(name)}"`);
       seen.add(name);
     });
+  }
+  if (raw.groups !== undefined) {
+    if (!Array.isArray(raw.groups)) problems.push('groups: must be an array');
+    else {
+      raw.groups.forEach((group: unknown, index) => {
+        problems.push(...groupProblems(group, `groups[${index}]`));
+      });
+    }
+  }
+  if (raw.resourceServers !== undefined) {
+    if (!Array.isArray(raw.resourceServers)) problems.push('resourceServers: must be an array');
+    else {
+      raw.resourceServers.forEach((server: unknown, index) => {
+        problems.push(...resourceServerProblems(server, `resourceServers[${index}]`));
+      });
+      if (problems.length === 0 && raw.resourceServers.length > 0 && Array.isArray(raw.clients)) {
+        const defined = resourceServerScopes(raw.resourceServers as EmulatorResourceServer[]);
+        (raw.clients as EmulatorClient[]).forEach((client, index) => {
+          for (const scope of client.allowedScopes) {
+            if (!RESERVED_SCOPES.includes(scope) && !defined.has(scope)) {
+              problems.push(
+                `clients[${index}].allowedScopes: "${scope}" is not a scope of any declared resource server`,
+              );
+            }
+          }
+        });
+      }
+    }
   }
   if (raw.switches !== undefined) {
     if (!isRecord(raw.switches)) {
@@ -538,6 +812,7 @@ export function resolveClient(client: EmulatorClient): ResolvedClient {
     clientSecret: client.clientSecret,
     callbackUrls: [...client.callbackUrls],
     logoutUrls: [...(client.logoutUrls ?? [])],
+    anyLoopbackPort: client.anyLoopbackPort ?? false,
     allowedScopes: [...client.allowedScopes],
     allowedOAuthFlows: [...(client.allowedOAuthFlows ?? ['code'])],
     accessTokenValiditySeconds: client.accessTokenValiditySeconds ?? 3600,
@@ -548,11 +823,16 @@ export function resolveClient(client: EmulatorClient): ResolvedClient {
       retryGracePeriodSeconds: client.refreshTokenRotation?.retryGracePeriodSeconds ?? 0,
     },
     enableTokenRevocation: client.enableTokenRevocation ?? true,
+    explicitAuthFlows: [...(client.explicitAuthFlows ?? EXPLICIT_AUTH_FLOWS)],
   };
 }
 
-/** Applies user defaults, including the stable `sub`. */
-export function resolveUser(user: EmulatorUser, userPoolId: string): ResolvedUser {
+/** Applies user defaults, including the stable `sub`; `nowMs` stamps its creation. */
+export function resolveUser(
+  user: EmulatorUser,
+  userPoolId: string,
+  nowMs: number = Date.now(),
+): ResolvedUser {
   return {
     username: user.username,
     password: user.password,
@@ -562,6 +842,10 @@ export function resolveUser(user: EmulatorUser, userPoolId: string): ResolvedUse
     phoneNumber: user.phoneNumber,
     phoneNumberVerified: user.phoneNumberVerified ?? false,
     attributes: { ...(user.attributes ?? {}) },
-    groups: [...(user.groups ?? [])],
+    groups: [...new Set(user.groups ?? [])],
+    status: user.status ?? 'CONFIRMED',
+    enabled: user.enabled ?? true,
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
   };
 }

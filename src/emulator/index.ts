@@ -1,7 +1,7 @@
 /**
  * `cognito-guard/emulator`: a local AWS Cognito user pool (hosted login page, OAuth2 endpoints,
- * JWKS and discovery) for development and tests, with switches for Cognito's undocumented
- * behaviour and fault injection for resilience tests.
+ * JWKS and discovery, and Cognito's JSON API for the AWS SDK) for development and tests, with
+ * switches for Cognito's undocumented behaviour and fault injection for resilience tests.
  *
  * @example
  * ```ts
@@ -30,21 +30,26 @@ export {
 export type {
   EmulatorClient,
   EmulatorConfig,
+  EmulatorGroup,
   EmulatorOAuthFlow,
+  EmulatorResourceServer,
   EmulatorSwitches,
   EmulatorUser,
+  ExplicitAuthFlow,
   RefreshTokenRotation,
   ResolvedClient,
   ResolvedUser,
+  UserStatus,
 } from './config.js';
-export { CSRF_COOKIE, CognitoEmulator, SESSION_COOKIE } from './handler.js';
-export type {
-  CognitoEmulatorOptions,
-  EmulatorFault,
-  FaultEndpoint,
-  MintTokenOptions,
-  RequestInfo,
-} from './handler.js';
+export { COGNITO_API_OPERATIONS } from './api/dispatch.js';
+export type { EmulatorMessage, PoolGroup } from './pool.js';
+export { CONTROL_METHODS, CognitoEmulator, bindControls } from './emulator.js';
+export type { CognitoEmulatorOptions, EmulatorControls, MintTokenOptions } from './emulator.js';
+export { SESSION_COOKIE } from './endpoints/authorize.js';
+export { CSRF_COOKIE } from './endpoints/login.js';
+export type { EmulatorFault, FaultEndpoint } from './faults.js';
+export type { RequestInfo } from './http.js';
+export type { Clock } from './state.js';
 export type { EmulatorJwk, KeyInfo, KeyUse } from './key-store.js';
 export { REFRESH_TOKEN_PREFIX, atHash } from './token-issuer.js';
 export { nodeBridge, redactPath, startEmulator } from './server.js';

@@ -28,6 +28,7 @@ export const HTML_HEADERS: Readonly<Record<string, string>> = {
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;background:#f2f3f3;margin:0;display:flex;justify-content:center}
+code{word-break:break-all}
 main{background:#fff;margin-top:8vh;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0003;width:min(22rem,90vw)}
 h1{font-size:1.3rem;margin-top:0}
 label{display:block;margin-top:1rem;font-weight:600}
@@ -90,11 +91,73 @@ ${error}<form method="post" action="${escapeHtml(options.action)}">
   );
 }
 
-/** Cognito's error page: a message, never a redirect to an unvalidated URI. */
-export function renderErrorPage(message: string): string {
+/** What the change-password form (for a user with a temporary password) shows. */
+export interface NewPasswordPageOptions {
+  /** The form's action, `/login?<authorize parameters>`. */
+  readonly action: string;
+  readonly csrfToken: string;
+  /** The pending challenge's opaque id. */
+  readonly challenge: string;
+  readonly username: string;
+  readonly error?: string | undefined;
+  readonly poolId: string;
+}
+
+/**
+ * The hosted UI's "Change password" step: a user created with a temporary password (Cognito's
+ * FORCE_CHANGE_PASSWORD) chooses their own before the sign-in completes.
+ */
+export function renderNewPasswordPage(options: NewPasswordPageOptions): string {
+  const error = options.error
+    ? `<p class="error" role="alert" id="login-error">${escapeHtml(options.error)}</p>\n`
+    : '';
+  return page(
+    'Change password',
+    `<h1>Change password</h1>
+<p>Hello ${escapeHtml(options.username)}, please enter a new password.</p>
+${error}<form method="post" action="${escapeHtml(options.action)}">
+<input type="hidden" name="_csrf" value="${escapeHtml(options.csrfToken)}">
+<input type="hidden" name="_challenge" value="${escapeHtml(options.challenge)}">
+<label for="new_password">New password</label>
+<input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus>
+<button type="submit" name="changePasswordSubmitButton">Send</button>
+</form>
+<p class="note">Local Cognito emulator · user pool ${escapeHtml(options.poolId)}</p>`,
+  );
+}
+
+/** A refused callback or sign-out URL and what the client registers instead. */
+export interface RefusedUrlDetails {
+  readonly parameter: 'redirect_uri' | 'logout_uri';
+  readonly refused: string;
+  readonly clientId: string;
+  readonly kind: 'callback' | 'sign-out';
+  readonly registered: readonly string[];
+  readonly anyLoopbackPort: boolean;
+}
+
+function refusedUrlSection(details: RefusedUrlDetails): string {
+  const list =
+    details.registered.length === 0
+      ? '<p>It registers none.</p>'
+      : `<ul>\n${details.registered.map((url) => `<li><code>${escapeHtml(url)}</code></li>`).join('\n')}\n</ul>`;
+  const loopback = details.anyLoopbackPort
+    ? '\n<p class="note">Plain-http loopback URLs also match on any port for this client.</p>'
+    : '';
+  return `
+<p>Refused <code>${escapeHtml(details.parameter)}</code>: <code id="refused-url">${escapeHtml(details.refused)}</code></p>
+<p>App client <code>${escapeHtml(details.clientId)}</code> registers these ${details.kind} URLs (matched exactly, a trailing slash and the port count):</p>
+${list}${loopback}`;
+}
+
+/**
+ * Cognito's error page: a message, never a redirect to an unvalidated URI. With `details` it also
+ * names a refused callback or sign-out URL and the registered ones (every value escaped).
+ */
+export function renderErrorPage(message: string, details?: RefusedUrlDetails): string {
   return page(
     'An error was encountered',
     `<h1>An error was encountered with the requested page.</h1>
-<p class="error" role="alert">${escapeHtml(message)}</p>`,
+<p class="error" role="alert">${escapeHtml(message)}</p>${details ? refusedUrlSection(details) : ''}`,
   );
 }

@@ -8,17 +8,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEMO_CONFIG, loadEmulatorConfigFile } from './config.js';
-import type {
-  EmulatorClient,
-  EmulatorConfig,
-  EmulatorSwitches,
-  EmulatorUser,
-  ResolvedClient,
-  ResolvedUser,
-} from './config.js';
-import { CognitoEmulator } from './handler.js';
-import type { EmulatorFault, FaultEndpoint, MintTokenOptions, RequestInfo } from './handler.js';
-import type { KeyInfo, KeyUse } from './key-store.js';
+import type { EmulatorConfig, EmulatorSwitches } from './config.js';
+import { CognitoEmulator, bindControls } from './emulator.js';
+import type { EmulatorControls } from './emulator.js';
+import type { RequestInfo } from './http.js';
+import type { EmulatorMessage } from './pool.js';
+import type { Clock } from './state.js';
 
 /** The largest request body the emulator reads (forms are tiny; this only stops abuse). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -83,17 +78,43 @@ export interface StartEmulatorOptions {
   /** A JSON configuration file, validated at start. */
   readonly configFile?: string;
   readonly switches?: Partial<EmulatorSwitches>;
-  /** The public origin when it differs from `http://{host}:{port}` (e.g. behind a proxy). */
+  /**
+   * The browser-facing origin, e.g. `http://localhost:9229`, when it differs from
+   * `http://{host}:{port}` (behind a proxy, or in docker-compose where the app reaches the
+   * emulator as `http://cognito:9229` but the browser as `http://localhost:9229`). The issuer,
+   * the discovery document and every hosted-UI link use it, whatever Host header a caller sends.
+   */
+  readonly publicOrigin?: string;
+  /** The older name of {@link publicOrigin}; `publicOrigin` wins when both are given. */
   readonly origin?: string;
+  /**
+   * More host names on which the control endpoints and Cognito's JSON API answer, besides
+   * loopback names and the public origin's (e.g. `['cognito']` in docker-compose).
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * The wall clock in milliseconds (default `Date.now`): authorization codes (5 minutes), hosted-UI
+   * sessions (1 hour) and refresh tokens expire on it, so a test can move time instead of waiting.
+   */
+  readonly now?: Clock;
+  /** Called for every confirmation code or temporary password the pool "sends". */
+  readonly onMessage?: (message: EmulatorMessage) => void;
   /** Called once per request, after the response is sent. */
   readonly onRequest?: (entry: RequestLogEntry) => void;
 }
 
 /**
- * A running emulator. Control methods act on the live pool, so a test can add a user, rotate the
- * keys or inject a fault between two requests.
+ * A running emulator. The control methods ({@link EmulatorControls}) act on the live pool, so a
+ * test can add a user, rotate the keys or inject a fault between two requests.
+ *
+ * @example
+ * ```ts
+ * const emulator = await startEmulator({ port: 0 });
+ * emulator.addUser({ username: 'dave', password: 'Secret1!' });
+ * await emulator.stop();
+ * ```
  */
-export interface EmulatorHandle {
+export interface EmulatorHandle extends EmulatorControls {
   /** The base URL, e.g. `http://127.0.0.1:52711` (also the user-pool domain). */
   readonly url: string;
   /** Same as {@link url}: what the library calls `AWS_COGNITO_DOMAIN`. */
@@ -109,22 +130,10 @@ export interface EmulatorHandle {
   readonly switches: EmulatorSwitches;
   /** The in-process handler (no socket). */
   readonly fetch: (request: Request, info?: RequestInfo) => Promise<Response>;
-  /** The underlying emulator. */
+  /** The underlying emulator (the same controls, plus everything else it offers). */
   readonly emulator: CognitoEmulator;
   /** Stops listening, releases hanging requests and closes every connection. Idempotent. */
   stop(): Promise<void>;
-  addUser(user: EmulatorUser): ResolvedUser;
-  removeUser(username: string): boolean;
-  users(): ResolvedUser[];
-  addClient(client: EmulatorClient): ResolvedClient;
-  clients(): ResolvedClient[];
-  rotateKeys(use?: KeyUse): Promise<KeyInfo[]>;
-  retireKey(kid?: string): string[];
-  keys(): KeyInfo[];
-  setFault(endpoint: FaultEndpoint, fault: EmulatorFault | null): void;
-  clearFaults(): void;
-  setClockOffset(seconds: number): void;
-  mintToken(options: MintTokenOptions): Promise<string>;
 }
 
 class BodyTooLarge extends Error {}
@@ -222,51 +231,57 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       ? loadEmulatorConfigFile(options.configFile)
       : (options.config ?? DEMO_CONFIG);
   const host = options.host ?? '127.0.0.1';
-  // Until the emulator exists (it needs the port for its issuer) a stray early connection gets a
-  // 503; nobody can know an ephemeral port before the handle is returned anyway.
-  let bridge = (_req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(503).end();
-  };
-  const server = createServer((req, res) => {
-    bridge(req, res);
+  const publicOrigin = options.publicOrigin ?? options.origin;
+  // Everything slow or fallible (validation, RSA key generation) happens before the port opens,
+  // so a tool that waits for the port never meets a half-started emulator.
+  const build = await CognitoEmulator.prepare({
+    config,
+    ...(publicOrigin !== undefined ? { origin: publicOrigin } : {}),
+    ...(options.switches !== undefined ? { switches: options.switches } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+    ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.onMessage !== undefined ? { onMessage: options.onMessage } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
+  let bridge: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    // The pool is built synchronously in the 'listening' callback, before the event loop can
+    // deliver a connection; this guard only keeps the types honest.
+    if (bridge) bridge(req, res);
+    else res.writeHead(503).end();
+  });
+  const emulator = await new Promise<CognitoEmulator>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
-      resolve();
+      try {
+        const { port } = server.address() as AddressInfo;
+        const ready = build(publicOrigin ?? originFor(host, port));
+        bridge = nodeBridge(ready.origin, ready.fetch, options.onRequest);
+        resolve(ready);
+      } catch (error) {
+        server.close();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   });
   const { port } = server.address() as AddressInfo;
-  const origin = options.origin ?? originFor(host, port);
-  let ready: CognitoEmulator;
-  try {
-    ready = await CognitoEmulator.create({
-      origin,
-      config,
-      ...(options.switches !== undefined ? { switches: options.switches } : {}),
-    });
-  } catch (error) {
-    await new Promise((resolve) => server.close(resolve));
-    throw error;
-  }
-  bridge = nodeBridge(origin, ready.fetch, options.onRequest);
   let stopping: Promise<void> | undefined;
   return {
-    url: ready.origin,
-    domain: ready.domain,
-    issuer: ready.issuer,
-    poolId: ready.poolId,
-    region: ready.region,
+    ...bindControls(emulator),
+    url: emulator.origin,
+    domain: emulator.domain,
+    issuer: emulator.issuer,
+    poolId: emulator.poolId,
+    region: emulator.region,
     port,
-    jwksUri: ready.jwksUri,
-    discoveryUrl: ready.discoveryUrl,
-    switches: ready.switches,
-    fetch: ready.fetch,
-    emulator: ready,
+    jwksUri: emulator.jwksUri,
+    discoveryUrl: emulator.discoveryUrl,
+    switches: emulator.switches,
+    fetch: emulator.fetch,
+    emulator,
     stop() {
       stopping ??= new Promise<void>((resolve) => {
-        ready.close();
+        emulator.close();
         server.close(() => {
           resolve();
         });
@@ -274,23 +289,5 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       });
       return stopping;
     },
-    addUser: (user) => ready.addUser(user),
-    removeUser: (username) => ready.removeUser(username),
-    users: () => ready.users(),
-    addClient: (client) => ready.addClient(client),
-    clients: () => ready.clients(),
-    rotateKeys: (use) => ready.rotateKeys(use),
-    retireKey: (kid) => ready.retireKey(kid),
-    keys: () => ready.keys(),
-    setFault: (endpoint, fault) => {
-      ready.setFault(endpoint, fault);
-    },
-    clearFaults: () => {
-      ready.clearFaults();
-    },
-    setClockOffset: (seconds) => {
-      ready.setClockOffset(seconds);
-    },
-    mintToken: (mint) => ready.mintToken(mint),
   };
 }

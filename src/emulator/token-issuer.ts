@@ -48,6 +48,13 @@ export interface SignInGrant {
   readonly originJti: string;
   readonly eventId: string;
   readonly nonce?: string | undefined;
+  /**
+   * `oauth` (default): the hosted UI and token endpoint, whose access tokens carry `version: 2`
+   * and whose ID tokens carry `at_hash`. `api`: the JSON API (InitiateAuth…), whose tokens do not.
+   */
+  readonly flow?: 'oauth' | 'api' | undefined;
+  /** The access token's `aud`, set only when the sign-in named a `resource` (RFC 8707). */
+  readonly audience?: string | undefined;
 }
 
 /** The token-endpoint JSON for a code or refresh grant (refresh token added by the caller). */
@@ -88,8 +95,9 @@ export class TokenIssuer {
       sub: user.sub,
       ...(user.groups.length > 0 ? { 'cognito:groups': [...user.groups] } : {}),
       iss: this.#issuer,
-      version: 2,
+      ...(grant.flow === 'api' ? {} : { version: 2 }),
       client_id: client.clientId,
+      ...(grant.audience !== undefined ? { aud: grant.audience } : {}),
       origin_jti: grant.originJti,
       event_id: grant.eventId,
       token_use: 'access',
@@ -134,13 +142,17 @@ export class TokenIssuer {
     };
   }
 
-  /** Issues the access token, and the ID token when `openid` was granted. */
+  /** Issues the access token, and the ID token when `openid` was granted (always for the JSON API). */
   issue(grant: SignInGrant): IssuedTokens {
     const iat = this.#nowSeconds();
     const accessToken = this.#keys.sign('access', this.accessClaims(grant, iat));
-    const idToken = grant.scopes.includes('openid')
-      ? this.#keys.sign('id', this.idClaims(grant, iat, accessToken))
-      : undefined;
+    const idToken =
+      grant.flow === 'api' || grant.scopes.includes('openid')
+        ? this.#keys.sign(
+            'id',
+            this.idClaims(grant, iat, grant.flow === 'api' ? undefined : accessToken),
+          )
+        : undefined;
     return {
       access_token: accessToken,
       ...(idToken !== undefined ? { id_token: idToken } : {}),
@@ -150,10 +162,15 @@ export class TokenIssuer {
   }
 
   /** A client-credentials access token (the machine's `sub` is the client id). */
-  issueClientCredentials(client: ResolvedClient, scopes: readonly string[]): IssuedTokens {
+  issueClientCredentials(
+    client: ResolvedClient,
+    scopes: readonly string[],
+    audience?: string,
+  ): IssuedTokens {
     const iat = this.#nowSeconds();
     const claims = {
       sub: client.clientId,
+      ...(audience !== undefined ? { aud: audience } : {}),
       token_use: 'access',
       scope: scopes.join(' '),
       auth_time: iat,

@@ -38,6 +38,7 @@ import {
   type GuardResult,
   type IncomingRequest,
   type LoginOptions,
+  type LogoutOptions,
   type OutgoingResponse,
   type ProtectOptions,
   type Protector,
@@ -153,8 +154,11 @@ export interface ExpressCognitoGuard {
   callback(options?: CallbackOptions): RequestHandler;
   /** Refreshes the session (mount on POST); the next handler runs with `req.cognito` set. */
   refresh(): RequestHandler;
-  /** Revokes, clears cookies and redirects to Cognito's logout (mount on GET and POST). */
-  logout(): RequestHandler;
+  /**
+   * Revokes, clears cookies and sends the browser to Cognito's logout (mount on GET and POST).
+   * `{ everywhere: true }` also signs the user out of every device.
+   */
+  logout(options?: LogoutOptions): RequestHandler;
   /** Protects a route: 401 without a valid sign-in, 403 without the groups/scopes. */
   required(requirement?: Requirement, options?: Omit<ProtectOptions, 'optional'>): RequestHandler;
   /** Sets `req.cognito` when the request is signed in, and lets every request through. */
@@ -220,8 +224,8 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Expre
         },
       );
     },
-    logout: () => (req, res) => {
-      guard.logout(new ExpressRequest(req)).then(
+    logout: (options) => (req, res) => {
+      guard.logout(new ExpressRequest(req), options).then(
         (response) => {
           send(res, response);
         },

@@ -37,6 +37,7 @@ import {
   type GuardResult,
   type IncomingRequest,
   type LoginOptions,
+  type LogoutOptions,
   type OutgoingResponse,
   type ProtectOptions,
   type Protector,
@@ -156,8 +157,11 @@ export interface HonoCognitoGuard {
   callback(options?: CallbackOptions): MiddlewareHandler;
   /** Refreshes the session (mount on POST); the next handler runs with `c.get('cognito')` set. */
   refresh(): MiddlewareHandler;
-  /** Revokes, clears cookies and redirects to Cognito's logout (mount on GET and POST). */
-  logout(): MiddlewareHandler;
+  /**
+   * Revokes, clears cookies and sends the browser to Cognito's logout (mount on GET and POST).
+   * `{ everywhere: true }` also signs the user out of every device.
+   */
+  logout(options?: LogoutOptions): MiddlewareHandler;
   /** Protects a route: 401 without a valid sign-in, 403 without the groups/scopes. */
   required(
     requirement?: Requirement,
@@ -203,7 +207,7 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): HonoC
       ),
     callback: (callbackOptions = {}) => flowWith(guard.callbackHandler(callbackOptions), onError),
     refresh: () => flowWith((view) => guard.refresh(view), onError),
-    logout: () => respondWith((view) => guard.logout(view)),
+    logout: (logoutOptions) => respondWith((view) => guard.logout(view, logoutOptions)),
     required: (requirement = {}, protectOptions = {}) =>
       protectWith(guard.protector(requirement, protectOptions), onError),
     optional: () => protectWith(guard.protector({}, { optional: true }), onError),

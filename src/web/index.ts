@@ -36,6 +36,7 @@ import {
   type GuardResult,
   type IncomingRequest,
   type LoginOptions,
+  type LogoutOptions,
   type OutgoingResponse,
   type ProtectOptions,
   type Protector,
@@ -215,8 +216,11 @@ export interface WebCognitoGuard {
   callback(options?: CallbackOptions, then?: WebContinuation): WebHandler;
   /** `POST /refresh`: refreshes the session; `then` builds the answer (cookies added). */
   refresh(then: WebContinuation): WebHandler;
-  /** `GET` and `POST /logout`: revokes, clears cookies and redirects to Cognito's logout. */
-  logout(): WebHandler;
+  /**
+   * `GET` and `POST /logout`: revokes, clears cookies and sends the browser to Cognito's logout.
+   * `{ everywhere: true }` also signs the user out of every device.
+   */
+  logout(options?: LogoutOptions): WebHandler;
   /** Protects a route: 401 without a valid sign-in, 403 without the groups/scopes. */
   required(requirement?: Requirement, options?: Omit<ProtectOptions, 'optional'>): WebProtector;
   /** Lets every request through, with an identity when it is signed in. */
@@ -280,10 +284,10 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): WebCo
       return continuing(guard.callbackHandler(callbackOptions), onSignedIn);
     },
     refresh: (then) => continuing((view) => guard.refresh(view), then),
-    logout: () => async (request) => {
+    logout: (logoutOptions) => async (request) => {
       const view = new WebRequest(request);
       try {
-        return toResponse(await guard.logout(view));
+        return toResponse(await guard.logout(view, logoutOptions));
       } catch (error) {
         return toResponse(guard.errorResponse(error, view));
       }

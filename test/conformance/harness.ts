@@ -22,6 +22,7 @@ import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
 import { getRequestListener } from '@hono/node-server';
 import { createExampleApp } from '../../examples/express/app.js';
+import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
 import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
 import { startWorker } from '../../examples/workers/workerd.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
@@ -107,6 +108,16 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
   };
 }
 
+const fastifyAdapter: AdapterUnderTest = {
+  name: 'fastify',
+  inProcess: true,
+  start: async (env, port, extras) => {
+    const app = await createFastifyExampleApp({ ...fromEnv(env), ...extras });
+    await app.listen({ port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => app.close() };
+  },
+};
+
 /** Hono's example app on Node, through `@hono/node-server` (as `npm run example:hono` serves it). */
 const honoAdapter: AdapterUnderTest = {
   name: 'hono',
@@ -140,6 +151,7 @@ function workerdAdapter(name: string, worker: 'web' | 'hono'): AdapterUnderTest 
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
+  fastifyAdapter,
   honoAdapter,
   workerdAdapter('workerd', 'web'),
   workerdAdapter('hono-workerd', 'hono'),

@@ -1,13 +1,21 @@
 /**
- * End to end in a real browser: Debian's chromium, driven by playwright-core, logs in to the
- * example app through the emulator's hosted login page, sees /claims, opens /admin, logs out;
- * then carol is refused /admin.
+ * End to end in a real browser: Debian's chromium, driven by playwright-core, logs in to each
+ * adapter's example app through the emulator's hosted login page, sees /claims, opens /admin,
+ * logs out; then carol is refused /admin.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DEMO_PASSWORD, startStack, type Stack } from '../support/stack.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import { DEMO_PASSWORD } from '../support/stack.js';
+import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../conformance/harness.js';
+
+/** The example app under test and the emulator it signs in with. */
+interface Stack {
+  readonly appUrl: string;
+  readonly emulator: EmulatorHandle;
+}
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -27,113 +35,119 @@ async function signIn(page: Page, stack: Stack, username: string): Promise<void>
 const skip =
   existsSync(CHROMIUM) || process.env.CI === 'true' ? false : `${CHROMIUM} not installed`;
 
-describe('real browser (chromium)', { skip }, () => {
-  let stack: Stack;
-  let browser: Browser;
+for (const adapter of ADAPTERS)
+  describe(`real browser (chromium, ${adapter.name})`, { skip }, () => {
+    let emulator: EmulatorHandle;
+    let app: ConformanceApp;
+    let stack: Stack;
+    let browser: Browser;
 
-  before(async () => {
-    stack = await startStack();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // As root in CI, and on a machine with no outside network.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    before(async () => {
+      emulator = await startEmulator({ port: 0 });
+      app = await startConformanceApp(adapter, emulator);
+      stack = { appUrl: app.url, emulator };
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        // As root in CI, and on a machine with no outside network.
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+    });
+
+    after(async () => {
+      await browser.close();
+      await app.stop();
+      await emulator.stop();
+    });
+
+    it('alice logs in on the hosted page, sees /claims, opens /admin, and logs out', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await signIn(page, stack, 'alice');
+
+      const claims = JSON.parse((await page.locator('body').innerText()).trim()) as {
+        claims: { username: string; 'cognito:groups': string[] };
+        user_info: { email: string };
+      };
+      assert.equal(claims.claims.username, 'alice');
+      assert.deepEqual(claims.claims['cognito:groups'], ['admin']);
+      assert.equal(claims.user_info.email, 'alice@example.com');
+
+      const cookies = await context.cookies(stack.appUrl);
+      const access = cookies.find((c) => c.name === 'cognito_access_token');
+      assert.ok(access, 'access-token cookie stored');
+      assert.equal(access.httpOnly, true);
+      assert.equal(access.sameSite, 'Lax');
+      assert.equal(
+        await page.evaluate(() => document.cookie.includes('cognito_')),
+        false,
+        'not readable from script',
+      );
+
+      const admin = await page.goto(`${stack.appUrl}/admin`);
+      assert.equal(admin?.status(), 200);
+      assert.deepEqual(JSON.parse(await page.locator('body').innerText()), ['admin']);
+
+      // Refresh from the home page's form (a same-origin POST).
+      await page.goto(`${stack.appUrl}/`);
+      await Promise.all([
+        page.waitForURL(`${stack.appUrl}/claims`),
+        page.getByRole('button', { name: 'Refresh tokens' }).click(),
+      ]);
+
+      // Log out from the home page: revoke, clear cookies, Cognito /logout, back home.
+      await page.goto(`${stack.appUrl}/`);
+      await Promise.all([
+        page.waitForURL(`${stack.appUrl}/`),
+        page.getByRole('link', { name: 'Log out' }).click(),
+      ]);
+      const after = await context.cookies(stack.appUrl);
+      assert.equal(
+        after.filter((c) => c.name.startsWith('cognito_') && !c.name.startsWith('cognito_emulator'))
+          .length,
+        0,
+      );
+      const refused = await page.goto(`${stack.appUrl}/claims`);
+      assert.equal(refused?.status(), 401);
+
+      // The emulator's session ended too: logging in again asks for the password.
+      await page.goto(`${stack.appUrl}/login`);
+      await page.waitForURL((url) => url.href.startsWith(stack.emulator.domain));
+      assert.equal(await page.getByLabel(/password/i).count(), 1);
+      await context.close();
+    });
+
+    it('carol (no group) logs in and is refused /admin with 403', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await signIn(page, stack, 'carol');
+      const admin = await page.goto(`${stack.appUrl}/admin`);
+      assert.equal(admin?.status(), 403);
+      assert.match(await page.locator('body').innerText(), /group membership is required/);
+      await context.close();
+    });
+
+    it('a wrong password shows the hosted page error and does not sign in', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${stack.appUrl}/login`);
+      await page.getByLabel(/user ?name/i).fill('alice');
+      await page.getByLabel(/password/i).fill('wrong-password');
+      await page.getByRole('button', { name: /sign in/i }).click();
+      await assert.doesNotReject(page.getByRole('alert').waitFor());
+      assert.ok(page.url().startsWith(stack.emulator.domain));
+      assert.equal(
+        (await context.cookies(stack.appUrl)).some((c) => c.name === 'cognito_access_token'),
+        false,
+      );
+      await context.close();
     });
   });
-
-  after(async () => {
-    await browser.close();
-    await stack.stop();
-  });
-
-  it('alice logs in on the hosted page, sees /claims, opens /admin, and logs out', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await signIn(page, stack, 'alice');
-
-    const claims = JSON.parse((await page.locator('body').innerText()).trim()) as {
-      claims: { username: string; 'cognito:groups': string[] };
-      user_info: { email: string };
-    };
-    assert.equal(claims.claims.username, 'alice');
-    assert.deepEqual(claims.claims['cognito:groups'], ['admin']);
-    assert.equal(claims.user_info.email, 'alice@example.com');
-
-    const cookies = await context.cookies(stack.appUrl);
-    const access = cookies.find((c) => c.name === 'cognito_access_token');
-    assert.ok(access, 'access-token cookie stored');
-    assert.equal(access.httpOnly, true);
-    assert.equal(access.sameSite, 'Lax');
-    assert.equal(
-      await page.evaluate(() => document.cookie.includes('cognito_')),
-      false,
-      'not readable from script',
-    );
-
-    const admin = await page.goto(`${stack.appUrl}/admin`);
-    assert.equal(admin?.status(), 200);
-    assert.deepEqual(JSON.parse(await page.locator('body').innerText()), ['admin']);
-
-    // Refresh from the home page's form (a same-origin POST).
-    await page.goto(`${stack.appUrl}/`);
-    await Promise.all([
-      page.waitForURL(`${stack.appUrl}/claims`),
-      page.getByRole('button', { name: 'Refresh tokens' }).click(),
-    ]);
-
-    // Log out from the home page: revoke, clear cookies, Cognito /logout, back home.
-    await page.goto(`${stack.appUrl}/`);
-    await Promise.all([
-      page.waitForURL(`${stack.appUrl}/`),
-      page.getByRole('link', { name: 'Log out' }).click(),
-    ]);
-    const after = await context.cookies(stack.appUrl);
-    assert.equal(
-      after.filter((c) => c.name.startsWith('cognito_') && !c.name.startsWith('cognito_emulator'))
-        .length,
-      0,
-    );
-    const refused = await page.goto(`${stack.appUrl}/claims`);
-    assert.equal(refused?.status(), 401);
-
-    // The emulator's session ended too: logging in again asks for the password.
-    await page.goto(`${stack.appUrl}/login`);
-    await page.waitForURL((url) => url.href.startsWith(stack.emulator.domain));
-    assert.equal(await page.getByLabel(/password/i).count(), 1);
-    await context.close();
-  });
-
-  it('carol (no group) logs in and is refused /admin with 403', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await signIn(page, stack, 'carol');
-    const admin = await page.goto(`${stack.appUrl}/admin`);
-    assert.equal(admin?.status(), 403);
-    assert.match(await page.locator('body').innerText(), /group membership is required/);
-    await context.close();
-  });
-
-  it('a wrong password shows the hosted page error and does not sign in', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${stack.appUrl}/login`);
-    await page.getByLabel(/user ?name/i).fill('alice');
-    await page.getByLabel(/password/i).fill('wrong-password');
-    await page.getByRole('button', { name: /sign in/i }).click();
-    await assert.doesNotReject(page.getByRole('alert').waitFor());
-    assert.ok(page.url().startsWith(stack.emulator.domain));
-    assert.equal(
-      (await context.cookies(stack.appUrl)).some((c) => c.name === 'cognito_access_token'),
-      false,
-    );
-    await context.close();
-  });
-});

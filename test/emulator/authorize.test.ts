@@ -69,11 +69,50 @@ describe('authorize: client and redirect_uri', () => {
       CLIENT_ID,
     );
     assertErrorPage(
-      await authorize({ redirect_uri: 'http://localhost:3001/postlogin' }),
+      await authorize({ client_id: 'api-client', redirect_uri: 'http://localhost:4001/cb' }),
       'redirect_mismatch',
-      CLIENT_ID,
+      'api-client',
     );
     assertErrorPage(await authorize({ redirect_uri: `${REDIRECT_URI}?x=1` }), 'redirect_mismatch');
+  });
+
+  it('the demo client accepts its callback path on any loopback port (a dev default), nothing else', async () => {
+    for (const accepted of [
+      'http://localhost:3001/postlogin',
+      'http://127.0.0.1:8080/postlogin',
+      'http://localhost/postlogin',
+    ]) {
+      const { location } = await browserLogin(emulator, { params: { redirect_uri: accepted } });
+      assert.equal(location.origin + location.pathname, accepted, 'the code goes to that port');
+    }
+    for (const refused of [
+      'http://localhost:3001/postlogin/',
+      'http://localhost:3001/other',
+      'https://localhost:3001/postlogin',
+      'http://example.com:3000/postlogin',
+      'http://user@localhost:3001/postlogin',
+      'http://localhost:3001\\@example.com/postlogin',
+    ]) {
+      assertErrorPage(await authorize({ redirect_uri: refused }), 'redirect_mismatch', CLIENT_ID);
+    }
+  });
+
+  it('the redirect-mismatch page names the refused redirect_uri and the registered ones, escaped', async () => {
+    const refused = 'http://localhost:3000/"><script>alert(1)</script>';
+    const location = await authorize({ redirect_uri: refused });
+    assertErrorPage(location, 'redirect_mismatch', CLIENT_ID);
+    assert.equal(location.searchParams.get('redirect_uri'), refused);
+    const page = await get(location.href);
+    assert.equal(page.status, 400);
+    const text = await page.text();
+    assert.match(
+      text,
+      /id="refused-url">http:\/\/localhost:3000\/&quot;&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;</,
+    );
+    assert.doesNotMatch(text, /<script>/);
+    assert.match(text, /<li><code>http:\/\/localhost:3000\/postlogin<\/code><\/li>/);
+    assert.match(text, /<li><code>http:\/\/127\.0\.0\.1:3000\/postlogin<\/code><\/li>/);
+    assert.match(text, /any port/);
   });
 
   it('missing client_id or redirect_uri → Required parameters missing', async () => {

@@ -1,6 +1,7 @@
 // The CLI as a user runs it: spawned with tsx, startup banner, one redacted log line per request,
 // rotate-keys against the running emulator, clean exit on SIGINT; plus usage errors in-process.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { USAGE, main } from '../../src/cli/main.js';
+import { freePort, rawRequest } from './helpers.js';
 import type { CliIo } from '../../src/cli/main.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -209,6 +211,81 @@ describe('cognito-guard (in-process main)', () => {
     const badPort = fakeIo();
     assert.equal(await main(['emulator', '--port', 'abc'], badPort.io), 2);
     assert.match(badPort.err.join('\n'), /--port must be/);
+  });
+
+  it('--public-origin sets the browser-facing URLs; --allowed-host opens the control endpoints to that name', async () => {
+    let stop: (signal: string) => void = () => undefined;
+    const { io, out } = fakeIo(new Promise((resolve) => (stop = resolve)));
+    const port = await freePort();
+    const running = main(
+      [
+        'emulator',
+        '--port',
+        String(port),
+        '--public-origin',
+        `http://localhost:${port}`,
+        '--allowed-host',
+        'cognito',
+      ],
+      io,
+    );
+    while (!out.some((line) => line.includes('Press Ctrl+C')))
+      await new Promise((r) => setTimeout(r, 10));
+    try {
+      const text = out.join('\n');
+      assert.match(
+        text,
+        new RegExp(`domain\\s+\\(AWS_COGNITO_DOMAIN\\)\\s+http://localhost:${port}$`, 'm'),
+      );
+      assert.match(
+        text,
+        new RegExp(`issuer\\s+\\(AWS_COGNITO_ISSUER\\)\\s+http://localhost:${port}/`),
+      );
+      assert.match(text, /any port/);
+      const keys = `http://127.0.0.1:${port}/_emulator/keys`;
+      assert.equal((await rawRequest(keys, { headers: { host: `cognito:${port}` } })).status, 200);
+      assert.equal((await rawRequest(keys, { headers: { host: `other:${port}` } })).status, 403);
+    } finally {
+      stop('SIGTERM');
+      assert.equal(await running, 0);
+    }
+  });
+
+  it('prints what Cognito would e-mail (a sign-up confirmation code)', async () => {
+    let stop: (signal: string) => void = () => undefined;
+    const { io, out } = fakeIo(new Promise((resolve) => (stop = resolve)));
+    const running = main(['emulator', '--port', '0'], io);
+    while (!out.some((line) => line.includes('Press Ctrl+C')))
+      await new Promise((r) => setTimeout(r, 10));
+    try {
+      const url = /domain\s+\(AWS_COGNITO_DOMAIN\)\s+(\S+)/.exec(out.join('\n'))?.[1] ?? '';
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'AWSCognitoIdentityProviderService.SignUp',
+        },
+        body: JSON.stringify({
+          ClientId: 'demo-client',
+          SecretHash: createHmac('sha256', 'demo-secret')
+            .update('pat' + 'demo-client')
+            .digest('base64'),
+          Username: 'pat',
+          Password: 'Pat-Passw0rd!',
+          UserAttributes: [{ Name: 'email', Value: 'pat@example.com' }],
+        }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.ok(
+        out.some((line) =>
+          /^Message to pat \(for pat@example\.com\): confirmation code \d{6}$/.test(line),
+        ),
+        out.join('\n'),
+      );
+    } finally {
+      stop('SIGTERM');
+      assert.equal(await running, 0);
+    }
   });
 
   it('an invalid --config file exits 1 naming the problems', async () => {

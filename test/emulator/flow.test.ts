@@ -233,12 +233,86 @@ describe('login page', () => {
     assert.equal(noCookie.status, 403);
   });
 
+  it('an unconfirmed or disabled user is refused with a message and no code', async () => {
+    emulator.addUser({ username: 'pending', password: DEMO_PASSWORD, status: 'UNCONFIRMED' });
+    emulator.addUser({ username: 'blocked', password: DEMO_PASSWORD, enabled: false });
+    for (const [username, message] of [
+      ['pending', 'User is not confirmed.'],
+      ['blocked', 'User is disabled.'],
+    ] as const) {
+      const { text, jar } = await loginPage();
+      const response = await submitLogin(jar, text, {
+        _csrf: parseLoginForm(text).csrf,
+        username,
+        password: DEMO_PASSWORD,
+      });
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get('location'), null);
+      assert.match(await response.text(), new RegExp(message.replaceAll('.', '\\.')));
+    }
+  });
+
+  it('a user with a temporary password chooses a new one, then lands in the app signed in', async () => {
+    emulator.addUser({
+      username: 'newbie',
+      password: 'Temp-Passw0rd!',
+      status: 'FORCE_CHANGE_PASSWORD',
+    });
+    const { text, jar } = await loginPage();
+    const step = await submitLogin(jar, text, {
+      _csrf: parseLoginForm(text).csrf,
+      username: 'newbie',
+      password: 'Temp-Passw0rd!',
+    });
+    assert.equal(step.status, 200);
+    const changePage = await step.text();
+    assert.match(changePage, /<h1>Change password<\/h1>/);
+    assert.equal(step.headers.get('location'), null, 'no code before the password is changed');
+    const challenge = /name="_challenge" value="([^"]+)"/.exec(changePage)?.[1] ?? '';
+
+    const weak = await submitLogin(jar, changePage, {
+      _csrf: parseLoginForm(changePage).csrf,
+      _challenge: challenge,
+      new_password: 'weak',
+    });
+    assert.equal(weak.status, 400);
+    const retryPage = await weak.text();
+    assert.match(retryPage, /Password did not conform with policy/);
+    const retryChallenge = /name="_challenge" value="([^"]+)"/.exec(retryPage)?.[1] ?? '';
+
+    const done = await submitLogin(jar, retryPage, {
+      _csrf: parseLoginForm(retryPage).csrf,
+      _challenge: retryChallenge,
+      new_password: 'Chosen-Passw0rd!',
+    });
+    assert.equal(done.status, 302);
+    const location = new URL(done.headers.get('location') ?? '');
+    assert.equal(`${location.origin}${location.pathname}`, REDIRECT_URI);
+    assert.ok(location.searchParams.get('code'));
+    assert.equal(emulator.users().find((u) => u.username === 'newbie')?.status, 'CONFIRMED');
+    await browserLogin(emulator, { username: 'newbie', password: 'Chosen-Passw0rd!' });
+
+    const replay = await submitLogin(new CookieJar(), retryPage, {
+      _csrf: parseLoginForm(retryPage).csrf,
+      _challenge: retryChallenge,
+      new_password: 'Another-Passw0rd!',
+    });
+    assert.equal(replay.status, 403, 'the change-password form is CSRF-protected too');
+    const reused = await submitLogin(jar, retryPage, {
+      _csrf: parseLoginForm(retryPage).csrf,
+      _challenge: retryChallenge,
+      new_password: 'Another-Passw0rd!',
+    });
+    assert.equal(reused.status, 400, 'a change-password step answers once');
+    assert.match(await reused.text(), /Your session expired/);
+  });
+
   it('validates client and redirect like authorize (error page, never the app)', async () => {
     const { response } = await loginPage({ redirect_uri: 'https://evil.example/cb' });
     assert.equal(response.status, 302);
     assert.equal(
       response.headers.get('location'),
-      `${emulator.url}/error?error=redirect_mismatch&client_id=${CLIENT_ID}`,
+      `${emulator.url}/error?error=redirect_mismatch&client_id=${CLIENT_ID}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
     );
   });
 });
@@ -287,10 +361,20 @@ describe('/logout', () => {
     );
     const page = await get(location.href);
     assert.equal(page.status, 400);
-    assert.match(
-      await page.text(),
-      /Required String parameter &#39;redirect_uri&#39; is not present/,
+    const text = await page.text();
+    assert.match(text, /Required String parameter &#39;redirect_uri&#39; is not present/);
+    assert.match(text, /id="refused-url">https:\/\/evil\.example\/</, 'names the refused URL');
+    assert.match(text, /sign-out URLs/);
+    assert.match(text, /<li><code>http:\/\/localhost:3000\/postlogout<\/code><\/li>/);
+  });
+
+  it('the demo client accepts its sign-out path on any loopback port (a dev default)', async () => {
+    const logoutUri = 'http://127.0.0.1:4567/postlogout';
+    const response = await get(
+      `${emulator.url}/logout?client_id=${CLIENT_ID}&logout_uri=${encodeURIComponent(logoutUri)}`,
     );
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get('location'), logoutUri);
   });
 
   it('logout with redirect_uri sends the user to /login again; unknown client → error page', async () => {

@@ -1,6 +1,7 @@
 // /oauth2/token as a faithful peer: client mistakes fail the way Cognito fails them (HTTP 400 JSON
 // {"error"} with Cognito's codes, CORS *, form encoding only), plus the [unk] switches.
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { startEmulator } from '../../src/emulator/index.js';
@@ -265,7 +266,66 @@ describe('token endpoint: request format and grants', () => {
   });
 });
 
+/**
+ * flask-cognito-lib's verifier, exactly: `urlsafe_b64encode(urandom(32))` (44 characters with the
+ * `=` pad), then `re.sub("[^a-zA-Z0-9]+", "", …)`: 43 characters minus every `-` and `_`, so
+ * almost always 35–43 (rarely fewer).
+ */
+function flaskCognitoLibVerifier(): string {
+  const encoded = randomBytes(32).toString('base64').replaceAll('+', '-').replaceAll('/', '_');
+  return encoded.replace(/[^a-zA-Z0-9]+/g, '');
+}
+
+/** One flask-cognito-lib verifier of each length from 35 to 42 (short ones are rare: keep drawing). */
+function flaskVerifiersByLength(): Map<number, string> {
+  const found = new Map<number, string>();
+  for (let draws = 0; found.size < 8 && draws < 5_000_000; draws += 1) {
+    const verifier = flaskCognitoLibVerifier();
+    const { length } = verifier;
+    if (length >= 35 && length <= 42 && !found.has(length)) found.set(length, verifier);
+  }
+  assert.deepEqual(
+    [...found.keys()].sort((a, b) => a - b),
+    [35, 36, 37, 38, 39, 40, 41, 42],
+  );
+  return found;
+}
+
+/** flask-cognito-lib's challenge: base64url(SHA-256(verifier)) without padding. */
+function flaskChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'utf8').digest('base64url');
+}
+
 describe('token endpoint: PKCE', () => {
+  it("accepts flask-cognito-lib's 35–42-character verifiers, as Cognito does (RFC length only with the switch)", async () => {
+    for (const [length, verifier] of flaskVerifiersByLength()) {
+      const { code } = await browserLogin(emulator, {
+        params: { code_challenge: flaskChallenge(verifier), code_challenge_method: 'S256' },
+      });
+      const response = await exchange(code, { code_verifier: verifier });
+      assert.equal(response.status, 200, `a ${length}-character verifier is accepted`);
+      assert.ok(((await response.json()) as { access_token?: string }).access_token);
+    }
+    emulator.switches.strictPkceVerifierLength = true;
+    const [, short] = [...flaskVerifiersByLength()][0] ?? [];
+    assert.ok(short);
+    const { code } = await browserLogin(emulator, {
+      params: { code_challenge: flaskChallenge(short), code_challenge_method: 'S256' },
+    });
+    await expectError(await exchange(code, { code_verifier: short }), 'invalid_grant');
+  });
+
+  it('a short verifier must still hash to the challenge exactly', async () => {
+    const [verifier = ''] = flaskVerifiersByLength().values();
+    const { code } = await browserLogin(emulator, {
+      params: { code_challenge: flaskChallenge(verifier), code_challenge_method: 'S256' },
+    });
+    await expectError(
+      await exchange(code, { code_verifier: verifier.slice(0, -1) }),
+      'invalid_grant',
+    );
+  });
+
   it('wrong verifier → invalid_grant by default, invalid_request when switched; either way the code burns', async () => {
     const first = await freshCode();
     await expectError(

@@ -28,6 +28,7 @@ const OPTIONAL_DOCS = ['SECURITY.md', 'LICENSE', 'CHANGELOG.md'];
 const SUBPATHS = [
   'cognito-guard',
   'cognito-guard/express',
+  'cognito-guard/fastify',
   'cognito-guard/emulator',
   'cognito-guard/web',
   'cognito-guard/hono',
@@ -36,6 +37,7 @@ const SUBPATHS = [
 const DECLARATIONS = [
   ['cognito-guard', 'index'],
   ['cognito-guard/express', 'express/index'],
+  ['cognito-guard/fastify', 'fastify/index'],
   ['cognito-guard/emulator', 'emulator/index'],
   ['cognito-guard/web', 'web/index'],
   ['cognito-guard/hono', 'hono/index'],
@@ -87,10 +89,11 @@ async function installedVersion(name: string): Promise<string> {
 }
 
 /**
- * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`, `em`,
- * `web`, `hn`, `express` and `Hono` are loaded). It uses the subpaths together: a guard built with
- * the core subpath handed to the Express, Web and Hono subpaths, tokens from the packaged emulator,
- * real HTTP on loopback for Express, Fetch `Request`s for the other two.
+ * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`,
+ * `fa`, `em`, `web`, `hn`, `express`, `Fastify` and `Hono` are loaded). It uses every subpath
+ * together: a guard built with the core subpath handed to the Express, Fastify, Web and Hono
+ * subpaths, tokens from the packaged emulator, real HTTP on loopback for Express and Fastify,
+ * Fetch `Request`s for the other two.
  */
 const RUNTIME_CHECK = `
 async function check() {
@@ -98,12 +101,14 @@ async function check() {
     exports: {
       core: [typeof core.CognitoGuard, typeof core.fromEnv, typeof core.CognitoGuardError],
       express: [typeof ex.cognitoGuard],
+      fastify: [typeof fa.cognitoGuard, typeof fa.cognitoApiGuard, typeof fa.getIdentity],
       emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
       web: [typeof web.cognitoGuard, typeof web.cognitoApiGuard, typeof web.withSession],
       hono: [typeof hn.cognitoGuard, typeof hn.cognitoApiGuard, typeof hn.getIdentity],
     },
     sameGuardClass:
       ex.CognitoGuard === core.CognitoGuard &&
+      fa.CognitoGuard === core.CognitoGuard &&
       web.CognitoGuard === core.CognitoGuard &&
       hn.CognitoGuard === core.CognitoGuard,
   };
@@ -118,6 +123,7 @@ async function check() {
   }
   const emulator = await em.startEmulator({ port: 0 });
   let server;
+  let fastifyApp;
   try {
     const client = em.DEMO_CONFIG.clients[0];
     const guard = new core.CognitoGuard({
@@ -142,16 +148,30 @@ async function check() {
       server.once('listening', resolve);
       server.once('error', reject);
     });
-    const url = 'http://127.0.0.1:' + server.address().port + '/me';
-    const anonymous = await fetch(url, { headers: { accept: 'application/json' } });
-    await anonymous.arrayBuffer();
-    results.anonymous = {
-      status: anonymous.status,
-      wwwAuthenticate: anonymous.headers.get('www-authenticate'),
-    };
+    fastifyApp = Fastify();
+    await fastifyApp.register(fa.cognitoGuard, { guard });
+    fastifyApp.get('/me', { preHandler: fastifyApp.cognito.required() }, (request) => ({
+      sub: fa.getIdentity(request).claims.sub,
+      groups: request.cognito.groups,
+    }));
+    await fastifyApp.listen({ port: 0, host: '127.0.0.1' });
     const token = await emulator.mintToken({ use: 'access', clientId: client.clientId });
-    const signedIn = await fetch(url, { headers: { cookie: 'cognito_access_token=' + token } });
-    results.signedIn = { status: signedIn.status, body: await signedIn.json() };
+    for (const [name, port] of [
+      ['express', server.address().port],
+      ['fastify', fastifyApp.server.address().port],
+    ]) {
+      const url = 'http://127.0.0.1:' + port + '/me';
+      const anonymous = await fetch(url, { headers: { accept: 'application/json' } });
+      await anonymous.arrayBuffer();
+      const signedIn = await fetch(url, { headers: { cookie: 'cognito_access_token=' + token } });
+      results[name] = {
+        anonymous: {
+          status: anonymous.status,
+          wwwAuthenticate: anonymous.headers.get('www-authenticate'),
+        },
+        signedIn: { status: signedIn.status, body: await signedIn.json() },
+      };
+    }
     results.expectedSub = emulator.users()[0].sub;
 
     const fetchRequest = (cookie) =>
@@ -180,6 +200,7 @@ async function check() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+    if (fastifyApp) await fastifyApp.close();
     await emulator.stop();
   }
   process.stdout.write(JSON.stringify(results) + '\\n');
@@ -192,30 +213,38 @@ check().catch((error) => {
 
 const ESM_CONSUMER = `import * as core from 'cognito-guard';
 import * as ex from 'cognito-guard/express';
+import * as fa from 'cognito-guard/fastify';
 import * as em from 'cognito-guard/emulator';
 import * as web from 'cognito-guard/web';
 import * as hn from 'cognito-guard/hono';
 import express from 'express';
+import Fastify from 'fastify';
 import { Hono } from 'hono';
 ${RUNTIME_CHECK}`;
 
 const CJS_CONSUMER = `'use strict';
 const core = require('cognito-guard');
 const ex = require('cognito-guard/express');
+const fa = require('cognito-guard/fastify');
 const em = require('cognito-guard/emulator');
 const web = require('cognito-guard/web');
 const hn = require('cognito-guard/hono');
 const express = require('express');
+const Fastify = require('fastify');
 const { Hono } = require('hono');
 ${RUNTIME_CHECK}`;
 
 /**
  * A typed consumer of the public API. It only type-checks if the `req.cognito` augmentation
- * reaches Express's `Request` and `CognitoGuardError['code']` is a closed union that `switch`
- * narrows; the `@ts-expect-error` lines fail the check if either protection disappears.
+ * reaches Express's `Request`, the `request.cognito` and `fastify.cognito` augmentations reach
+ * Fastify's types, `c.get('cognito')` is typed through Hono's `ContextVariableMap`, a Web
+ * protector's continue result is not a `Response`, and `CognitoGuardError['code']` is a closed
+ * union that `switch` narrows; the `@ts-expect-error` lines fail the check if any of these
+ * protections disappears.
  */
 const TS_CONSUMER = `import express from 'express';
 import type { Request, Response } from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
 import {
   CognitoGuard,
   CognitoGuardError,
@@ -226,6 +255,11 @@ import {
   type CognitoIdentity,
 } from 'cognito-guard';
 import { cognitoGuard, getIdentity, type ExpressCognitoGuard } from 'cognito-guard/express';
+import {
+  cognitoGuard as fastifyGuard,
+  getIdentity as fastifyIdentity,
+  type FastifyCognitoGuard,
+} from 'cognito-guard/fastify';
 import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
 import * as web from 'cognito-guard/web';
 import * as hn from 'cognito-guard/hono';
@@ -256,6 +290,26 @@ export function honoApp(options: CognitoGuardOptions): Hono {
     const wrong: string = c.get('cognito');
     return c.json({ sub: identity?.claims.sub, groups: required.groups, wrong });
   });
+  return app;
+}
+
+export async function createFastifyApp(options: CognitoGuardOptions): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(fastifyGuard, { guard: options });
+  const auth: FastifyCognitoGuard = app.cognito;
+  app.get('/login', auth.login());
+  app.get('/postlogin', auth.callback({ redirectTo: '/claims' }));
+  app.post('/refresh', { preHandler: auth.refresh() }, (_request, reply) => reply.redirect('/', 303));
+  app.get('/admin', { onRequest: auth.required({ groups: ['admin'] }) }, (request) => {
+    const identity: CognitoIdentity | undefined = request.cognito;
+    const returnTo: string | undefined = request.cognitoReturnTo;
+    const required: CognitoIdentity = fastifyIdentity(request);
+    // @ts-expect-error -- the augmentation types request.cognito; it is not a string
+    const wrong: string = request.cognito;
+    return { sub: identity?.claims.sub, groups: required.groups, returnTo, wrong };
+  });
+  // @ts-expect-error -- refresh() continues to a handler: it is a hook, not a route handler
+  app.post('/refresh-alone', auth.refresh());
   return app;
 }
 
@@ -351,7 +405,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     await writeFile(join(app, 'esm', 'package.json'), '{"type":"module"}\n');
     // The versions the repository itself uses, so the warm npm cache serves them offline.
     const peers = await Promise.all(
-      ['express', '@types/express', '@types/node', 'hono'].map(
+      ['express', '@types/express', '@types/node', 'fastify', 'hono'].map(
         async (name) => `${name}@${await installedVersion(name)}`,
       ),
     );
@@ -377,6 +431,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const base of [
       'dist/index',
       'dist/express/index',
+      'dist/fastify/index',
       'dist/emulator/index',
       'dist/web/index',
       'dist/hono/index',
@@ -416,7 +471,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const order of orders.filter((keys) => keys.includes('types'))) {
       assert.equal(order[0], 'types', `"types" must come first in {${order.join(', ')}}`);
     }
-    for (const subpath of ['.', './express', './emulator', './web', './hono']) {
+    for (const subpath of ['.', './express', './fastify', './emulator', './web', './hono']) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
   });
@@ -425,13 +480,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     ['ESM import', 'esm/consumer.mjs', ESM_CONSUMER],
     ['CommonJS require', 'consumer.cjs', CJS_CONSUMER],
   ] as const) {
-    it(`loads every subpath with ${format} and protects an Express, a Fetch and a Hono route`, async () => {
+    it(`loads every subpath with ${format} and protects an Express, a Fastify, a Fetch and a Hono route`, async () => {
       await writeFile(join(app, file), source);
       const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
       const results = JSON.parse(stdout);
       assert.deepEqual(results.exports, {
         core: ['function', 'function', 'function'],
         express: ['function'],
+        fastify: ['function', 'function', 'function'],
         emulator: ['function', 'object'],
         web: ['function', 'function', 'function'],
         hono: ['function', 'function', 'function'],
@@ -443,10 +499,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         isCognitoGuardError: true,
         code: 'ERR_CONFIGURATION',
       });
-      assert.equal(results.anonymous.status, 401);
-      assert.match(results.anonymous.wwwAuthenticate ?? '', /^Bearer/);
-      assert.equal(results.signedIn.status, 200);
-      assert.equal(results.signedIn.body.sub, results.expectedSub);
+      for (const framework of ['express', 'fastify']) {
+        const { anonymous, signedIn } = results[framework];
+        assert.equal(anonymous.status, 401, framework);
+        assert.match(anonymous.wwwAuthenticate ?? '', /^Bearer/, framework);
+        assert.equal(signedIn.status, 200, framework);
+        assert.equal(signedIn.body.sub, results.expectedSub, framework);
+        assert.deepEqual(signedIn.body.groups, ['admin'], framework);
+      }
       assert.deepEqual(results.web, { anonymous: 401, sub: results.expectedSub });
       assert.deepEqual(results.hono, {
         anonymous: 401,
@@ -539,15 +599,15 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
   });
 
   it('loads without the optional framework peers installed', async () => {
-    // Express and Hono are optional peers: an app on another framework installs only this
-    // package, and every subpath (the Express and Hono ones use their framework's types only)
-    // must still load.
+    // Frameworks are optional peers: an app on another framework installs only this package, and
+    // every subpath (the adapters use their framework's types only) must still load.
     const bare = join(work, 'bare');
     await mkdir(bare);
     await writeFile(join(bare, 'package.json'), '{"name":"bare","private":true,"type":"module"}\n');
     await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], bare);
-    assert.ok(!existsSync(join(bare, 'node_modules', 'express')), 'express was installed');
-    assert.ok(!existsSync(join(bare, 'node_modules', 'hono')), 'hono was installed');
+    for (const peer of ['express', 'fastify', 'hono']) {
+      assert.ok(!existsSync(join(bare, 'node_modules', peer)), `${peer} was installed`);
+    }
     const script = SUBPATHS.map(
       (subpath) => `console.log(Object.keys(await import('${subpath}')).length);`,
     ).join('\n');

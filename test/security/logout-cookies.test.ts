@@ -338,7 +338,7 @@ describe('logout and cookies (B52–B60)', () => {
     assert.deepEqual(sessionCookiesSet(doubled.setCookies), []);
   });
 
-  it('B58 an ID token too large for a cookie (hundreds of groups) is a clear 502 with no half-set session', async () => {
+  it('B58 an ID token too large for one cookie (150 groups) is split across numbered cookies, none over 4,096 bytes, and read back as one', async () => {
     const groups = Array.from(
       { length: 150 },
       (_, i) => `group-number-${String(i).padStart(3, '0')}`,
@@ -347,13 +347,41 @@ describe('logout and cookies (B52–B60)', () => {
     const browser = new TestBrowser();
     const started = await beginLogin(browser, appUrl);
     const callback = await signInAt(browser, started.authorizeUrl, 'greg');
-    const logBefore = sec.app.log.lines.length;
     const response = await browser.request(callback, { headers: JSON_ACCEPT });
     const answer = JSON.parse(sec.hostile.tokenRequests('authorization_code').at(-1)!.answer!);
     assert.ok(
       (answer.id_token as string).length > 4096,
-      'precondition: Cognito issued a huge token',
+      'precondition: Cognito issued a token too large for one cookie',
     );
+    assert.equal(response.status, 302);
+    for (const header of response.setCookies) {
+      assert.ok(Buffer.byteLength(header) <= 4096, `${header.slice(0, 30)}… is over 4,096 bytes`);
+    }
+    const names = response.setCookies.map((header) => header.slice(0, header.indexOf('=')));
+    assert.ok(names.includes('cognito_id_token.0') && names.includes('cognito_id_token.1'));
+    assert.ok(!names.includes('cognito_id_token'), 'not also whole');
+    const claims = await browser.request(`${appUrl}/claims`, { headers: JSON_ACCEPT });
+    assert.equal(claims.status, 200);
+    assert.equal(JSON.parse(claims.body).user_info['cognito:groups'].length, 150);
+    // Logout clears every piece.
+    await browser.request(`${appUrl}/logout`, { headers: SAME_ORIGIN });
+    assert.deepEqual(
+      [...browser.cookiesFor(appUrl).keys()].filter((name) => name.startsWith('cognito_id_token')),
+      [],
+    );
+  });
+
+  it('B58 a session too large for any cookie budget (450 groups) is a clear 502, logged with the advice to use a session store, with no half-set session', async () => {
+    const groups = Array.from(
+      { length: 450 },
+      (_, i) => `group-number-${String(i).padStart(3, '0')}`,
+    );
+    sec.emulator.addUser({ username: 'gigi', password: DEMO_PASSWORD, groups });
+    const browser = new TestBrowser();
+    const started = await beginLogin(browser, appUrl);
+    const callback = await signInAt(browser, started.authorizeUrl, 'gigi');
+    const logBefore = sec.app.log.lines.length;
+    const response = await browser.request(callback, { headers: JSON_ACCEPT });
     assert.equal(response.status, 502);
     assert.deepEqual(JSON.parse(response.body), {
       error: 'ERR_COGNITO_BAD_RESPONSE',
@@ -362,7 +390,7 @@ describe('logout and cookies (B52–B60)', () => {
     assert.deepEqual(sessionCookiesSet(response.setCookies), [], 'no cookie of the session is set');
     assert.equal(response.setCookies.length, 1, 'only the transaction is cleared');
     assert.match(response.setCookies[0]!, /^cognito_txn_.*Max-Age=0/);
-    assert.match(sec.app.log.lines.slice(logBefore).join('\n'), /4096-byte browser limit/);
+    assert.match(sec.app.log.lines.slice(logBefore).join('\n'), /session store/);
     assert.equal(await claimsStatus(browser), 401);
   });
 

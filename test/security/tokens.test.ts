@@ -208,7 +208,12 @@ describe('tokens at the app (B19–B42)', () => {
         accessTokenValiditySeconds: 300,
         idTokenValiditySeconds: 300,
       },
-      guard: { clientId: 'b29-clock', now: () => Date.now() + clock.offsetMs },
+      // Without the automatic refresh, which would renew the session at exp (tested elsewhere).
+      guard: {
+        clientId: 'b29-clock',
+        now: () => Date.now() + clock.offsetMs,
+        autoRefresh: false,
+      },
     });
     try {
       const browser = new TestBrowser();

@@ -1,0 +1,212 @@
+/**
+ * The shared state of one emulated user pool: who it is (origin, pool id, issuer), its users and
+ * app clients, its signing keys and token issuer, its codes, sessions and refresh-token families,
+ * the switches, and the clock every lifetime is measured on. Every endpoint handler reads and
+ * changes the pool through this one object, so the hosted UI, the OAuth2 endpoints and the
+ * control API always agree.
+ */
+import {
+  DEFAULT_SWITCHES,
+  RESERVED_SCOPES,
+  resolveClient,
+  resolveUser,
+  resourceServerScopes,
+} from './config.js';
+import type {
+  EmulatorConfig,
+  EmulatorGroup,
+  EmulatorResourceServer,
+  EmulatorSwitches,
+  ResolvedClient,
+  ResolvedUser,
+} from './config.js';
+import type { KeyStore } from './key-store.js';
+import { EmulatorState } from './state.js';
+import type { Clock } from './state.js';
+import { TokenIssuer } from './token-issuer.js';
+
+/**
+ * A group of the pool, as stored.
+ *
+ * @example
+ * ```ts
+ * emulator.groups().map((group) => group.groupName); // ['admin', 'editor']
+ * ```
+ */
+export interface PoolGroup extends EmulatorGroup {
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+/**
+ * A message the pool "sent" (Cognito would e-mail or text it): a sign-up confirmation code or a
+ * temporary password. The emulator keeps the latest ones so tests and the CLI can read them.
+ *
+ * @example
+ * ```ts
+ * const { code } = emulator.messages().findLast((m) => m.username === 'erin') ?? {};
+ * ```
+ */
+export interface EmulatorMessage {
+  readonly kind: 'confirmation-code' | 'temporary-password';
+  readonly username: string;
+  /** Where Cognito would have sent it (the user's e-mail or phone number), if known. */
+  readonly destination: string | undefined;
+  /** The confirmation code or the temporary password. */
+  readonly code: string;
+  readonly sentAtMs: number;
+}
+
+/** How many sent messages the pool keeps. */
+export const MAX_MESSAGES = 100;
+/** Sign-up confirmation codes live 24 hours, as in Cognito. */
+export const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3_600_000;
+
+/** What a pool is built from (already validated). */
+export interface UserPoolOptions {
+  /** Where the endpoints are served from, without a trailing slash. */
+  readonly origin: string;
+  readonly config: EmulatorConfig;
+  readonly keys: KeyStore;
+  readonly switches?: Partial<EmulatorSwitches> | undefined;
+  /** Default `Date.now`. */
+  readonly now?: Clock | undefined;
+  /** Called for every message the pool sends (confirmation codes, temporary passwords). */
+  readonly onMessage?: ((message: EmulatorMessage) => void) | undefined;
+}
+
+/**
+ * One user pool's state, shared by every endpoint.
+ *
+ * @example
+ * ```ts
+ * const pool = new UserPool({ origin: 'http://localhost:9229', config: demoConfig(), keys: await KeyStore.create() });
+ * pool.users.get('alice')?.groups; // ['admin']
+ * ```
+ */
+export class UserPool {
+  /** The origin the endpoints are served from (Cognito's "domain"). */
+  readonly origin: string;
+  readonly poolId: string;
+  readonly region: string;
+  /** `{origin}/{poolId}`. */
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly discoveryUrl: string;
+  /** Live switches for undocumented Cognito behaviour. */
+  readonly switches: EmulatorSwitches;
+  /** Wall-clock milliseconds; every code, session and refresh-token lifetime is measured on it. */
+  readonly now: Clock;
+  readonly keys: KeyStore;
+  readonly tokens: TokenIssuer;
+  /** Codes, hosted-UI sessions and refresh-token families. */
+  readonly state: EmulatorState;
+  readonly users = new Map<string, ResolvedUser>();
+  readonly clients = new Map<string, ResolvedClient>();
+  readonly groups = new Map<string, PoolGroup>();
+  readonly resourceServers: readonly EmulatorResourceServer[];
+  /** Pending sign-up confirmation codes by username. */
+  readonly confirmationCodes = new Map<string, { code: string; expiresAtMs: number }>();
+  readonly #messages: EmulatorMessage[] = [];
+  readonly #onMessage: ((message: EmulatorMessage) => void) | undefined;
+  #clockOffsetSeconds = 0;
+
+  constructor(options: UserPoolOptions) {
+    const { config } = options;
+    this.origin = options.origin;
+    this.poolId = config.userPoolId;
+    this.region = config.region ?? config.userPoolId.split('_')[0] ?? 'us-east-1';
+    this.issuer = `${this.origin}/${this.poolId}`;
+    this.jwksUri = `${this.issuer}/.well-known/jwks.json`;
+    this.discoveryUrl = `${this.issuer}/.well-known/openid-configuration`;
+    this.switches = { ...DEFAULT_SWITCHES, ...config.switches, ...options.switches };
+    this.now = options.now ?? Date.now;
+    this.keys = options.keys;
+    this.tokens = new TokenIssuer(this.keys, this.issuer, () => this.nowSeconds());
+    this.state = new EmulatorState(this.now);
+    this.resourceServers = config.resourceServers ?? [];
+    this.#onMessage = options.onMessage;
+    for (const client of config.clients) this.clients.set(client.clientId, resolveClient(client));
+    for (const group of config.groups ?? []) this.putGroup(group);
+    for (const user of config.users) this.putUser(resolveUser(user, this.poolId, this.now()));
+  }
+
+  /** Stores a user, creating the groups it names that do not exist yet. */
+  putUser(user: ResolvedUser): void {
+    for (const groupName of user.groups) {
+      if (!this.groups.has(groupName)) this.putGroup({ groupName });
+    }
+    this.users.set(user.username, user);
+  }
+
+  /** Stores a group (replacing one of the same name, keeping its creation time). */
+  putGroup(group: EmulatorGroup): PoolGroup {
+    const now = this.now();
+    const stored: PoolGroup = {
+      ...group,
+      createdAtMs: this.groups.get(group.groupName)?.createdAtMs ?? now,
+      updatedAtMs: now,
+    };
+    this.groups.set(group.groupName, stored);
+    return stored;
+  }
+
+  /** Replaces a user with changed fields, stamping `updatedAtMs`. */
+  updateUser(username: string, changes: Partial<ResolvedUser>): ResolvedUser | undefined {
+    const user = this.users.get(username);
+    if (!user) return undefined;
+    const updated: ResolvedUser = { ...user, ...changes, updatedAtMs: this.now() };
+    this.putUser(updated);
+    return updated;
+  }
+
+  /** Records a message the pool "sent" and hands it to the `onMessage` listener. */
+  send(message: Omit<EmulatorMessage, 'sentAtMs'>): EmulatorMessage {
+    const sent: EmulatorMessage = { ...message, sentAtMs: this.now() };
+    this.#messages.push(sent);
+    if (this.#messages.length > MAX_MESSAGES) this.#messages.shift();
+    this.#onMessage?.(sent);
+    return sent;
+  }
+
+  /** The latest sent messages, oldest first. */
+  messages(): EmulatorMessage[] {
+    return [...this.#messages];
+  }
+
+  /**
+   * The identifier of a declared resource server that a `resource` parameter may name: an
+   * absolute http(s) URL, as RFC 8707 requires; `undefined` for anything else.
+   */
+  resourceServer(resource: string): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(resource);
+    } catch {
+      return undefined;
+    }
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || resource.includes('#')) {
+      return undefined;
+    }
+    return this.resourceServers.find((server) => server.identifier === resource)?.identifier;
+  }
+
+  /** The token clock in seconds: the wall clock shifted by the test offset. */
+  nowSeconds(): number {
+    return Math.floor(this.now() / 1000) + this.#clockOffsetSeconds;
+  }
+
+  /** Shifts `iat`/`exp`/`auth_time` of issued tokens (negative = past). */
+  setClockOffset(seconds: number): void {
+    this.#clockOffsetSeconds = Math.trunc(seconds);
+  }
+
+  /** Every scope some client of this pool could be granted, plus the reserved ones. */
+  knownScopes(): Set<string> {
+    return new Set([
+      ...RESERVED_SCOPES,
+      ...resourceServerScopes(this.resourceServers),
+      ...[...this.clients.values()].flatMap((client) => client.allowedScopes),
+    ]);
+  }
+}
