@@ -23,6 +23,8 @@ import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/ind
 import { getRequestListener } from '@hono/node-server';
 import { createExampleApp } from '../../examples/express/app.js';
 import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
+import { createExampleHandler } from '../../examples/lambda/app.js';
+import { serveLambda } from '../../src/lambda/bridge.js';
 import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
 import { startWorker } from '../../examples/workers/workerd.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
@@ -43,6 +45,12 @@ export interface AdapterUnderTest {
   readonly name: string;
   /** Whether {@link AdapterUnderTest.start} honours `extras` (the app runs in this process). */
   readonly inProcess: boolean;
+  /**
+   * The platform's quota on the request line plus header values, when it has one (API Gateway:
+   * 10,240 bytes, refused before the function runs). Tests that send deliberately huge URLs
+   * beside a full Cookie header stay within it there.
+   */
+  readonly requestHeadQuotaBytes?: number;
   /**
    * The status the server in front of the app answers a request line in absolute form
    * (`GET http://host/path`) with when it refuses it before the app runs; default 400.
@@ -118,6 +126,18 @@ const fastifyAdapter: AdapterUnderTest = {
   },
 };
 
+/** The Lambda example behind the local API Gateway HTTP API bridge (payload format 2.0). */
+const lambdaAdapter: AdapterUnderTest = {
+  name: 'lambda',
+  inProcess: true,
+  requestHeadQuotaBytes: 10_240,
+  start: async (env, port, extras) => {
+    const handler = createExampleHandler({ ...fromEnv(env), ...extras });
+    const bridge = await serveLambda(handler, { port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => bridge.close() };
+  },
+};
+
 /** Hono's example app on Node, through `@hono/node-server` (as `npm run example:hono` serves it). */
 const honoAdapter: AdapterUnderTest = {
   name: 'hono',
@@ -152,6 +172,7 @@ export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
   fastifyAdapter,
+  lambdaAdapter,
   honoAdapter,
   workerdAdapter('workerd', 'web'),
   workerdAdapter('hono-workerd', 'hono'),
