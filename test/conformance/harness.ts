@@ -11,7 +11,8 @@
  * ```
  *
  * Adapters that run the app in this process also accept `inProcess` extras (a logger, a fetch, a
- * clock); tests that need them check `adapter.inProcess` and skip, visibly, where it is false.
+ * clock); a test that needs them checks `adapter.inProcess`, and where it is false checks what it
+ * can still see from outside and says in its output what it could not check (a skip would fail CI).
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
