@@ -32,6 +32,7 @@ import {
   type CognitoIdentity,
   type GuardResult,
   type LoginOptions,
+  type LogoutOptions,
   type OutgoingResponse,
   type ProtectOptions,
   type Protector,
@@ -222,8 +223,11 @@ export interface LambdaCognitoGuard {
   refresh<E extends LambdaHttpEvent, C = unknown>(
     handler: LambdaRouteHandler<E, C>,
   ): LambdaHandler<E, C>;
-  /** Revokes, clears the cookies and redirects to Cognito's logout (route it for GET and POST). */
-  logout<E extends LambdaHttpEvent>(): LambdaHandler<E>;
+  /**
+   * Revokes, clears the cookies and sends the browser to Cognito's logout (route it for GET and
+   * POST). `{ everywhere: true }` also signs the user out of every device.
+   */
+  logout<E extends LambdaHttpEvent>(options?: LogoutOptions): LambdaHandler<E>;
   /** `handler` runs only for a valid sign-in (401 otherwise) with the groups/scopes given (403). */
   required<E extends LambdaHttpEvent, C = unknown>(
     handler: LambdaRouteHandler<E, C>,
@@ -309,8 +313,8 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Lambd
         (event, result, context) => handler(event, result.identity, context),
         onError,
       ),
-    logout: <E extends LambdaHttpEvent>() =>
-      responding<E>((request) => guard.logout(request), onError),
+    logout: <E extends LambdaHttpEvent>(options?: LogoutOptions) =>
+      responding<E>((request) => guard.logout(request, options), onError),
     required: <E extends LambdaHttpEvent, C>(
       first: Requirement | LambdaRouteHandler<E, C>,
       second?: LambdaRouteHandler<E, C>,
