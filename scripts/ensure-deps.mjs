@@ -47,9 +47,29 @@ function staleReason() {
     // Optional packages for other platforms (esbuild's and rollup's binaries) are never installed.
     // (A `libc` constraint is not checked: glibc and musl builds are told apart by npm itself.)
     if (wanted.optional === true && (!runsHere(wanted) || wanted.libc !== undefined)) continue;
+    // Nor are the optional dependencies of such a package (sharp's wasm32 build needs
+    // @emnapi/runtime, which carries no platform constraint of its own).
+    if (wanted.optional === true && onlyNeededByAbsent(path, lock, installed)) continue;
     return `${path} is in package-lock.json but not installed`;
   }
   return undefined;
+}
+
+/**
+ * Whether the lock file's packages that depend on `path` are all absent from the install (and
+ * there is at least one, so a package nothing names stays required).
+ */
+function onlyNeededByAbsent(path, lock, installed) {
+  const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  const dependents = Object.entries(lock).filter(([, entry]) =>
+    [entry.dependencies, entry.optionalDependencies, entry.devDependencies].some(
+      (list) => list !== undefined && name in list,
+    ),
+  );
+  return (
+    dependents.length > 0 &&
+    dependents.every(([dependent]) => dependent !== '' && !(dependent in installed))
+  );
 }
 
 /** Whether a package's `os`/`cpu` constraints (npm's syntax: `linux`, `!win32`) include this machine. */

@@ -32,6 +32,17 @@ const SUBPATHS = [
   'cognito-guard/emulator',
   'cognito-guard/lambda',
   'cognito-guard/lambda/bridge',
+  'cognito-guard/web',
+  'cognito-guard/hono',
+] as const;
+/** The subpaths the main TypeScript consumer imports → their declaration file under dist/. */
+const DECLARATIONS = [
+  ['cognito-guard', 'index'],
+  ['cognito-guard/express', 'express/index'],
+  ['cognito-guard/fastify', 'fastify/index'],
+  ['cognito-guard/emulator', 'emulator/index'],
+  ['cognito-guard/web', 'web/index'],
+  ['cognito-guard/hono', 'hono/index'],
 ] as const;
 
 interface RunResult {
@@ -81,7 +92,8 @@ async function installedVersion(name: string): Promise<string> {
 
 /**
  * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`,
- * `fa`, `em`, `express` and `Fastify` are loaded). It uses every subpath together: a guard built
+ * `fa`, `em`, `web`, `hn`, `express`, `Fastify` and `Hono` are loaded; Web and Hono are driven
+ * with Fetch `Request`s). It uses every subpath together: a guard built
  * with the core subpath handed to the Express and Fastify subpaths, tokens from the packaged
  * emulator, real HTTP on loopback.
  */
@@ -93,8 +105,14 @@ async function check() {
       express: [typeof ex.cognitoGuard],
       fastify: [typeof fa.cognitoGuard, typeof fa.cognitoApiGuard, typeof fa.getIdentity],
       emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
+      web: [typeof web.cognitoGuard, typeof web.cognitoApiGuard, typeof web.withSession],
+      hono: [typeof hn.cognitoGuard, typeof hn.cognitoApiGuard, typeof hn.getIdentity],
     },
-    sameGuardClass: ex.CognitoGuard === core.CognitoGuard && fa.CognitoGuard === core.CognitoGuard,
+    sameGuardClass:
+      ex.CognitoGuard === core.CognitoGuard &&
+      fa.CognitoGuard === core.CognitoGuard &&
+      web.CognitoGuard === core.CognitoGuard &&
+      hn.CognitoGuard === core.CognitoGuard,
   };
   try {
     core.fromEnv({});
@@ -157,6 +175,28 @@ async function check() {
       };
     }
     results.expectedSub = emulator.users()[0].sub;
+
+    const fetchRequest = (cookie) =>
+      new Request('http://127.0.0.1:3000/me', {
+        headers: cookie ? { cookie, accept: 'application/json' } : { accept: 'application/json' },
+      });
+    const protect = web.cognitoGuard(guard).required();
+    const webAnonymous = await protect(fetchRequest());
+    const webSignedIn = await protect(fetchRequest('cognito_access_token=' + token));
+    results.web = {
+      anonymous: webAnonymous instanceof Response ? webAnonymous.status : 'continued',
+      sub: webSignedIn instanceof Response ? webSignedIn.status : webSignedIn.identity.claims.sub,
+    };
+    const honoApp = new Hono();
+    honoApp.get('/me', hn.cognitoGuard(guard).required(), (c) =>
+      c.json({ sub: hn.getIdentity(c).claims.sub }),
+    );
+    const honoAnonymous = await honoApp.request(fetchRequest());
+    const honoSignedIn = await honoApp.request(fetchRequest('cognito_access_token=' + token));
+    results.hono = {
+      anonymous: honoAnonymous.status,
+      signedIn: { status: honoSignedIn.status, body: await honoSignedIn.json() },
+    };
   } finally {
     if (server) {
       server.closeAllConnections();
@@ -177,8 +217,11 @@ const ESM_CONSUMER = `import * as core from 'cognito-guard';
 import * as ex from 'cognito-guard/express';
 import * as fa from 'cognito-guard/fastify';
 import * as em from 'cognito-guard/emulator';
+import * as web from 'cognito-guard/web';
+import * as hn from 'cognito-guard/hono';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 ${RUNTIME_CHECK}`;
 
 const CJS_CONSUMER = `'use strict';
@@ -186,14 +229,19 @@ const core = require('cognito-guard');
 const ex = require('cognito-guard/express');
 const fa = require('cognito-guard/fastify');
 const em = require('cognito-guard/emulator');
+const web = require('cognito-guard/web');
+const hn = require('cognito-guard/hono');
 const express = require('express');
 const Fastify = require('fastify');
+const { Hono } = require('hono');
 ${RUNTIME_CHECK}`;
 
 /**
  * A typed consumer of the public API. It only type-checks if the `req.cognito` augmentation
  * reaches Express's `Request`, the `request.cognito` and `fastify.cognito` augmentations reach
- * Fastify's types, and `CognitoGuardError['code']` is a closed union that `switch` narrows; the
+ * Fastify's types, `c.get('cognito')` is typed through Hono's `ContextVariableMap`, a Web
+ * protector's continue result is not a `Response`, and `CognitoGuardError['code']` is a closed
+ * union that `switch` narrows; the
  * `@ts-expect-error` lines fail the check if any of these protections disappears.
  */
 const TS_CONSUMER = `import express from 'express';
@@ -215,6 +263,37 @@ import {
   type FastifyCognitoGuard,
 } from 'cognito-guard/fastify';
 import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
+import * as web from 'cognito-guard/web';
+import * as hn from 'cognito-guard/hono';
+import { Hono } from 'hono';
+
+export function webHandler(options: CognitoGuardOptions): web.WebHandler {
+  // (Request and Response are Express's names in this file; the Fetch ones are globalThis's.)
+  const auth: web.WebCognitoGuard = web.cognitoGuard(options);
+  const admins: web.WebProtector = auth.required({ groups: ['admin'] });
+  return async (request) => {
+    const result = await admins(request);
+    if (result instanceof globalThis.Response) return result;
+    const identity: CognitoIdentity | undefined = result.identity;
+    // @ts-expect-error -- a continue result is not a Response: it must go through withSession
+    const wrong: globalThis.Response = result;
+    return web.withSession(result, globalThis.Response.json({ sub: identity?.claims.sub, wrong }));
+  };
+}
+
+export function honoApp(options: CognitoGuardOptions): Hono {
+  const app = new Hono();
+  const auth: hn.HonoCognitoGuard = hn.cognitoGuard(options);
+  app.get('/admin', auth.required({ groups: ['admin'] }), (c) => {
+    // The augmentation types c.get('cognito') on any Hono app.
+    const identity: CognitoIdentity | undefined = c.get('cognito');
+    const required: CognitoIdentity = hn.getIdentity(c);
+    // @ts-expect-error -- typed as an identity, not a string
+    const wrong: string = c.get('cognito');
+    return c.json({ sub: identity?.claims.sub, groups: required.groups, wrong });
+  });
+  return app;
+}
 
 export async function createFastifyApp(options: CognitoGuardOptions): Promise<FastifyInstance> {
   const app = Fastify();
@@ -474,7 +553,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     await writeFile(join(app, 'esm', 'package.json'), '{"type":"module"}\n');
     // The versions the repository itself uses, so the warm npm cache serves them offline.
     const peers = await Promise.all(
-      ['express', '@types/express', '@types/node', 'fastify'].map(
+      ['express', '@types/express', '@types/node', 'fastify', 'hono'].map(
         async (name) => `${name}@${await installedVersion(name)}`,
       ),
     );
@@ -504,6 +583,8 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       'dist/emulator/index',
       'dist/lambda/index',
       'dist/lambda/bridge',
+      'dist/web/index',
+      'dist/hono/index',
     ]) {
       for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
         assert.ok(files.includes(base + extension), `${base}${extension} is missing`);
@@ -547,6 +628,8 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       './emulator',
       './lambda',
       './lambda/bridge',
+      './web',
+      './hono',
     ]) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
@@ -556,7 +639,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     ['ESM import', 'esm/consumer.mjs', ESM_CONSUMER],
     ['CommonJS require', 'consumer.cjs', CJS_CONSUMER],
   ] as const) {
-    it(`loads every subpath with ${format} and protects an Express and a Fastify route`, async () => {
+    it(`loads every subpath with ${format} and protects an Express, a Fastify, a Fetch and a Hono route`, async () => {
       await writeFile(join(app, file), source);
       const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
       const results = JSON.parse(stdout);
@@ -565,6 +648,8 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         express: ['function'],
         fastify: ['function', 'function', 'function'],
         emulator: ['function', 'object'],
+        web: ['function', 'function', 'function'],
+        hono: ['function', 'function', 'function'],
       });
       // One copy of the core per format: a guard or error from one subpath is the other's class.
       assert.equal(results.sameGuardClass, true);
@@ -581,6 +666,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         assert.equal(signedIn.body.sub, results.expectedSub, framework);
         assert.deepEqual(signedIn.body.groups, ['admin'], framework);
       }
+      assert.deepEqual(results.web, { anonymous: 401, sub: results.expectedSub });
+      assert.deepEqual(results.hono, {
+        anonymous: 401,
+        signedIn: { status: 200, body: { sub: results.expectedSub } },
+      });
       // require(esm) of jose/oauth4webapi from node_modules must not warn users on Node ≥ 20.19.
       assert.equal(stderr, '');
     });
@@ -611,12 +701,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       );
       // The check must have used our declarations for this module format, not skipped them.
       const declaration = dir === 'esm' ? 'd.ts' : 'd.cts';
-      for (const [subpath, file] of [
-        ['cognito-guard', 'index'],
-        ['cognito-guard/express', 'express/index'],
-        ['cognito-guard/fastify', 'fastify/index'],
-        ['cognito-guard/emulator', 'emulator/index'],
-      ] as const) {
+      for (const [subpath, file] of DECLARATIONS) {
         assert.ok(
           stdout.includes(
             `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.${declaration}`)}'`,
@@ -647,12 +732,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       cwd,
       60_000,
     );
-    for (const [subpath, file] of [
-      ['cognito-guard', 'index'],
-      ['cognito-guard/express', 'express/index'],
-      ['cognito-guard/fastify', 'fastify/index'],
-      ['cognito-guard/emulator', 'emulator/index'],
-    ] as const) {
+    for (const [subpath, file] of DECLARATIONS) {
       assert.ok(
         stdout.includes(
           `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.d.ts`)}'`,
@@ -775,7 +855,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     await mkdir(bare);
     await writeFile(join(bare, 'package.json'), '{"name":"bare","private":true,"type":"module"}\n');
     await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], bare);
-    for (const peer of ['express', 'fastify']) {
+    for (const peer of ['express', 'fastify', 'hono']) {
       assert.ok(!existsSync(join(bare, 'node_modules', peer)), `${peer} was installed`);
     }
     const script = SUBPATHS.map(

@@ -17,6 +17,7 @@ interface LockEntry {
   optional?: boolean;
   os?: string[];
   cpu?: string[];
+  dependencies?: Record<string, string>;
 }
 
 const entry = (name: string, version: string, extra: Partial<LockEntry> = {}): LockEntry => ({
@@ -139,6 +140,40 @@ describe('ensure-deps: is node_modules up to date with package-lock.json?', () =
       );
     } finally {
       delete lock['node_modules/@esbuild/here'];
+    }
+  });
+
+  it("an optional dependency of another platform's package is not required; of an installed one it is", () => {
+    // sharp's wasm32 build (never installed on x64) needs @emnapi/runtime, which has no platform
+    // constraint of its own: npm leaves it out, and so must the check.
+    lock['node_modules/@img/sharp-wasm32'] = entry('sharp-wasm32', '0.34.5', {
+      optional: true,
+      cpu: ['wasm32'], // never process.arch: Node does not run as wasm32
+      dependencies: { '@emnapi/runtime': '^1.5.0' },
+    });
+    lock['node_modules/@emnapi/runtime'] = entry('runtime', '1.11.3', { optional: true });
+    try {
+      const base = {
+        'node_modules/jose': lock['node_modules/jose']!,
+        'node_modules/cookie': lock['node_modules/cookie']!,
+      };
+      setUp(base);
+      assert.deepEqual(check(), { status: 0, stderr: '' });
+      // Once something installed depends on it, it must be there.
+      lock['node_modules/cookie'] = entry('cookie', '1.0.2', {
+        dependencies: { '@emnapi/runtime': '^1.5.0' },
+      });
+      setUp({ ...base, 'node_modules/cookie': lock['node_modules/cookie'] });
+      const { status, stderr } = check();
+      assert.equal(status, 1);
+      assert.match(
+        stderr,
+        /node_modules\/@emnapi\/runtime is in package-lock.json but not installed/,
+      );
+    } finally {
+      delete lock['node_modules/@img/sharp-wasm32'];
+      delete lock['node_modules/@emnapi/runtime'];
+      lock['node_modules/cookie'] = entry('cookie', '1.0.2');
     }
   });
 
