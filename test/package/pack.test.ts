@@ -30,6 +30,7 @@ const SUBPATHS = [
   'cognito-guard/express',
   'cognito-guard/fastify',
   'cognito-guard/emulator',
+  'cognito-guard/testing',
 ] as const;
 
 interface RunResult {
@@ -91,6 +92,7 @@ async function check() {
       express: [typeof ex.cognitoGuard],
       fastify: [typeof fa.cognitoGuard, typeof fa.cognitoApiGuard, typeof fa.getIdentity],
       emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
+      testing: [typeof te.signIn, typeof te.sessionCookies, typeof te.startTestPool, typeof te.CookieJar],
     },
     sameGuardClass: ex.CognitoGuard === core.CognitoGuard && fa.CognitoGuard === core.CognitoGuard,
   };
@@ -155,6 +157,17 @@ async function check() {
       };
     }
     results.expectedSub = emulator.users()[0].sub;
+    // The testing subpath with the core's guard instance and the emulator subpath's handle: a
+    // session made without HTTP that the Express route accepts.
+    const session = await te.sessionCookies(emulator, guard, 'alice');
+    const viaTesting = await fetch('http://127.0.0.1:' + server.address().port + '/me', {
+      headers: { cookie: session.cookie },
+    });
+    results.testing = {
+      status: viaTesting.status,
+      body: await viaTesting.json(),
+      cookieNames: session.cookies.map((cookie) => cookie.name),
+    };
   } finally {
     if (server) {
       server.closeAllConnections();
@@ -175,6 +188,7 @@ const ESM_CONSUMER = `import * as core from 'cognito-guard';
 import * as ex from 'cognito-guard/express';
 import * as fa from 'cognito-guard/fastify';
 import * as em from 'cognito-guard/emulator';
+import * as te from 'cognito-guard/testing';
 import express from 'express';
 import Fastify from 'fastify';
 ${RUNTIME_CHECK}`;
@@ -184,6 +198,7 @@ const core = require('cognito-guard');
 const ex = require('cognito-guard/express');
 const fa = require('cognito-guard/fastify');
 const em = require('cognito-guard/emulator');
+const te = require('cognito-guard/testing');
 const express = require('express');
 const Fastify = require('fastify');
 ${RUNTIME_CHECK}`;
@@ -213,6 +228,35 @@ import {
   type FastifyCognitoGuard,
 } from 'cognito-guard/fastify';
 import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
+import {
+  CookieJar,
+  SignInError,
+  sessionCookies,
+  signIn,
+  startTestPool,
+  type TestCookie,
+  type TestSession,
+} from 'cognito-guard/testing';
+
+export async function withTestPool(appUrl: string): Promise<string> {
+  const pool = await startTestPool({ users: [{ username: 'ann', password: 'Secret-Passw0rd' }] });
+  try {
+    const env: Readonly<Record<string, string>> = pool.envFor(appUrl);
+    const fast: TestSession = await sessionCookies(pool, fromEnv(env), 'ann');
+    const cookies: readonly TestCookie[] = fast.cookies;
+    const sameSite: 'Strict' | 'Lax' | 'None' | undefined = cookies[0]?.sameSite;
+    // @ts-expect-error -- Playwright's sameSite values are capitalised
+    const lower: 'lax' | undefined = cookies[0]?.sameSite;
+    const jar: CookieJar = fast.jar;
+    const real = await signIn(appUrl, { username: 'ann', password: 'Secret-Passw0rd', jar });
+    const response: Response = await jar.fetch(appUrl + '/claims');
+    return real.cookie + String(real.callback.status) + String(sameSite) + String(lower) + String(response.status);
+  } catch (error) {
+    return error instanceof SignInError ? error.message : 'other';
+  } finally {
+    await pool.stop();
+  }
+}
 
 export async function createFastifyApp(options: CognitoGuardOptions): Promise<FastifyInstance> {
   const app = Fastify();
@@ -354,6 +398,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       'dist/express/index',
       'dist/fastify/index',
       'dist/emulator/index',
+      'dist/testing/index',
     ]) {
       for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
         assert.ok(files.includes(base + extension), `${base}${extension} is missing`);
@@ -390,7 +435,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const order of orders.filter((keys) => keys.includes('types'))) {
       assert.equal(order[0], 'types', `"types" must come first in {${order.join(', ')}}`);
     }
-    for (const subpath of ['.', './express', './fastify', './emulator']) {
+    for (const subpath of ['.', './express', './fastify', './emulator', './testing']) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
   });
@@ -408,7 +453,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         express: ['function'],
         fastify: ['function', 'function', 'function'],
         emulator: ['function', 'object'],
+        testing: ['function', 'function', 'function', 'function'],
       });
+      assert.equal(results.testing.status, 200);
+      assert.equal(results.testing.body.sub, results.expectedSub);
+      assert.deepEqual(results.testing.cookieNames, ['cognito_access_token', 'cognito_id_token']);
       // One copy of the core per format: a guard or error from one subpath is the other's class.
       assert.equal(results.sameGuardClass, true);
       assert.deepEqual(results.configError, {
@@ -459,6 +508,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         ['cognito-guard/express', 'express/index'],
         ['cognito-guard/fastify', 'fastify/index'],
         ['cognito-guard/emulator', 'emulator/index'],
+        ['cognito-guard/testing', 'testing/index'],
       ] as const) {
         assert.ok(
           stdout.includes(
@@ -495,6 +545,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       ['cognito-guard/express', 'express/index'],
       ['cognito-guard/fastify', 'fastify/index'],
       ['cognito-guard/emulator', 'emulator/index'],
+      ['cognito-guard/testing', 'testing/index'],
     ] as const) {
       assert.ok(
         stdout.includes(
