@@ -69,6 +69,14 @@ function isIpAddress(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[') || host.includes(':');
 }
 
+/**
+ * Browsers treat loopback origins as secure contexts and send `Secure` cookies to them over plain
+ * http (Chromium and Firefox alike), so an app on `http://localhost` still gets them.
+ */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host);
+}
+
 /** RFC 6265 §5.1.3: the request host is the domain, or a subdomain of it (never for IPs). */
 function domainMatches(host: string, domain: string): boolean {
   return host === domain || (!isIpAddress(host) && host.endsWith(`.${domain}`));
@@ -175,7 +183,7 @@ export class CookieJar {
           (cookie.expiresAtMs === undefined || cookie.expiresAtMs > now) &&
           (cookie.hostOnly ? host === cookie.domain : domainMatches(host, cookie.domain)) &&
           pathMatches(target.pathname, cookie.path) &&
-          (!cookie.secure || target.protocol === 'https:'),
+          (!cookie.secure || target.protocol === 'https:' || isLoopback(host)),
       )
       .sort((a, b) => b.path.length - a.path.length || a.createdAt - b.createdAt);
   }

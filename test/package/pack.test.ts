@@ -16,6 +16,7 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** What `npm pack` needs from the repository; everything else (tests, scripts…) stays behind. */
 const STAGED = [
   'src',
+  'docs',
   'examples',
   'scripts',
   'package.json',
@@ -406,13 +407,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     }
     const stray = files.filter(
       (file) =>
-        !/^(dist|examples)\//.test(file) &&
+        !/^(dist|docs|examples)\//.test(file) &&
         !/^(package\.json|[A-Z]+[\w-]*\.md|LICENSE)$/.test(file),
     );
-    assert.deepEqual(stray, [], 'only dist/, examples/, docs and package.json are packed');
+    assert.deepEqual(stray, [], 'only dist/, docs/, examples/, docs and package.json are packed');
     assert.ok(!files.some((file) => /^(src|test|bench|scripts)\//.test(file)));
-    // The README links the example app in the published package.
+    // The README links the example app and the testing guide in the published package.
     assert.ok(files.includes('examples/express/app.ts'));
+    assert.ok(files.includes('docs/testing.md'));
   });
 
   it('points every export at a packed file, with types first in each condition', async () => {
