@@ -80,7 +80,7 @@ export interface SessionTokenSet {
  *
  * @example
  * ```ts
- * const { identity, setCookies } = await guard.startSession(tokens);
+ * const { identity, setCookies } = await guard.startSession({ accessToken, idToken });
  * ```
  */
 export interface StartedSession {

@@ -28,7 +28,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * timingSafeEqual(transaction.state, stateFromQuery); // true or false
+ * timingSafeEqual('the state in the cookie', 'the state in the query'); // false, in constant time
  * ```
  */
 export function timingSafeEqual(a: string, b: string): boolean {

@@ -338,8 +338,14 @@ export class CognitoEmulator implements EmulatorControls {
    * @throws EmulatorConfigError for an invalid configuration (or an invalid `origin`, when given).
    * @example
    * ```ts
-   * const build = await CognitoEmulator.prepare({ config });
-   * server.listen(0, () => { emulator = build(`http://127.0.0.1:${port}`); });
+   * import { createServer } from 'node:http';
+   * import type { AddressInfo } from 'node:net';
+   *
+   * const build = await CognitoEmulator.prepare({ config: demoConfig() });
+   * const server = createServer().listen(0, '127.0.0.1', () => {
+   *   const { port } = server.address() as AddressInfo;
+   *   const pool = build(`http://127.0.0.1:${port}`); // ready before the first request
+   * });
    * ```
    */
   static async prepare(

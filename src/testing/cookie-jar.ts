@@ -74,7 +74,9 @@ function isIpAddress(host: string): boolean {
  * http (Chromium and Firefox alike), so an app on `http://localhost` still gets them.
  */
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host);
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host)
+  );
 }
 
 /** RFC 6265 §5.1.3: the request host is the domain, or a subdomain of it (never for IPs). */
@@ -193,6 +195,8 @@ export class CookieJar {
    *
    * @example
    * ```ts
+   * import request from 'supertest';
+   *
    * await request(app).get('/claims').set('Cookie', jar.header('http://127.0.0.1/claims'));
    * ```
    */

@@ -45,6 +45,8 @@ export interface SignInOptions {
  *
  * @example
  * ```ts
+ * import assert from 'node:assert/strict';
+ *
  * assert.equal(session.callback.location, `${appUrl}/claims`);
  * ```
  */
@@ -87,7 +89,7 @@ export interface TestSession {
  *
  * @example
  * ```ts
- * const { cookie, callback } = await signIn(appUrl, { username: 'alice', password });
+ * const { cookie, callback } = await signIn(appUrl, { username: 'alice', password: 'Passw0rd!' });
  * ```
  */
 export interface SignInResult extends TestSession {
@@ -100,6 +102,8 @@ export interface SignInResult extends TestSession {
  *
  * @example
  * ```ts
+ * import assert from 'node:assert/strict';
+ *
  * await assert.rejects(signIn(appUrl, { username: 'alice', password: 'wrong' }), SignInError);
  * ```
  */

@@ -250,7 +250,7 @@ export async function withTestPool(appUrl: string): Promise<string> {
     const lower: 'lax' | undefined = cookies[0]?.sameSite;
     const jar: CookieJar = fast.jar;
     const real = await signIn(appUrl, { username: 'ann', password: 'Secret-Passw0rd', jar });
-    const response: Response = await jar.fetch(appUrl + '/claims');
+    const response: globalThis.Response = await jar.fetch(appUrl + '/claims');
     return real.cookie + String(real.callback.status) + String(sameSite) + String(lower) + String(response.status);
   } catch (error) {
     return error instanceof SignInError ? error.message : 'other';

@@ -18,11 +18,12 @@ interface Finished {
 
 /** Runs node with `args` in the repository, with a hard time limit; never leaves the child running. */
 function run(args: readonly string[], timeoutMs: number): Promise<Finished> {
+  // Without NODE_TEST_CONTEXT: with it, a nested node:test reports to this run instead of running.
+  const { NODE_TEST_CONTEXT: _nested, ...environment } = process.env;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      // Without this, a nested node:test would report to this run's runner instead of printing.
-      env: { ...process.env, NODE_TEST_CONTEXT: '', NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...environment, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
