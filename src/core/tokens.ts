@@ -63,6 +63,8 @@ export function requireSameUser(
   }
 }
 
+const NO_GROUPS: readonly string[] = Object.freeze([]);
+
 /** Builds the identity handed to route handlers. */
 export function toIdentity(
   accessClaims: AccessTokenClaims,
@@ -70,13 +72,13 @@ export function toIdentity(
   idClaims: IdTokenClaims | undefined,
   idToken: string | undefined,
 ): CognitoIdentity {
-  const groups = accessClaims['cognito:groups'];
+  // The verifier has checked `cognito:groups` is an array of strings, and froze the claims.
   return {
     claims: accessClaims,
     userInfo: idClaims,
     accessToken,
     idToken,
-    groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
+    groups: accessClaims['cognito:groups'] ?? NO_GROUPS,
   };
 }
 

@@ -22,6 +22,8 @@ import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
 import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
+import { createExampleHandler } from '../../examples/lambda/app.js';
+import { serveLambda } from '../../src/lambda/bridge.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
 
 /** Guard options that only an in-process app can take (functions cannot cross into workerd). */
@@ -40,6 +42,12 @@ export interface AdapterUnderTest {
   readonly name: string;
   /** Whether {@link AdapterUnderTest.start} honours `extras` (the app runs in this process). */
   readonly inProcess: boolean;
+  /**
+   * The platform's quota on the request line plus header values, when it has one (API Gateway:
+   * 10,240 bytes, refused before the function runs). Tests that send deliberately huge URLs
+   * beside a full Cookie header stay within it there.
+   */
+  readonly requestHeadQuotaBytes?: number;
   /**
    * Starts the adapter's example app on `port` (127.0.0.1), configured by `env` exactly as the
    * example's own entry point would be.
@@ -110,11 +118,24 @@ const fastifyAdapter: AdapterUnderTest = {
   },
 };
 
+/** The Lambda example behind the local API Gateway HTTP API bridge (payload format 2.0). */
+const lambdaAdapter: AdapterUnderTest = {
+  name: 'lambda',
+  inProcess: true,
+  requestHeadQuotaBytes: 10_240,
+  start: async (env, port, extras) => {
+    const handler = createExampleHandler({ ...fromEnv(env), ...extras });
+    const bridge = await serveLambda(handler, { port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => bridge.close() };
+  },
+};
+
 /** Every adapter the conformance suite runs against. */
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
   fastifyAdapter,
+  lambdaAdapter,
 ];
 
 /** The environment of an app at `appUrl` using `emulator` (as `npm start` would build it). */

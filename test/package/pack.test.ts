@@ -32,6 +32,8 @@ const SUBPATHS = [
   'cognito-guard/fastify',
   'cognito-guard/emulator',
   'cognito-guard/testing',
+  'cognito-guard/lambda',
+  'cognito-guard/lambda/bridge',
 ] as const;
 
 interface RunResult {
@@ -334,6 +336,152 @@ function safeFromEnv(): unknown {
 }
 `;
 
+/**
+ * The Lambda subpaths together (the caller prepends how `core`, `lb`, `bridge` and `em` are
+ * loaded): a guard from the core subpath handed to the Lambda adapter, its handler served through
+ * the packaged HTTP API bridge, tokens from the packaged emulator.
+ */
+const LAMBDA_RUNTIME_CHECK = `
+async function check() {
+  const results = {
+    exports: [typeof lb.cognitoGuard, typeof lb.cognitoApiGuard, typeof bridge.serveLambda],
+    sameGuardClass: lb.CognitoGuard === core.CognitoGuard,
+  };
+  const emulator = await em.startEmulator({ port: 0 });
+  let served;
+  try {
+    const client = em.DEMO_CONFIG.clients[0];
+    const auth = lb.cognitoGuard(new core.CognitoGuard({
+      region: emulator.region,
+      userPoolId: emulator.poolId,
+      domain: emulator.domain,
+      issuer: emulator.issuer,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      redirectUrl: 'http://127.0.0.1:3000/postlogin',
+      logoutUrl: 'http://127.0.0.1:3000/postlogout',
+      secretKey: 'package-test-secret-package-test-secret-0123',
+      logger: { warn: () => undefined },
+    }));
+    const handler = auth.required((event, identity) => ({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      cookies: ['a=1', 'b=2'],
+      body: JSON.stringify({ sub: identity.claims.sub, path: event.rawPath }),
+    }));
+    served = await bridge.serveLambda(handler);
+    const anonymous = await fetch(served.url + '/me', { headers: { accept: 'application/json' } });
+    await anonymous.arrayBuffer();
+    results.anonymous = anonymous.status;
+    const token = await emulator.mintToken({ use: 'access', clientId: client.clientId });
+    const signedIn = await fetch(served.url + '/me', {
+      headers: { cookie: 'cognito_access_token=' + token },
+    });
+    results.signedIn = {
+      status: signedIn.status,
+      body: await signedIn.json(),
+      setCookies: signedIn.headers.getSetCookie(),
+    };
+    results.expectedSub = emulator.users()[0].sub;
+  } finally {
+    if (served) await served.close();
+    await emulator.stop();
+  }
+  process.stdout.write(JSON.stringify(results) + '\\n');
+}
+check().catch((error) => {
+  process.stderr.write(String(error && error.stack || error) + '\\n');
+  process.exitCode = 1;
+});
+`;
+
+const LAMBDA_ESM_CONSUMER = `import * as core from 'cognito-guard';
+import * as lb from 'cognito-guard/lambda';
+import * as bridge from 'cognito-guard/lambda/bridge';
+import * as em from 'cognito-guard/emulator';
+${LAMBDA_RUNTIME_CHECK}`;
+
+const LAMBDA_CJS_CONSUMER = `'use strict';
+const core = require('cognito-guard');
+const lb = require('cognito-guard/lambda');
+const bridge = require('cognito-guard/lambda/bridge');
+const em = require('cognito-guard/emulator');
+${LAMBDA_RUNTIME_CHECK}`;
+
+/**
+ * A Lambda consumer typed with our own event and result types only: it must type-check (without
+ * skipLibCheck) where `@types/aws-lambda` is not installed.
+ */
+const LAMBDA_TS_CONSUMER = `import { fromEnv } from 'cognito-guard';
+import {
+  cognitoGuard,
+  type ApiGatewayV1Event,
+  type ApiGatewayV2Event,
+  type ApiGatewayV2Result,
+  type LambdaHandler,
+} from 'cognito-guard/lambda';
+import { serveLambda, type HttpApiEvent } from 'cognito-guard/lambda/bridge';
+
+const auth = cognitoGuard(fromEnv(process.env));
+export const me: LambdaHandler<ApiGatewayV2Event> = auth.required((event, identity) => ({
+  statusCode: 200,
+  cookies: ['theme=dark; Path=/'],
+  body: event.rawPath + String(identity?.claims.sub),
+}));
+export const rest: LambdaHandler<ApiGatewayV1Event> = auth.required(
+  { groups: ['admin'] },
+  (event) => ({ statusCode: 200, body: event.path }),
+);
+export async function call(event: HttpApiEvent): Promise<string> {
+  const result: ApiGatewayV2Result = await me(event, undefined);
+  // @ts-expect-error -- a REST handler does not take payload 2.0 events
+  const mixedUp: LambdaHandler<ApiGatewayV2Event> = rest;
+  const served = await serveLambda(me);
+  await served.close();
+  return String(result.cookies?.length) + String(mixedUp);
+}
+`;
+
+/**
+ * The same adapter typed with \`@types/aws-lambda\`: its handler types take ours in both directions,
+ * and a handler for one event shape is refused where another is expected.
+ */
+const LAMBDA_AWS_TYPES_CONSUMER = `import type {
+  ALBHandler,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyHandler,
+  APIGatewayProxyHandlerV2,
+  Context,
+} from 'aws-lambda';
+import { fromEnv } from 'cognito-guard';
+import { cognitoGuard } from 'cognito-guard/lambda';
+import { serveLambda } from 'cognito-guard/lambda/bridge';
+
+const auth = cognitoGuard(fromEnv(process.env));
+export const v2: APIGatewayProxyHandlerV2 = auth.required((event, identity) => ({
+  statusCode: 200,
+  body: event.requestContext.http.path + String(identity?.groups.length),
+}));
+export const rest: APIGatewayProxyHandler = auth.required({ groups: ['admin'] }, (event) => ({
+  statusCode: 200,
+  body: event.requestContext.stage,
+}));
+export const alb: ALBHandler = auth.login();
+// @ts-expect-error -- a handler for payload 2.0 events is not a REST handler
+export const mixedUp: APIGatewayProxyHandler = auth.required((event: APIGatewayProxyEventV2) => ({
+  statusCode: 200,
+  body: event.rawPath,
+}));
+export async function local(): Promise<void> {
+  const typed = async (event: APIGatewayProxyEventV2, context: Context) => ({
+    statusCode: 200,
+    body: event.rawPath + context.awsRequestId,
+  });
+  await (await serveLambda(typed)).close();
+  await (await serveLambda(v2)).close();
+}
+`;
+
 interface Exports {
   readonly [subpath: string]: string | Exports;
 }
@@ -400,6 +548,8 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       'dist/fastify/index',
       'dist/emulator/index',
       'dist/testing/index',
+      'dist/lambda/index',
+      'dist/lambda/bridge',
     ]) {
       for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
         assert.ok(files.includes(base + extension), `${base}${extension} is missing`);
@@ -437,7 +587,15 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const order of orders.filter((keys) => keys.includes('types'))) {
       assert.equal(order[0], 'types', `"types" must come first in {${order.join(', ')}}`);
     }
-    for (const subpath of ['.', './express', './fastify', './emulator', './testing']) {
+    for (const subpath of [
+      '.',
+      './express',
+      './fastify',
+      './emulator',
+      './testing',
+      './lambda',
+      './lambda/bridge',
+    ]) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
   });
@@ -556,6 +714,97 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         `${subpath} did not resolve to dist/${file}.d.ts under node10 resolution`,
       );
     }
+  });
+
+  for (const [format, file, source] of [
+    ['ESM import', 'esm/lambda-consumer.mjs', LAMBDA_ESM_CONSUMER],
+    ['CommonJS require', 'lambda-consumer.cjs', LAMBDA_CJS_CONSUMER],
+  ] as const) {
+    it(`loads /lambda and /lambda/bridge with ${format} and serves a protected handler`, async () => {
+      await writeFile(join(app, file), source);
+      const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
+      const results = JSON.parse(stdout);
+      assert.deepEqual(results.exports, ['function', 'function', 'function']);
+      assert.equal(results.sameGuardClass, true, 'one copy of the core');
+      assert.equal(results.anonymous, 401);
+      assert.equal(results.signedIn.status, 200);
+      assert.deepEqual(results.signedIn.body, { sub: results.expectedSub, path: '/me' });
+      assert.deepEqual(results.signedIn.setCookies, ['a=1', 'b=2']);
+      assert.equal(stderr, '');
+    });
+  }
+
+  for (const [kind, dir, module] of [
+    ['an ESM', 'esm', 'nodenext'],
+    ['a CommonJS', '.', 'nodenext'],
+    ['a "module": "commonjs" (node10, through typesVersions)', 'node10-lambda', 'commonjs'],
+  ] as const) {
+    it(`type-checks ${kind} Lambda consumer without @types/aws-lambda installed`, async () => {
+      const cwd = join(app, dir);
+      await mkdir(cwd, { recursive: true });
+      await writeFile(join(cwd, 'lambda-consumer.ts'), LAMBDA_TS_CONSUMER);
+      const moduleArgs =
+        module === 'nodenext'
+          ? ['--module', 'nodenext', '--moduleResolution', 'nodenext']
+          : ['--module', 'commonjs', '--esModuleInterop', '--skipLibCheck'];
+      const { stdout } = await run(
+        process.execPath,
+        [TSC, '--strict', '--noEmit', ...moduleArgs, '--traceResolution', 'lambda-consumer.ts'],
+        cwd,
+        60_000,
+      );
+      assert.ok(!existsSync(join(app, 'node_modules', '@types', 'aws-lambda')));
+      const declaration = dir === 'esm' ? 'd.ts' : module === 'commonjs' ? 'd.ts' : 'd.cts';
+      for (const [subpath, file] of [
+        ['cognito-guard/lambda', 'lambda/index'],
+        ['cognito-guard/lambda/bridge', 'lambda/bridge'],
+      ] as const) {
+        assert.ok(
+          stdout.includes(
+            `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.${declaration}`)}'`,
+          ),
+          `${subpath} did not resolve to dist/${file}.${declaration}`,
+        );
+      }
+      assert.doesNotMatch(stdout, /Resolving module 'aws-lambda'/, 'our types never need it');
+    });
+  }
+
+  it('type-checks a Lambda consumer typed with @types/aws-lambda (its handler types accept ours)', async () => {
+    const cwd = join(app, 'aws-types', 'esm');
+    await mkdir(cwd, { recursive: true });
+    await writeFile(
+      join(app, 'aws-types', 'package.json'),
+      '{"name":"aws-types","private":true}\n',
+    );
+    await writeFile(join(cwd, 'package.json'), '{"type":"module"}\n');
+    await run(
+      'npm',
+      [
+        'install',
+        `@types/aws-lambda@${await installedVersion('@types/aws-lambda')}`,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+      ],
+      join(app, 'aws-types'),
+    );
+    await writeFile(join(cwd, 'consumer.ts'), LAMBDA_AWS_TYPES_CONSUMER);
+    await run(
+      process.execPath,
+      [
+        TSC,
+        '--strict',
+        '--noEmit',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        'consumer.ts',
+      ],
+      cwd,
+      60_000,
+    );
   });
 
   it('keeps every declaration in a file named after its module (no hashed chunks)', () => {

@@ -51,7 +51,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * Listens on 127.0.0.1 with an ephemeral port. The server never closes an idle keep-alive
+ * connection itself (the test's stop() closes them all): otherwise, on a loaded machine, the
+ * client (undici, whose idle timer is coarse) can send its next request on a connection the
+ * server is closing at that moment, and the request fails with ECONNRESET.
+ */
 export async function listen(server: Server): Promise<number> {
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => {
     server.listen(0, '127.0.0.1', resolve);
   });
