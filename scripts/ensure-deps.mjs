@@ -42,11 +42,26 @@ function staleReason() {
     // A folder removed by hand leaves npm's record behind.
     if (!entry.link && !existsSync(join(root, path, 'package.json'))) return `${path} is missing`;
   }
+  // Names that an installed package depends on: an optional package nothing installed needs (the
+  // helpers of another platform's binary, e.g. rolldown's WebAssembly build) is never installed.
+  const needed = new Set(
+    Object.values(installed).flatMap((entry) => [
+      ...Object.keys(entry.dependencies ?? {}),
+      ...Object.keys(entry.optionalDependencies ?? {}),
+      ...Object.keys(entry.devDependencies ?? {}),
+      ...Object.keys(entry.peerDependencies ?? {}),
+    ]),
+  );
+  for (const key of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+    for (const name of Object.keys(lock['']?.[key] ?? {})) needed.add(name);
+  }
   for (const [path, wanted] of Object.entries(lock)) {
     if (path === '' || path in installed) continue;
     // Optional packages for other platforms (esbuild's and rollup's binaries) are never installed.
     // (A `libc` constraint is not checked: glibc and musl builds are told apart by npm itself.)
     if (wanted.optional === true && (!runsHere(wanted) || wanted.libc !== undefined)) continue;
+    const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    if (wanted.optional === true && !needed.has(name)) continue;
     return `${path} is in package-lock.json but not installed`;
   }
   return undefined;

@@ -19,7 +19,8 @@ interface Finished {
 /** Runs node with `args` in the repository, with a hard time limit; never leaves the child running. */
 function run(args: readonly string[], timeoutMs: number): Promise<Finished> {
   // Without NODE_TEST_CONTEXT: with it, a nested node:test reports to this run instead of running.
-  const { NODE_TEST_CONTEXT: _nested, ...environment } = process.env;
+  const environment = { ...process.env };
+  delete environment['NODE_TEST_CONTEXT'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
