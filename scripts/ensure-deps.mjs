@@ -42,8 +42,9 @@ function staleReason() {
     // A folder removed by hand leaves npm's record behind.
     if (!entry.link && !existsSync(join(root, path, 'package.json'))) return `${path} is missing`;
   }
-  // Names that an installed package depends on: an optional package nothing installed needs (the
-  // helpers of another platform's binary, e.g. rolldown's WebAssembly build) is never installed.
+  // Names that an installed package depends on: an optional package with no platform of its own
+  // that nothing installed needs (the helpers of another platform's binary, e.g. rolldown's
+  // WebAssembly build, through vite) is never installed.
   const needed = new Set(
     Object.values(installed).flatMap((entry) => [
       ...Object.keys(entry.dependencies ?? {}),
@@ -61,7 +62,8 @@ function staleReason() {
     // (A `libc` constraint is not checked: glibc and musl builds are told apart by npm itself.)
     if (wanted.optional === true && (!runsHere(wanted) || wanted.libc !== undefined)) continue;
     const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    if (wanted.optional === true && !needed.has(name)) continue;
+    const platformFree = wanted.os === undefined && wanted.cpu === undefined;
+    if (wanted.optional === true && platformFree && !needed.has(name)) continue;
     return `${path} is in package-lock.json but not installed`;
   }
   return undefined;
