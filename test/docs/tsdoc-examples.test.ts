@@ -61,6 +61,12 @@ const IN_SCOPE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     pool: "import('{src}/emulator/pool.js').UserPool",
     request: 'Request',
   },
+  lambda: {
+    /** The Lambda function under the bridge, and the event it is handed. */
+    handler: "import('cognito-guard/lambda/bridge').HttpApiHandler",
+    event: "import('aws-lambda').APIGatewayProxyEventV2",
+    request: "import('{src}/lambda/events.js').LambdaRequest",
+  },
   'README.md': {
     /** The app's own lookup, in the multi-tenant example. */
     tenantOf: "(request: import('cognito-guard').IncomingRequest) => string",
