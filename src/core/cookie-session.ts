@@ -251,8 +251,10 @@ function cookieHeaderBytes(setCookies: readonly string[]): number {
  *
  * @example
  * ```ts
- * const sessions = new CookieSessions(context);
- * const setCookies = await sessions.start(request, tokens);
+ * import { CookieSealer } from './crypto.js';
+ *
+ * const sessions = new CookieSessions({ options, sealer: new CookieSealer(options.secretKeys, options.now) });
+ * const setCookies = await sessions.start(request, { subject, accessToken, idToken, refresh: undefined, rotated: true });
  * ```
  */
 export class CookieSessions implements SessionBackend {

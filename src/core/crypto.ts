@@ -37,7 +37,7 @@ const loadDecrypt = (): Promise<typeof JweDecrypt> => (decrypt ??= import('jose/
  *
  * @example
  * ```ts
- * timingSafeEqual(transaction.state, stateFromQuery); // true or false
+ * timingSafeEqual('the state in the cookie', 'the state in the query'); // false, in constant time
  * ```
  */
 export function timingSafeEqual(a: string, b: string): boolean {

@@ -116,9 +116,11 @@ function cacheKey(token: string): number {
  *
  * @example
  * ```ts
- * const verifier = new CognitoJwtVerifier({ issuer, clientId, jwks: new JwksCache({ jwksUri }) });
+ * const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example';
+ * const jwks = new JwksCache({ jwksUri: `${issuer}/.well-known/jwks.json` });
+ * const verifier = new CognitoJwtVerifier({ issuer, clientId: 'my-client', jwks });
  * const claims = await verifier.verifyAccessToken(accessToken);
- * const user = await verifier.verifyIdToken(idToken, { nonce, accessToken });
+ * const user = await verifier.verifyIdToken(idToken, { accessToken });
  * ```
  */
 export class CognitoJwtVerifier {
@@ -192,7 +194,7 @@ export class CognitoJwtVerifier {
    * @throws {CognitoError} when the JWKS cannot be fetched and nothing is cached (502/503/504).
    * @example
    * ```ts
-   * const claims = await verifier.verifyAccessToken(bearerToken);
+   * const claims = await guard.verifier.verifyAccessToken(accessToken);
    * console.log(claims.sub, claims['cognito:groups'] ?? []);
    * ```
    */
@@ -218,9 +220,9 @@ export class CognitoJwtVerifier {
    * @throws {CognitoError} when the JWKS cannot be fetched and nothing is cached (502/503/504).
    * @example
    * ```ts
-   * const user = await verifier.verifyIdToken(tokens.id_token, {
-   *   nonce: transaction.nonce,
-   *   accessToken: tokens.access_token,
+   * const user = await guard.verifier.verifyIdToken(idToken, {
+   *   nonce: 'the nonce sent at authorize',
+   *   accessToken,
    * });
    * ```
    */
@@ -243,7 +245,9 @@ export class CognitoJwtVerifier {
    *
    * @example
    * ```ts
-   * const claims = verifier.cachedAccessTokenClaims(token) ?? (await verifier.verifyAccessToken(token));
+   * const { verifier } = guard;
+   * const claims =
+   *   verifier.cachedAccessTokenClaims(accessToken) ?? (await verifier.verifyAccessToken(accessToken));
    * ```
    */
   cachedAccessTokenClaims(token: string): AccessTokenClaims | undefined {

@@ -22,7 +22,6 @@
  * @example
  * ```ts
  * import { serveLambda } from 'cognito-guard/lambda/bridge';
- * import { handler } from './handler.js';
  *
  * const bridge = await serveLambda(handler, { port: 3000 });
  * console.log(`serving ${bridge.url}`);

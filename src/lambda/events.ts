@@ -330,7 +330,7 @@ function fromOutgoing(response: OutgoingResponse): LambdaHttpResponse {
  *   to carry more than one `Set-Cookie`: it has no way to, and dropping any would break the session.
  * @example
  * ```ts
- * return toLambdaResult(request, { statusCode: 200, body: 'ok' }, result.headers, result.setCookies);
+ * const response = toLambdaResult(request, { statusCode: 200, body: 'ok' }, { 'cache-control': 'no-store' }, []);
  * ```
  */
 export function toLambdaResult<E extends LambdaHttpEvent>(

@@ -260,6 +260,8 @@ export interface LambdaCognitoGuard {
  * @throws {@link ConfigurationError} naming every configuration problem.
  * @example
  * ```ts
+ * import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+ *
  * const auth = cognitoGuard(fromEnv(process.env));
  * export const handler = auth.required(async (event: APIGatewayProxyEventV2, identity) => ({
  *   statusCode: 200,
@@ -365,6 +367,7 @@ export interface LambdaCognitoApiGuard {
  * ```ts
  * import { apiGuardFromEnv } from 'cognito-guard';
  * import { cognitoApiGuard } from 'cognito-guard/lambda';
+ * import type { APIGatewayProxyEventV2 } from 'aws-lambda';
  *
  * const api = cognitoApiGuard(apiGuardFromEnv(process.env));
  * export const handler = api.required({ scopes: ['items/read'] }, (event: APIGatewayProxyEventV2, identity) => ({

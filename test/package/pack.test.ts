@@ -16,6 +16,7 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** What `npm pack` needs from the repository; everything else (tests, scripts…) stays behind. */
 const STAGED = [
   'src',
+  'docs',
   'examples',
   'scripts',
   'package.json',
@@ -30,6 +31,7 @@ const SUBPATHS = [
   'cognito-guard/express',
   'cognito-guard/fastify',
   'cognito-guard/emulator',
+  'cognito-guard/testing',
   'cognito-guard/lambda',
   'cognito-guard/lambda/bridge',
   'cognito-guard/web',
@@ -43,6 +45,7 @@ const DECLARATIONS = [
   ['cognito-guard/emulator', 'emulator/index'],
   ['cognito-guard/web', 'web/index'],
   ['cognito-guard/hono', 'hono/index'],
+  ['cognito-guard/testing', 'testing/index'],
 ] as const;
 
 interface RunResult {
@@ -107,6 +110,7 @@ async function check() {
       emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
       web: [typeof web.cognitoGuard, typeof web.cognitoApiGuard, typeof web.withSession],
       hono: [typeof hn.cognitoGuard, typeof hn.cognitoApiGuard, typeof hn.getIdentity],
+      testing: [typeof te.signIn, typeof te.sessionCookies, typeof te.startTestPool, typeof te.CookieJar],
     },
     sameGuardClass:
       ex.CognitoGuard === core.CognitoGuard &&
@@ -197,6 +201,17 @@ async function check() {
       anonymous: honoAnonymous.status,
       signedIn: { status: honoSignedIn.status, body: await honoSignedIn.json() },
     };
+    // The testing subpath with the core's guard instance and the emulator subpath's handle: a
+    // session made without HTTP that the Express route accepts.
+    const session = await te.sessionCookies(emulator, guard, 'alice');
+    const viaTesting = await fetch('http://127.0.0.1:' + server.address().port + '/me', {
+      headers: { cookie: session.cookie },
+    });
+    results.testing = {
+      status: viaTesting.status,
+      body: await viaTesting.json(),
+      cookieNames: session.cookies.map((cookie) => cookie.name),
+    };
   } finally {
     if (server) {
       server.closeAllConnections();
@@ -219,6 +234,7 @@ import * as fa from 'cognito-guard/fastify';
 import * as em from 'cognito-guard/emulator';
 import * as web from 'cognito-guard/web';
 import * as hn from 'cognito-guard/hono';
+import * as te from 'cognito-guard/testing';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
@@ -231,6 +247,7 @@ const fa = require('cognito-guard/fastify');
 const em = require('cognito-guard/emulator');
 const web = require('cognito-guard/web');
 const hn = require('cognito-guard/hono');
+const te = require('cognito-guard/testing');
 const express = require('express');
 const Fastify = require('fastify');
 const { Hono } = require('hono');
@@ -293,6 +310,36 @@ export function honoApp(options: CognitoGuardOptions): Hono {
     return c.json({ sub: identity?.claims.sub, groups: required.groups, wrong });
   });
   return app;
+}
+
+import {
+  CookieJar,
+  SignInError,
+  sessionCookies,
+  signIn,
+  startTestPool,
+  type TestCookie,
+  type TestSession,
+} from 'cognito-guard/testing';
+
+export async function withTestPool(appUrl: string): Promise<string> {
+  const pool = await startTestPool({ users: [{ username: 'ann', password: 'Secret-Passw0rd' }] });
+  try {
+    const env: Readonly<Record<string, string>> = pool.envFor(appUrl);
+    const fast: TestSession = await sessionCookies(pool, fromEnv(env), 'ann');
+    const cookies: readonly TestCookie[] = fast.cookies;
+    const sameSite: 'Strict' | 'Lax' | 'None' | undefined = cookies[0]?.sameSite;
+    // @ts-expect-error -- Playwright's sameSite values are capitalised
+    const lower: 'lax' | undefined = cookies[0]?.sameSite;
+    const jar: CookieJar = fast.jar;
+    const real = await signIn(appUrl, { username: 'ann', password: 'Secret-Passw0rd', jar });
+    const response: globalThis.Response = await jar.fetch(appUrl + '/claims');
+    return real.cookie + String(real.callback.status) + String(sameSite) + String(lower) + String(response.status);
+  } catch (error) {
+    return error instanceof SignInError ? error.message : 'other';
+  } finally {
+    await pool.stop();
+  }
 }
 
 export async function createFastifyApp(options: CognitoGuardOptions): Promise<FastifyInstance> {
@@ -581,6 +628,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       'dist/express/index',
       'dist/fastify/index',
       'dist/emulator/index',
+      'dist/testing/index',
       'dist/lambda/index',
       'dist/lambda/bridge',
       'dist/web/index',
@@ -592,13 +640,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     }
     const stray = files.filter(
       (file) =>
-        !/^(dist|examples)\//.test(file) &&
+        !/^(dist|docs|examples)\//.test(file) &&
         !/^(package\.json|[A-Z]+[\w-]*\.md|LICENSE)$/.test(file),
     );
-    assert.deepEqual(stray, [], 'only dist/, examples/, docs and package.json are packed');
+    assert.deepEqual(stray, [], 'only dist/, docs/, examples/, docs and package.json are packed');
     assert.ok(!files.some((file) => /^(src|test|bench|scripts)\//.test(file)));
-    // The README links the example app in the published package.
+    // The README links the example app and the testing guide in the published package.
     assert.ok(files.includes('examples/express/app.ts'));
+    assert.ok(files.includes('docs/testing.md'));
   });
 
   it('points every export at a packed file, with types first in each condition', async () => {
@@ -626,6 +675,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       './express',
       './fastify',
       './emulator',
+      './testing',
       './lambda',
       './lambda/bridge',
       './web',
@@ -650,7 +700,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         emulator: ['function', 'object'],
         web: ['function', 'function', 'function'],
         hono: ['function', 'function', 'function'],
+        testing: ['function', 'function', 'function', 'function'],
       });
+      assert.equal(results.testing.status, 200);
+      assert.equal(results.testing.body.sub, results.expectedSub);
+      assert.deepEqual(results.testing.cookieNames, ['cognito_access_token', 'cognito_id_token']);
       // One copy of the core per format: a guard or error from one subpath is the other's class.
       assert.equal(results.sameGuardClass, true);
       assert.deepEqual(results.configError, {
