@@ -111,8 +111,9 @@ export function toResponse(outgoing: OutgoingResponse): Response {
  *   `Response.redirect()`); {@link withSession} copies such a response instead.
  * @example
  * ```ts
+ * const result = await cognitoGuard(fromEnv(env)).required()(request);
  * const response = new Response('ok');
- * appendSession(response.headers, result);
+ * if (!(result instanceof Response)) appendSession(response.headers, result);
  * ```
  */
 export function appendSession(headers: Headers, result: ContinueResult): void {
@@ -129,9 +130,12 @@ export function appendSession(headers: Headers, result: ContinueResult): void {
  *
  * @example
  * ```ts
- * const result = await signedIn(request);
- * if (result instanceof Response) return result;
- * return withSession(result, Response.json(result.identity?.claims));
+ * const signedIn = cognitoGuard(fromEnv(env)).required();
+ * export async function claims(request: Request): Promise<Response> {
+ *   const result = await signedIn(request);
+ *   if (result instanceof Response) return result;
+ *   return withSession(result, Response.json(result.identity?.claims));
+ * }
  * ```
  */
 export function withSession(result: ContinueResult, response: Response): Response {
@@ -169,8 +173,12 @@ export type WebProtectResult = Response | ContinueResult;
  *
  * @example
  * ```ts
- * const result = await admins(request);
- * if (result instanceof Response) return result;
+ * const admins: WebProtector = cognitoGuard(fromEnv(env)).required({ groups: ['admin'] });
+ * export async function adminPage(request: Request): Promise<Response> {
+ *   const result = await admins(request);
+ *   if (result instanceof Response) return result;
+ *   return withSession(result, new Response('welcome'));
+ * }
  * ```
  */
 export type WebProtector = (request: Request) => WebProtectResult | Promise<WebProtectResult>;
@@ -320,9 +328,11 @@ export interface WebCognitoApiGuard {
  * import { cognitoApiGuard } from 'cognito-guard/web';
  *
  * const readers = cognitoApiGuard(apiGuardFromEnv(env)).required({ scopes: ['items/read'] });
- * const result = await readers(request);
- * if (result instanceof Response) return result;
- * return Response.json({ for: result.identity?.claims.sub });
+ * export async function items(request: Request): Promise<Response> {
+ *   const result = await readers(request);
+ *   if (result instanceof Response) return result;
+ *   return Response.json({ for: result.identity?.claims.sub });
+ * }
  * ```
  */
 export function cognitoApiGuard(options: ApiGuardOptions | CognitoApiGuard): WebCognitoApiGuard {

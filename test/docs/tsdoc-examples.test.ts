@@ -71,6 +71,17 @@ const IN_SCOPE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     /** The app's own lookup, in the multi-tenant example. */
     tenantOf: "(request: import('cognito-guard').IncomingRequest) => string",
   },
+  web: {
+    /** A Fetch-API request, and a Worker's bindings. */
+    request: 'Request',
+    env: 'Readonly<Record<string, string | undefined>>',
+  },
+  hono: {
+    app: "import('hono').Hono",
+    c: "import('hono').Context",
+    auth: "import('cognito-guard/hono').HonoCognitoGuard",
+    env: 'Readonly<Record<string, string | undefined>>',
+  },
   testing: {
     jar: "import('cognito-guard/testing').CookieJar",
     session: "import('cognito-guard/testing').SignInResult",
