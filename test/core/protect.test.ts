@@ -7,7 +7,7 @@ import {
   type IncomingRequest,
 } from '../../src/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { CLIENT_ID, guardOptions, registerClient } from '../support/stack.js';
+import { CLIENT_ID, guardOptions, registerClient } from '../support/pool.js';
 
 function requestWith(cookie: string): IncomingRequest {
   return {

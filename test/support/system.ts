@@ -20,10 +20,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { sleep } from './async.js';
+import { acceptsConnections, freePort } from './http.js';
 
 // ---------------------------------------------------------------------------------------------
 // Finding components
@@ -202,50 +204,7 @@ function captureOutput(child: ChildProcess): () => string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ports
-
-/**
- * A loopback port that was free a moment ago, for servers that must be told their port up front
- * (nginx, redis-server). Another process may take it before they bind: the starters retry.
- *
- * @example
- * ```ts
- * const port = await freePort();
- * ```
- */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => {
-    probe.close(() => {
-      resolve();
-    });
-  });
-  return port;
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
+// Waiting for a child
 
 /** Polls `ready` every 25 ms until it is true, `child` exits, or `timeoutMs` passes. */
 async function waitUntil(

@@ -1,0 +1,341 @@
+/**
+ * The conformance harness: every adapter's example app (the same app, route for route), started
+ * on a loopback port from the same environment variables a user sets, against the emulator.
+ *
+ * A conformance test is written once and runs for every entry of {@link ADAPTERS}:
+ *
+ * ```ts
+ * for (const adapter of ADAPTERS) {
+ *   describe(`logout (${adapter.name})`, () => { … startConformanceApp(adapter, pool) … });
+ * }
+ * ```
+ *
+ * Adapters that run the app in this process (`inProcess: true`) also accept extras no
+ * environment variable can carry (a logger, a fetch, a clock, a timeout, Secure cookies on a
+ * plain-http loopback app), and their app's log is captured. A test that needs one of those is
+ * generated only for those adapters (`IN_PROCESS_ADAPTERS`), and its file says so; a test that
+ * only partly needs them checks from outside what it can for the others.
+ */
+import express5 from 'express';
+import express4 from 'express4';
+import type { Express } from 'express';
+import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
+import {
+  type EmulatorClient,
+  type EmulatorHandle,
+  type EmulatorSwitches,
+} from '../../src/emulator/index.js';
+import { getRequestListener } from '@hono/node-server';
+import { createExampleApp } from '../../examples/express/app.js';
+import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
+import { createExampleHandler } from '../../examples/lambda/app.js';
+import { serveLambda } from '../../src/lambda/bridge.js';
+import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
+import { startWorker } from '../../examples/workers/workerd.js';
+import { startHostileIssuer, type HostileIssuer } from './hostile-issuer.js';
+import { freePort, serve } from './http.js';
+import { captureLogger, type CapturedLog } from './logs.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  registerClient,
+  SECRET_KEY,
+  startRecordingEmulator,
+  type RecordingEmulator,
+} from './pool.js';
+
+/**
+ * Guard options that only an in-process app can take: functions cannot cross into workerd, and
+ * no environment variable sets these (`secureCookies` follows the redirect URL's scheme there).
+ */
+export type InProcessExtras = Partial<
+  Pick<
+    CognitoGuardOptions,
+    'logger' | 'fetch' | 'now' | 'httpTimeoutMs' | 'secureCookies' | 'redirectUrl'
+  >
+>;
+
+/** A running example app. */
+export interface AppUnderTest {
+  /** `http://127.0.0.1:{port}` */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** One adapter, as the conformance suite drives it. */
+export interface AdapterUnderTest {
+  /** Shown in test names: `express5`, `fastify`, `hono`, `lambda`, `workerd`… */
+  readonly name: string;
+  /** Whether {@link AdapterUnderTest.start} honours `extras` (the app runs in this process). */
+  readonly inProcess: boolean;
+  /**
+   * The platform's quota on the request line plus header values, when it has one (API Gateway:
+   * 10,240 bytes, refused with 431 before the function runs). Tests that send deliberately huge
+   * URLs or headers expect that refusal past it.
+   */
+  readonly requestHeadQuotaBytes?: number;
+  /**
+   * The server's own limit on the request line plus headers, past which it answers 431 before
+   * the app runs (Node's default `maxHeaderSize`, 16 KiB); undefined where it is larger than any
+   * request the suite sends (workerd). A platform quota below it is `requestHeadQuotaBytes`.
+   */
+  readonly requestHeadLimitBytes?: number;
+  /**
+   * The status the server in front of the app answers a request line in absolute form
+   * (`GET http://host/path`) with when it refuses it before the app runs; default 400.
+   */
+  readonly absoluteFormRefusal?: number;
+  /**
+   * Whether the server may reset the connection instead of answering 431 when a request head is
+   * over its own limit (Fastify's client-error handler destroys the socket right after writing
+   * its 431, so a client still sending the head may see only the reset).
+   */
+  readonly headOverflowMayReset?: boolean;
+  /**
+   * Starts the adapter's example app on `port` (127.0.0.1), configured by `env` exactly as the
+   * example's own entry point would be.
+   */
+  start(
+    env: Readonly<Record<string, string>>,
+    port: number,
+    extras: InProcessExtras,
+  ): Promise<AppUnderTest>;
+}
+
+/** Node's default limit on a request's line and headers (`--max-http-header-size`). */
+const NODE_HEAD_LIMIT_BYTES = 16 * 1024;
+
+function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
+  return {
+    name,
+    inProcess: true,
+    requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
+    start: (env, port, extras) =>
+      serve(createExampleApp({ ...fromEnv(env), ...extras }, create), port),
+  };
+}
+
+const fastifyAdapter: AdapterUnderTest = {
+  name: 'fastify',
+  inProcess: true,
+  requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
+  headOverflowMayReset: true,
+  start: async (env, port, extras) => {
+    const app = await createFastifyExampleApp({ ...fromEnv(env), ...extras });
+    await app.listen({ port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => app.close() };
+  },
+};
+
+/** The Lambda example behind the local API Gateway HTTP API bridge (payload format 2.0). */
+const lambdaAdapter: AdapterUnderTest = {
+  name: 'lambda',
+  inProcess: true,
+  requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
+  requestHeadQuotaBytes: 10_240,
+  start: async (env, port, extras) => {
+    const handler = createExampleHandler({ ...fromEnv(env), ...extras });
+    const bridge = await serveLambda(handler, { port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => bridge.close() };
+  },
+};
+
+/** Hono's example app on Node, through `@hono/node-server` (as `npm run example:hono` serves it). */
+const honoAdapter: AdapterUnderTest = {
+  name: 'hono',
+  inProcess: true,
+  requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
+  start: (env, port, extras) => {
+    const listener = getRequestListener(createHonoApp({ ...fromEnv(env), ...extras }).fetch);
+    // The listener settles its own errors (a 500 from @hono/node-server, never a rejection).
+    return serve((req, res) => {
+      void listener(req, res);
+    }, port);
+  },
+};
+
+/**
+ * An example as a Cloudflare Worker, in workerd: another process, configured by its environment
+ * bindings alone. `workerd` is the Fetch-API (`cognito-guard/web`) example, `hono-workerd` the
+ * Hono one.
+ */
+function workerdAdapter(name: string, worker: 'web' | 'hono'): AdapterUnderTest {
+  return {
+    name,
+    inProcess: false,
+    // workerd's HTTP server takes only origin-form request lines on a plain socket: it answers
+    // 500 itself, without running the Worker (on Cloudflare, the edge parses HTTP instead).
+    absoluteFormRefusal: 500,
+    start: (env, port) => startWorker({ env, port, worker }),
+  };
+}
+
+/** Every adapter the conformance suite runs against. */
+export const ADAPTERS: readonly AdapterUnderTest[] = [
+  expressAdapter('express5', () => express5()),
+  expressAdapter('express4', () => express4() as unknown as Express),
+  fastifyAdapter,
+  lambdaAdapter,
+  honoAdapter,
+  workerdAdapter('workerd', 'web'),
+  workerdAdapter('hono-workerd', 'hono'),
+];
+
+/** The environment of an app at `appUrl` using `emulator` (as `npm start` would build it). */
+export function conformanceEnv(
+  emulator: EmulatorHandle,
+  appUrl: string,
+  overrides: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    AWS_REGION: emulator.region,
+    AWS_COGNITO_USER_POOL_ID: emulator.poolId,
+    AWS_COGNITO_DOMAIN: emulator.domain,
+    AWS_COGNITO_ISSUER: emulator.issuer,
+    AWS_COGNITO_USER_POOL_CLIENT_ID: CLIENT_ID,
+    AWS_COGNITO_USER_POOL_CLIENT_SECRET: CLIENT_SECRET,
+    AWS_COGNITO_REDIRECT_URL: `${appUrl}/postlogin`,
+    AWS_COGNITO_LOGOUT_URL: `${appUrl}/postlogout`,
+    AWS_COGNITO_SCOPES: 'openid email profile',
+    AWS_COGNITO_REFRESH_FLOW_ENABLED: 'true',
+    SECRET_KEY,
+    NODE_ENV: 'test',
+    ...overrides,
+  };
+}
+
+/** What {@link startConformanceApp} may change. */
+export interface ConformanceAppOptions {
+  /** The port to listen on; default a free one. */
+  readonly port?: number;
+  /**
+   * Environment overrides (`AWS_COGNITO_COOKIE_SAMESITE: 'Strict'`…); an empty value unsets a
+   * variable (`AWS_COGNITO_USER_POOL_CLIENT_SECRET: ''` makes a public client).
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Emulator app-client overrides; the client is registered for the app's URLs. */
+  readonly client?: Partial<EmulatorClient>;
+  /** Register no app client (the test registers its own, or wants none). */
+  readonly register?: false;
+  /** In-process extras (a logger, a fetch, a clock…); ignored by out-of-process adapters. */
+  readonly extras?: InProcessExtras;
+}
+
+/** A started app, with what it was configured with. */
+export interface ConformanceApp extends AppUnderTest {
+  readonly env: Readonly<Record<string, string>>;
+  /** Its app client id (`AWS_COGNITO_USER_POOL_CLIENT_ID`). */
+  readonly clientId: string;
+  /**
+   * What its guard logged, for an in-process app not given its own `logger` extra; `undefined`
+   * for an app in another process (its log stays there).
+   */
+  readonly log: CapturedLog | undefined;
+}
+
+/**
+ * Registers an app client for a fresh port (its id `conformance-{port}`, so apps sharing an
+ * emulator do not replace each other's callback URLs), and starts `adapter`'s example app there.
+ */
+export async function startConformanceApp(
+  adapter: AdapterUnderTest,
+  emulator: EmulatorHandle,
+  options: ConformanceAppOptions = {},
+): Promise<ConformanceApp> {
+  const port = options.port ?? (await freePort());
+  const appUrl = `http://127.0.0.1:${port}`;
+  const env = conformanceEnv(emulator, appUrl, {
+    AWS_COGNITO_USER_POOL_CLIENT_ID: `conformance-${port}`,
+    ...options.env,
+  });
+  const clientId = env['AWS_COGNITO_USER_POOL_CLIENT_ID'] ?? CLIENT_ID;
+  const clientSecret = env['AWS_COGNITO_USER_POOL_CLIENT_SECRET'] ?? '';
+  if (options.register !== false) {
+    registerClient(
+      emulator,
+      appUrl,
+      { clientId, ...(clientSecret === '' ? {} : { clientSecret }), ...options.client },
+      { publicClient: clientSecret === '' },
+    );
+  }
+  const log =
+    adapter.inProcess && options.extras?.logger === undefined ? captureLogger() : undefined;
+  const app = await adapter.start(env, port, {
+    logger: log?.logger ?? { warn: () => undefined },
+    ...options.extras,
+  });
+  return { ...app, env, clientId, log };
+}
+
+/** The log of an in-process app; throws for an app whose log lives in another process. */
+export function logOf(app: ConformanceApp): CapturedLog {
+  if (app.log === undefined) throw new Error('this app logs in another process');
+  return app.log;
+}
+
+/** The adapters whose app runs in this process and takes {@link InProcessExtras}. */
+export const IN_PROCESS_ADAPTERS: readonly AdapterUnderTest[] = ADAPTERS.filter(
+  (adapter) => adapter.inProcess,
+);
+
+/** What {@link startConformanceStack} may change. */
+export interface ConformanceStackOptions extends ConformanceAppOptions {
+  readonly switches?: Partial<EmulatorSwitches>;
+  /** Put the hostile domain in front of the emulator (default true). */
+  readonly viaHostile?: boolean;
+}
+
+/**
+ * The security suite's stack: an emulator that records what it served, a hostile Cognito domain
+ * in front of it (recording every call, able to script `/oauth2/token` and `/oauth2/revoke`),
+ * and `adapter`'s example app configured with that domain as `AWS_COGNITO_DOMAIN` (the issuer,
+ * and so the JWKS, stays the emulator's).
+ */
+export interface ConformanceStack extends RecordingEmulator {
+  readonly hostile: HostileIssuer;
+  readonly app: ConformanceApp;
+  /** Starts another app of the same adapter against this stack (hostile domain unless overridden). */
+  startApp(options?: ConformanceAppOptions): Promise<ConformanceApp>;
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link ConformanceStack} for `adapter`. */
+export async function startConformanceStack(
+  adapter: AdapterUnderTest,
+  options: ConformanceStackOptions = {},
+): Promise<ConformanceStack> {
+  const recording = await startRecordingEmulator(
+    options.switches === undefined ? {} : { switches: options.switches },
+  );
+  const hostile = await startHostileIssuer(recording.emulator.domain);
+  const startApp = (appOptions: ConformanceAppOptions = {}): Promise<ConformanceApp> =>
+    startConformanceApp(adapter, recording.emulator, {
+      ...appOptions,
+      env: { AWS_COGNITO_DOMAIN: hostile.url, ...appOptions.env },
+    });
+  let app: ConformanceApp;
+  try {
+    app = await startConformanceApp(adapter, recording.emulator, {
+      ...options,
+      env: {
+        ...(options.viaHostile === false ? {} : { AWS_COGNITO_DOMAIN: hostile.url }),
+        ...options.env,
+      },
+    });
+  } catch (error) {
+    await hostile.stop();
+    await recording.emulator.stop();
+    throw error;
+  }
+  return {
+    ...recording,
+    hostile,
+    app,
+    startApp,
+    stop: async () => {
+      await app.stop();
+      await hostile.stop();
+      await recording.emulator.stop();
+    },
+  };
+}
