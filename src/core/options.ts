@@ -976,3 +976,32 @@ export function apiGuardFromEnv(env: Environment): ApiGuardOptions {
     ...(nodeEnv === undefined ? {} : { production: nodeEnv === 'production' }),
   };
 }
+
+/**
+ * The API guard's options for the same pool and app client as a web app's guard: an app that
+ * serves pages (with {@link CognitoGuard}) and an API (with {@link CognitoApiGuard}) configures
+ * both from one set of options.
+ *
+ * @example
+ * ```ts
+ * const options = fromEnv(process.env);
+ * const api = new CognitoApiGuard(apiGuardOptions(options));
+ * ```
+ */
+export function apiGuardOptions(options: CognitoGuardOptions): ApiGuardOptions {
+  return {
+    region: options.region,
+    userPoolId: options.userPoolId,
+    clientId: options.clientId,
+    issuer: options.issuer,
+    internalDomain: options.internalDomain,
+    allowHttpHosts: options.allowHttpHosts,
+    expirationLeewaySeconds: options.expirationLeewaySeconds,
+    production: options.production,
+    httpTimeoutMs: options.httpTimeoutMs,
+    verifiedTokenCacheSize: options.verifiedTokenCacheSize,
+    fetch: options.fetch,
+    logger: options.logger,
+    now: options.now,
+  };
+}
