@@ -1,7 +1,7 @@
 /**
- * Regression tests named after flask-cognito-lib's faults (seed-behaviors.md, Part 2), over real
- * HTTP against the emulator, on every adapter's example app. Each would fail if the fault came
- * back; each negative case has a positive control minted or logged in the same way.
+ * Regression tests named after flask-cognito-lib's faults (numbered as in our review of it), over
+ * real HTTP against the emulator, on every adapter's example app. Each would fail if the fault
+ * came back; each negative case has a positive control minted or logged in the same way.
  *
  * Faults pinned elsewhere are not repeated here: 4 (401 vs 403) and "state reusable" in
  * flows.test.ts; 14, 19 in flask-cognito-lib-table.test.ts; 27 and 29 (a route an Express app

@@ -33,7 +33,7 @@ function configurationProblems(run: () => unknown): readonly string[] {
 }
 
 describe('fromEnv', () => {
-  it('reads the seed names and derives the issuer and endpoints', () => {
+  it("reads flask-cognito-lib's variable names and derives the issuer and endpoints", () => {
     const resolved = resolveOptions(fromEnv(validEnv));
     assert.equal(
       resolved.endpoints.issuer,
@@ -77,7 +77,7 @@ describe('fromEnv', () => {
     assert.ok(!problems.some((p) => p.includes('CLIENT_SECRET')), 'the client secret is optional');
   });
 
-  it('regression (seed fault 16): booleans accept only true/false/1/0, "False" does not disable auth', () => {
+  it('regression (flask-cognito-lib fault 16): booleans accept only true/false/1/0, "False" does not disable auth', () => {
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'false' }).disabled, false);
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'False' }).disabled, false);
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: '0' }).disabled, false);
@@ -91,7 +91,7 @@ describe('fromEnv', () => {
     }
   });
 
-  it('regression (seed fault 16): scopes given as a string are split, not joined per character', () => {
+  it('regression (flask-cognito-lib fault 16): scopes given as a string are split, not joined per character', () => {
     assert.deepEqual(fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'openid email' }).scopes, [
       'openid',
       'email',
