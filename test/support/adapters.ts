@@ -217,7 +217,10 @@ export interface ConformanceAppOptions {
   readonly client?: Partial<EmulatorClient>;
   /** Register no app client (the test registers its own, or wants none). */
   readonly register?: false;
-  /** In-process extras (a logger, a fetch, a clock…); ignored by out-of-process adapters. */
+  /**
+   * In-process extras (a logger, a fetch, a clock…). Refused for an adapter in another process,
+   * where they could not apply: a test that needs them runs on `IN_PROCESS_ADAPTERS` only.
+   */
   readonly extras?: InProcessExtras;
 }
 
@@ -242,6 +245,9 @@ export async function startConformanceApp(
   emulator: EmulatorHandle,
   options: ConformanceAppOptions = {},
 ): Promise<ConformanceApp> {
+  if (!adapter.inProcess && Object.keys(options.extras ?? {}).length > 0) {
+    throw new Error(`${adapter.name} runs in another process: it cannot take in-process extras`);
+  }
   const port = options.port ?? (await freePort());
   const appUrl = `http://127.0.0.1:${port}`;
   const env = conformanceEnv(emulator, appUrl, {

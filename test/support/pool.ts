@@ -90,7 +90,7 @@ export interface RecordingEmulator {
 }
 
 /** The JWKS path of an emulator, as its request log shows it. */
-export function jwksPath(emulator: EmulatorHandle): string {
+function jwksPath(emulator: EmulatorHandle): string {
   return `/${emulator.poolId}/.well-known/jwks.json`;
 }
 
