@@ -11,13 +11,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type MintTokenOptions } from '../../src/emulator/index.js';
-import {
-  ADAPTERS,
-  startConformanceApp,
-  startConformanceStack,
-  type ConformanceApp,
-  type ConformanceStack,
-} from '../support/adapters.js';
+import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import {
   assertCleared,

@@ -17,12 +17,8 @@ import { createHash } from 'node:crypto';
 import { CookieSealer } from '../../src/core/crypto.js';
 import { stateId, unsealTransaction } from '../../src/core/transaction.js';
 import { DEMO_PASSWORD, REFRESH_TOKEN_PREFIX } from '../../src/emulator/index.js';
-import {
-  ADAPTERS,
-  startConformanceStack,
-  type ConformanceApp,
-  type ConformanceStack,
-} from '../support/adapters.js';
+import { ADAPTERS, type ConformanceApp } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT, SAME_ORIGIN } from '../support/browser.js';
 import {
   assertCleared,

@@ -23,13 +23,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { ConfigurationError } from '../../src/index.js';
 import { DEMO_PASSWORD } from '../../src/emulator/index.js';
-import {
-  IN_PROCESS_ADAPTERS,
-  logOf,
-  startConformanceStack,
-  type ConformanceApp,
-  type ConformanceStack,
-} from '../support/adapters.js';
+import { IN_PROCESS_ADAPTERS, logOf, type ConformanceApp } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT, HTML_ACCEPT, SAME_ORIGIN } from '../support/browser.js';
 import { findCookie, SESSION_COOKIES, sessionCookiesSet } from '../support/cookies.js';
 import { listenOn } from '../support/http.js';

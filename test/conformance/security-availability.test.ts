@@ -11,12 +11,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ADAPTERS,
-  startConformanceStack,
-  type ConformanceApp,
-  type ConformanceStack,
-} from '../support/adapters.js';
+import { ADAPTERS, type ConformanceApp } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT, HTML_ACCEPT } from '../support/browser.js';
 import { sessionCookiesSet } from '../support/cookies.js';
 import { decodeJwt } from '../support/jwt.js';

@@ -10,7 +10,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEMO_PASSWORD } from '../../src/emulator/index.js';
-import { ADAPTERS, startConformanceStack, type ConformanceStack } from '../support/adapters.js';
+import { ADAPTERS } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, type BrowserResponse, JSON_ACCEPT, SAME_ORIGIN } from '../support/browser.js';
 import { findCookie, sessionCookiesSet } from '../support/cookies.js';
 import { SECRET_KEY } from '../support/pool.js';

@@ -11,12 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { atHash, startEmulator, type RequestLogEntry } from '../../src/emulator/index.js';
 import { stateId, transactionCookieName } from '../../src/core/transaction.js';
-import {
-  ADAPTERS,
-  startConformanceApp,
-  startConformanceStack,
-  type ConformanceStack,
-} from '../support/adapters.js';
+import { ADAPTERS, startConformanceApp } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT, HTML_ACCEPT } from '../support/browser.js';
 import { sessionCookiesSet } from '../support/cookies.js';
 import { CLIENT_SECRET } from '../support/pool.js';

@@ -9,7 +9,8 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADAPTERS, startConformanceStack, type ConformanceStack } from '../support/adapters.js';
+import { ADAPTERS } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT, HTML_ACCEPT } from '../support/browser.js';
 import { findCookie, sessionCookiesSet } from '../support/cookies.js';
 import type { ScriptedResponse, UpstreamResponse } from '../support/hostile-issuer.js';

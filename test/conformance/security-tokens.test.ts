@@ -12,12 +12,8 @@ import { createHmac, createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { atHash, startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import {
-  ADAPTERS,
-  startConformanceApp,
-  startConformanceStack,
-  type ConformanceStack,
-} from '../support/adapters.js';
+import { ADAPTERS, startConformanceApp } from '../support/adapters.js';
+import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { sessionCookiesSet } from '../support/cookies.js';
 import { beginLogin, login, signInAt } from '../support/sign-in.js';

@@ -20,11 +20,7 @@ import express5 from 'express';
 import express4 from 'express4';
 import type { Express } from 'express';
 import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
-import {
-  type EmulatorClient,
-  type EmulatorHandle,
-  type EmulatorSwitches,
-} from '../../src/emulator/index.js';
+import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
 import { getRequestListener } from '@hono/node-server';
 import { createExampleApp } from '../../examples/express/app.js';
 import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
@@ -32,17 +28,9 @@ import { createExampleHandler } from '../../examples/lambda/app.js';
 import { serveLambda } from '../../src/lambda/bridge.js';
 import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
 import { startWorker } from '../../examples/workers/workerd.js';
-import { startHostileIssuer, type HostileIssuer } from './hostile-issuer.js';
 import { freePort, serve } from './http.js';
 import { captureLogger, type CapturedLog } from './logs.js';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  registerClient,
-  SECRET_KEY,
-  startRecordingEmulator,
-  type RecordingEmulator,
-} from './pool.js';
+import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from './pool.js';
 
 /**
  * Guard options that only an in-process app can take: functions cannot cross into workerd, and
@@ -283,65 +271,3 @@ export function logOf(app: ConformanceApp): CapturedLog {
 export const IN_PROCESS_ADAPTERS: readonly AdapterUnderTest[] = ADAPTERS.filter(
   (adapter) => adapter.inProcess,
 );
-
-/** What {@link startConformanceStack} may change. */
-export interface ConformanceStackOptions extends ConformanceAppOptions {
-  readonly switches?: Partial<EmulatorSwitches>;
-  /** Put the hostile domain in front of the emulator (default true). */
-  readonly viaHostile?: boolean;
-}
-
-/**
- * The security suite's stack: an emulator that records what it served, a hostile Cognito domain
- * in front of it (recording every call, able to script `/oauth2/token` and `/oauth2/revoke`),
- * and `adapter`'s example app configured with that domain as `AWS_COGNITO_DOMAIN` (the issuer,
- * and so the JWKS, stays the emulator's).
- */
-export interface ConformanceStack extends RecordingEmulator {
-  readonly hostile: HostileIssuer;
-  readonly app: ConformanceApp;
-  /** Starts another app of the same adapter against this stack (hostile domain unless overridden). */
-  startApp(options?: ConformanceAppOptions): Promise<ConformanceApp>;
-  stop(): Promise<void>;
-}
-
-/** Starts a {@link ConformanceStack} for `adapter`. */
-export async function startConformanceStack(
-  adapter: AdapterUnderTest,
-  options: ConformanceStackOptions = {},
-): Promise<ConformanceStack> {
-  const recording = await startRecordingEmulator(
-    options.switches === undefined ? {} : { switches: options.switches },
-  );
-  const hostile = await startHostileIssuer(recording.emulator.domain);
-  const startApp = (appOptions: ConformanceAppOptions = {}): Promise<ConformanceApp> =>
-    startConformanceApp(adapter, recording.emulator, {
-      ...appOptions,
-      env: { AWS_COGNITO_DOMAIN: hostile.url, ...appOptions.env },
-    });
-  let app: ConformanceApp;
-  try {
-    app = await startConformanceApp(adapter, recording.emulator, {
-      ...options,
-      env: {
-        ...(options.viaHostile === false ? {} : { AWS_COGNITO_DOMAIN: hostile.url }),
-        ...options.env,
-      },
-    });
-  } catch (error) {
-    await hostile.stop();
-    await recording.emulator.stop();
-    throw error;
-  }
-  return {
-    ...recording,
-    hostile,
-    app,
-    startApp,
-    stop: async () => {
-      await app.stop();
-      await hostile.stop();
-      await recording.emulator.stop();
-    },
-  };
-}
