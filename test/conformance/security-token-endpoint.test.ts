@@ -4,8 +4,8 @@
  * `AWS_COGNITO_DOMAIN`) records what the library sends to `/oauth2/token` and `/oauth2/revoke`
  * and scripts what comes back.
  *
- * What needs an in-process app is in in-process.test.ts: B49 (a clock and a timeout) and the
- * operator's log of B45.
+ * What needs an in-process app is in in-process.test.ts: B49 with a Cognito that hangs (a
+ * timeout) and with the access token expired meanwhile (a clock), and the operator's log of B45.
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -399,6 +399,40 @@ for (const adapter of ADAPTERS) {
           );
           assert.equal((await browser.request(`${appUrl}/claims`)).status, 401);
         });
+      }
+    });
+
+    it('B49 Cognito unreachable or answering 500 during a refresh: 503 (with Retry-After) or 502, and no cookie touched', async () => {
+      const outages = [
+        { set: () => (sec.hostile.mode = 'refuse'), status: 503, code: 'ERR_COGNITO_UNREACHABLE' },
+        {
+          set: () =>
+            (sec.hostile.onToken = () => ({
+              status: 500,
+              body: '<h1>oops</h1>',
+              contentType: 'text/html',
+            })),
+          status: 502,
+          code: 'ERR_COGNITO_BAD_RESPONSE',
+        },
+      ];
+      for (const outage of outages) {
+        const browser = new TestBrowser();
+        await login(browser, appUrl, 'bob');
+        const cookiesBefore = new Map(browser.cookiesFor(appUrl));
+        outage.set();
+        try {
+          const response = await refreshOf(browser);
+          assert.equal(response.status, outage.status);
+          assert.equal(JSON.parse(response.body).error, outage.code);
+          assert.deepEqual(response.setCookies, [], 'cookies untouched');
+          if (outage.status === 503)
+            assert.ok(response.headers.get('retry-after'), 'Retry-After says when to try again');
+        } finally {
+          sec.hostile.reset();
+        }
+        assert.deepEqual(new Map(browser.cookiesFor(appUrl)), cookiesBefore);
+        assert.equal((await refreshOf(browser)).status, 303, 'the session survives the outage');
       }
     });
 
