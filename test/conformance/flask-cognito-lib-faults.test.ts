@@ -21,7 +21,6 @@ import {
   SESSION_COOKIES,
   sessionCookiesSet,
 } from '../support/cookies.js';
-import { freePort } from '../support/http.js';
 import { startRecordingEmulator } from '../support/pool.js';
 import { login } from '../support/sign-in.js';
 
@@ -204,16 +203,14 @@ for (const adapter of ADAPTERS) {
 
     it('flask-cognito-lib fault 12 (unescaped URL parameters): client_id and a logout URL with & ? + % arrive intact', async () => {
       const escapingLogoutPath = '/postlogout?next=/a/b&tab=x+y%20z';
-      const port = await freePort();
-      const logoutUrl = `http://127.0.0.1:${port}${escapingLogoutPath}`;
       const escaping = await sec.startApp({
-        port,
-        env: {
+        env: (appUrl) => ({
           AWS_COGNITO_USER_POOL_CLIENT_ID: 'escape+client',
-          AWS_COGNITO_LOGOUT_URL: logoutUrl,
-        },
-        client: { logoutUrls: [logoutUrl] },
+          AWS_COGNITO_LOGOUT_URL: `${appUrl}${escapingLogoutPath}`,
+        }),
+        client: (appUrl) => ({ logoutUrls: [`${appUrl}${escapingLogoutPath}`] }),
       });
+      const logoutUrl = `${escaping.url}${escapingLogoutPath}`;
       try {
         const browser = new TestBrowser();
         const start = await browser.request(`${escaping.url}/login`);

@@ -13,7 +13,6 @@ import assert from 'node:assert/strict';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { TestBrowser } from '../support/browser.js';
 import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
-import { freePort } from '../support/http.js';
 import { callbackUrlFor } from '../support/sign-in.js';
 
 for (const adapter of ADAPTERS) {
@@ -66,18 +65,19 @@ for (const adapter of ADAPTERS) {
     });
 
     it('a callback on localhost for a sign-in started on 127.0.0.1: 400, and one warning that says so', async (t) => {
-      const port = await freePort();
+      /** The app's origin with the host name localhost instead of 127.0.0.1. */
+      const onLocalhost = (appUrl: string) => appUrl.replace('127.0.0.1', 'localhost');
       const local = await startConformanceApp(adapter, emulator, {
-        port,
-        env: {
-          AWS_COGNITO_REDIRECT_URL: `http://localhost:${port}/postlogin`,
-          AWS_COGNITO_LOGOUT_URL: `http://localhost:${port}/postlogout`,
-        },
-        client: {
-          callbackUrls: [`http://localhost:${port}/postlogin`],
-          logoutUrls: [`http://localhost:${port}/postlogout`],
-        },
+        env: (appUrl) => ({
+          AWS_COGNITO_REDIRECT_URL: `${onLocalhost(appUrl)}/postlogin`,
+          AWS_COGNITO_LOGOUT_URL: `${onLocalhost(appUrl)}/postlogout`,
+        }),
+        client: (appUrl) => ({
+          callbackUrls: [`${onLocalhost(appUrl)}/postlogin`],
+          logoutUrls: [`${onLocalhost(appUrl)}/postlogout`],
+        }),
       });
+      const port = new URL(local.url).port;
       try {
         const callback = await signIn(local.url);
         assert.ok(callback.url.startsWith(`http://localhost:${port}/postlogin?`));

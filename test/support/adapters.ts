@@ -197,12 +197,16 @@ export interface ConformanceAppOptions {
   /** The port to listen on; default a free one. */
   readonly port?: number;
   /**
-   * Environment overrides (`AWS_COGNITO_COOKIE_SAMESITE: 'Strict'`…); an empty value unsets a
-   * variable (`AWS_COGNITO_USER_POOL_CLIENT_SECRET: ''` makes a public client).
+   * Environment overrides (`AWS_COGNITO_COOKIE_SAMESITE: 'Strict'`…), or a function of the app's
+   * URL that returns them; an empty value unsets a variable (`AWS_COGNITO_USER_POOL_CLIENT_SECRET:
+   * ''` makes a public client).
    */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Emulator app-client overrides; the client is registered for the app's URLs. */
-  readonly client?: Partial<EmulatorClient>;
+  readonly env?: Readonly<Record<string, string>> | ((appUrl: string) => Record<string, string>);
+  /**
+   * Emulator app-client overrides (or a function of the app's URL that returns them); the client
+   * is registered for the app's URLs.
+   */
+  readonly client?: Partial<EmulatorClient> | ((appUrl: string) => Partial<EmulatorClient>);
   /** Register no app client (the test registers its own, or wants none). */
   readonly register?: false;
   /**
@@ -224,9 +228,19 @@ export interface ConformanceApp extends AppUnderTest {
   readonly log: CapturedLog | undefined;
 }
 
+/** Whether `error` says the port was taken (Node: EADDRINUSE; Miniflare: ERR_ADDRESS_IN_USE). */
+function isPortInUse(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EADDRINUSE' || code === 'ERR_ADDRESS_IN_USE';
+}
+
 /**
  * Registers an app client for a fresh port (its id `conformance-{port}`, so apps sharing an
  * emulator do not replace each other's callback URLs), and starts `adapter`'s example app there.
+ *
+ * The app's URLs name its port, so the port is chosen before the app binds it; another socket of
+ * this machine (a client's outgoing connection, another test file's server) can take it in the
+ * meantime. Then it starts again on another free port, a few times, unless the port was given.
  */
 export async function startConformanceApp(
   adapter: AdapterUnderTest,
@@ -236,19 +250,34 @@ export async function startConformanceApp(
   if (!adapter.inProcess && Object.keys(options.extras ?? {}).length > 0) {
     throw new Error(`${adapter.name} runs in another process: it cannot take in-process extras`);
   }
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnPort(adapter, emulator, options.port ?? (await freePort()), options);
+    } catch (error) {
+      if (options.port !== undefined || attempt === 5 || !isPortInUse(error)) throw error;
+    }
+  }
+}
+
+async function startOnPort(
+  adapter: AdapterUnderTest,
+  emulator: EmulatorHandle,
+  port: number,
+  options: ConformanceAppOptions,
+): Promise<ConformanceApp> {
   const appUrl = `http://127.0.0.1:${port}`;
   const env = conformanceEnv(emulator, appUrl, {
     AWS_COGNITO_USER_POOL_CLIENT_ID: `conformance-${port}`,
-    ...options.env,
+    ...(typeof options.env === 'function' ? options.env(appUrl) : options.env),
   });
+  const client = typeof options.client === 'function' ? options.client(appUrl) : options.client;
   const clientId = env['AWS_COGNITO_USER_POOL_CLIENT_ID'] ?? CLIENT_ID;
   const clientSecret = env['AWS_COGNITO_USER_POOL_CLIENT_SECRET'] ?? '';
   if (options.register !== false) {
     registerClient(
       emulator,
       appUrl,
-      { clientId, ...(clientSecret === '' ? {} : { clientSecret }), ...options.client },
+      { clientId, ...(clientSecret === '' ? {} : { clientSecret }), ...client },
       { publicClient: clientSecret === '' },
     );
   }

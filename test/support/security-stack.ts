@@ -50,20 +50,23 @@ export async function startConformanceStack(
     options.switches === undefined ? {} : { switches: options.switches },
   );
   const hostile = await startHostileIssuer(recording.emulator.domain);
+  /** `options` with the hostile domain as `AWS_COGNITO_DOMAIN`, unless they set one. */
+  const viaHostile = (appOptions: ConformanceAppOptions): ConformanceAppOptions => ({
+    ...appOptions,
+    env: (appUrl: string) => ({
+      AWS_COGNITO_DOMAIN: hostile.url,
+      ...(typeof appOptions.env === 'function' ? appOptions.env(appUrl) : appOptions.env),
+    }),
+  });
   const startApp = (appOptions: ConformanceAppOptions = {}): Promise<ConformanceApp> =>
-    startConformanceApp(adapter, recording.emulator, {
-      ...appOptions,
-      env: { AWS_COGNITO_DOMAIN: hostile.url, ...appOptions.env },
-    });
+    startConformanceApp(adapter, recording.emulator, viaHostile(appOptions));
   let app: ConformanceApp;
   try {
-    app = await startConformanceApp(adapter, recording.emulator, {
-      ...options,
-      env: {
-        ...(options.viaHostile === false ? {} : { AWS_COGNITO_DOMAIN: hostile.url }),
-        ...options.env,
-      },
-    });
+    app = await startConformanceApp(
+      adapter,
+      recording.emulator,
+      options.viaHostile === false ? options : viaHostile(options),
+    );
   } catch (error) {
     await hostile.stop();
     await recording.emulator.stop();
