@@ -17,6 +17,7 @@ import { COOKIE_NAMES, deleteCookie, parseCookies, setCookie } from './cookies.j
 import { tokenCookieAttributes, type SessionDependencies } from './context.js';
 import { CognitoGuardError, TokenVerifyError } from './errors.js';
 import type { IncomingRequest } from './http.js';
+import type { CognitoGuardLogger } from './options.js';
 import type { EndedSession, PresentedSession, SessionBackend } from './session.js';
 import type { SessionTokens, StoredRefreshToken } from './tokens.js';
 
@@ -77,8 +78,30 @@ export class SessionStoreError extends CognitoGuardError {
   }
 }
 
-/** Builds a {@link SessionStore} from a URL (`redis://…`). */
-export type SessionStoreFactory = (url: URL) => SessionStore;
+/**
+ * What a store built from a URL is told about the guard that uses it.
+ *
+ * @example
+ * ```ts
+ * const factory: SessionStoreFactory = (url, { timeoutMs, logger }) =>
+ *   new MyStore(url, { timeoutMs, onError: (detail) => logger.warn('store down', { detail }) });
+ * ```
+ */
+export interface SessionStoreContext {
+  /**
+   * The guard's deadline for one call (`httpTimeoutMs`): a store whose own timeouts are no
+   * longer fails before the guard gives up, so it never keeps requests of an outage queued.
+   */
+  readonly timeoutMs: number;
+  /** The guard's logger, for connection trouble (never log the URL: it may hold a password). */
+  readonly logger: CognitoGuardLogger;
+}
+
+/**
+ * Builds a {@link SessionStore} from a URL (`redis://…`). Called once per guard, only for a
+ * configuration without other problems, and before any request: connect lazily.
+ */
+export type SessionStoreFactory = (url: URL, context: SessionStoreContext) => SessionStore;
 
 const factories = new Map<string, SessionStoreFactory>();
 
