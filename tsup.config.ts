@@ -22,6 +22,7 @@ export const ENTRIES = [
   'lambda/index',
   'next/index',
   'testing/index',
+  'redis/index',
 ].filter((name) => name === 'index' || existsSource(name));
 
 function existsSource(name: string): boolean {
