@@ -8,13 +8,14 @@
 import type { Server } from 'node:http';
 import { fromEnv, ConfigurationError } from 'cognito-guard';
 import { exampleEnvironment, stopOnSignals } from '../shared/environment.js';
-import { createExampleApp } from './app.js';
+import { createExampleApp, type ExampleApp } from './app.js';
 
 const environment = await exampleEnvironment();
 
 let server: Server;
+let app: ExampleApp;
 try {
-  const app = createExampleApp(fromEnv(environment.env));
+  app = createExampleApp(fromEnv(environment.env));
   server = app.listen(environment.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -30,7 +31,9 @@ try {
 }
 
 environment.printBanner('Express');
-stopOnSignals(() => {
+stopOnSignals(async () => {
   server.closeAllConnections();
   server.close();
+  // Releases the session store's connections (AWS_COGNITO_SESSION_STORE), if any.
+  await app.cognito.guard.close();
 }, environment);

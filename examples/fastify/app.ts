@@ -54,6 +54,7 @@ export async function createExampleApp(
   <li><a href="/edit">Edit (group admin or editor)</a></li>
   <li><form method="post" action="/refresh"><button type="submit">Refresh tokens</button></form></li>
   <li><a href="/logout">Log out</a></li>
+  <li><form method="post" action="/logout/everywhere"><button type="submit">Sign out everywhere</button></form></li>
 </ul>`),
     );
   });
@@ -95,6 +96,12 @@ export async function createExampleApp(
   // Revokes the refresh token, clears the cookies and signs out of Cognito.
   app.get('/logout', auth.logout());
   app.post('/logout', auth.logout());
+
+  // Signs the user out of every device: Cognito's GlobalSignOut (the access token needs the
+  // aws.cognito.signin.user.admin scope) ends every refresh token of the user. With a session
+  // store (AWS_COGNITO_SESSION_STORE) every other browser is signed out at once; with cookie
+  // sessions, at its next refresh (when its access token expires).
+  app.post('/logout/everywhere', auth.logout({ everywhere: true }));
 
   // Beyond flask-cognito-lib's example: a page that greets signed-in users and lets everyone in…
   app.get('/whoami', { preHandler: auth.optional() }, (request) => ({

@@ -22,6 +22,7 @@ import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
 import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
+import { loadSessionStore } from '../../examples/shared/environment.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
 
 /** Guard options that only an in-process app can take (functions cannot cross into workerd). */
@@ -95,8 +96,18 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
   return {
     name,
     inProcess: true,
-    start: (env, port, extras) =>
-      serveListener(createExampleApp({ ...fromEnv(env), ...extras }, create), port),
+    start: async (env, port, extras) => {
+      const app = createExampleApp({ ...fromEnv(env), ...extras }, create);
+      const served = await serveListener(app, port);
+      return {
+        url: served.url,
+        stop: async () => {
+          await served.stop();
+          // As the example's server.ts does at shutdown: release a session store's connections.
+          await app.cognito.guard.close();
+        },
+      };
+    },
   };
 }
 
@@ -177,6 +188,8 @@ export async function startConformanceApp(
       : { clientSecret: env['AWS_COGNITO_USER_POOL_CLIENT_SECRET'] }),
     ...options.client,
   });
+  // As every example's entry point does: `cognito-guard/redis` for a Redis URL.
+  await loadSessionStore(env['AWS_COGNITO_SESSION_STORE']);
   const app = await adapter.start(env, port, {
     logger: { warn: () => undefined },
     ...options.extras,
