@@ -8,7 +8,12 @@
  */
 import type { CognitoIdentity } from './claims.js';
 import { completeLogin } from './callback.js';
-import { createConsumedStates, FlowFailure, type GuardContext } from './context.js';
+import {
+  createConsumedStates,
+  createRecentRefreshes,
+  FlowFailure,
+  type GuardContext,
+} from './context.js';
 import { CookieSealer } from './crypto.js';
 import { safeReturnTo } from './authorize.js';
 import { CognitoGuardError, ConfigurationError } from './errors.js';
@@ -135,7 +140,7 @@ export class CognitoGuard {
       }),
       sealer,
       consumedStates: createConsumedStates(resolved.now),
-      refreshesInFlight: new Map(),
+      recentRefreshes: createRecentRefreshes(resolved.now),
     };
     const context = this.#context;
     this.#tokens = {

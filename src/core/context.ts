@@ -29,12 +29,23 @@ export interface GuardContext {
    * of sign-ins can push a live entry out (when full, new sign-ins wait instead).
    */
   readonly consumedStates: BoundedCache<string, true>;
-  /** Refreshes in flight, keyed by the refresh token: concurrent requests share one exchange. */
-  readonly refreshesInFlight: Map<string, Promise<unknown>>;
+  /**
+   * Refreshes in flight, and those that succeeded a moment ago, keyed by the refresh token they
+   * spent: requests of one session that arrive together (or before the browser has stored the new
+   * cookies) share one exchange instead of spending the refresh token again.
+   */
+  readonly recentRefreshes: BoundedCache<string, Promise<unknown>>;
 }
 
 /** What a session backend needs. */
 export type SessionDependencies = Pick<GuardContext, 'options' | 'sealer'>;
+
+/** Creates the record of recent refreshes (see {@link GuardContext.recentRefreshes}). */
+export function createRecentRefreshes(now: () => number): BoundedCache<string, Promise<unknown>> {
+  return new BoundedCache<string, Promise<unknown>>(LIMITS.maxRecentRefreshes, now, {
+    touchOnRead: false,
+  });
+}
 
 /** Creates the record of redeemed login states. */
 export function createConsumedStates(now: () => number): BoundedCache<string, true> {

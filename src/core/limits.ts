@@ -61,6 +61,14 @@ export const LIMITS = {
    * new one is added, so the header a browser sends stays under nginx's default 8 KB limit.
    */
   crowdedCookieHeaderBytes: 5 * 1024,
+  /**
+   * A successful refresh is shared with requests of the same session for this long: a page's
+   * parallel requests, or requests sent before the browser stored the new cookies, reuse it
+   * instead of spending the refresh token again (one exchange per instance).
+   */
+  recentRefreshMs: 10_000,
+  /** Refreshes remembered per instance for that purpose (in flight or recent). */
+  maxRecentRefreshes: 10_000,
   /** Redeemed login states remembered per instance (a few MB at most). */
   maxConsumedStates: 100_000,
   /** Sealed cookie values larger than this are refused before decryption. */

@@ -15,6 +15,7 @@ import {
   TokenVerifyError,
 } from './errors.js';
 import type { IncomingRequest } from './http.js';
+import { LIMITS } from './limits.js';
 import { isCrossSiteRequest } from './request-rules.js';
 import type { PresentedSession } from './session.js';
 import { GrantRejectedError } from './token-client.js';
@@ -71,7 +72,8 @@ function asFlowFailure(error: unknown, endSession: readonly string[]): unknown {
 
 /**
  * Refreshes a presented session, sharing one exchange among concurrent requests of the same
- * session on this instance.
+ * session on this instance — and with those that arrive within a few seconds after it succeeded,
+ * still carrying the old cookies (the browser had not stored the new ones yet).
  *
  * @throws {FlowFailure} 401 clearing the session when the refresh token is missing, unreadable,
  *   duplicated, revoked or expired; 502–504 (503 for a session store) keeping it when Cognito or
@@ -106,8 +108,8 @@ export async function refreshSession(
   }
 
   const key = stored.refreshToken;
-  const inFlight = context.refreshesInFlight.get(key) as Promise<RefreshSuccess> | undefined;
-  if (inFlight !== undefined) return inFlight;
+  const shared = context.recentRefreshes.get(key) as Promise<RefreshSuccess> | undefined;
+  if (shared !== undefined) return shared;
   const previous = stored;
   const exchange = (async (): Promise<RefreshSuccess> => {
     try {
@@ -145,10 +147,19 @@ export async function refreshSession(
         );
       }
       throw asFlowFailure(error, endSession);
-    } finally {
-      context.refreshesInFlight.delete(key);
     }
   })();
-  context.refreshesInFlight.set(key, exchange);
+  const { now, httpTimeoutMs } = context.options;
+  // In flight: until it settles (an exchange, a key fetch and a store write, each bounded).
+  context.recentRefreshes.set(key, exchange, now() + 4 * httpTimeoutMs);
+  exchange.then(
+    () => {
+      context.recentRefreshes.set(key, exchange, now() + LIMITS.recentRefreshMs);
+    },
+    () => {
+      // A failure is not shared beyond the requests already waiting: the next one tries again.
+      context.recentRefreshes.delete(key);
+    },
+  );
   return exchange;
 }
