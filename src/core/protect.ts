@@ -299,9 +299,14 @@ export function createProtector(
     autoRefresh !== undefined &&
     tokens.session?.refreshable === true &&
     !isSpeculativeRequest(request);
-  const expiresSoon = (identity: CognitoIdentity): boolean =>
-    autoRefresh !== undefined &&
-    identity.claims.exp * 1000 - autoRefresh.now() <= autoRefresh.marginMs;
+  const expiresSoon = (identity: CognitoIdentity): boolean => {
+    if (autoRefresh === undefined) return false;
+    const { exp, iat } = identity.claims;
+    // At most half the token's lifetime: a margin as long as the lifetime (300 s of margin on
+    // Cognito's shortest, 5-minute tokens) would refresh on every request.
+    const marginMs = Math.min(autoRefresh.marginMs, ((exp - iat) * 1000) / 2);
+    return exp * 1000 - autoRefresh.now() <= marginMs;
+  };
 
   const verify = async (
     request: IncomingRequest,
