@@ -1,0 +1,123 @@
+/**
+ * What the session tests share: a clock that the emulator and the apps read (time is moved,
+ * never waited for), an emulator that counts the calls to its token endpoint, and readers for
+ * the cookies a response sets and a browser holds.
+ */
+import { parseSetCookie } from 'cookie';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import type { BrowserResponse, TestBrowser } from './browser.js';
+
+/** A clock in milliseconds that tests move forward. */
+export class TestClock {
+  #now = Date.now();
+  /** Read by the emulator and the guards (`now` options). */
+  readonly now = (): number => this.#now;
+  /** Moves time forward. */
+  advance(seconds: number): void {
+    this.#now += seconds * 1000;
+  }
+  /** The time in whole seconds, as in a token's `iat`/`exp`. */
+  get seconds(): number {
+    return Math.floor(this.#now / 1000);
+  }
+}
+
+/** An emulator on a test clock that counts what its endpoints served. */
+export interface ClockedEmulator {
+  readonly emulator: EmulatorHandle;
+  readonly clock: TestClock;
+  /** `POST /oauth2/token` requests served so far (code exchanges and refreshes). */
+  tokenRequests(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts the emulator on a {@link TestClock}. */
+export async function startClockedEmulator(): Promise<ClockedEmulator> {
+  const clock = new TestClock();
+  let tokenRequests = 0;
+  const emulator = await startEmulator({
+    port: 0,
+    now: clock.now,
+    onRequest: (entry) => {
+      if (entry.method === 'POST' && entry.path.startsWith('/oauth2/token')) tokenRequests += 1;
+    },
+  });
+  return { emulator, clock, tokenRequests: () => tokenRequests, stop: () => emulator.stop() };
+}
+
+/** Token lifetimes of the session tests' app clients (Cognito's shortest: 5 minutes). */
+export const SHORT_LIFETIMES = {
+  accessTokenValiditySeconds: 300,
+  idTokenValiditySeconds: 300,
+  refreshTokenValiditySeconds: 3600,
+} as const;
+
+/** The scopes the session tests sign in with (sign-out everywhere needs the last one). */
+export const SESSION_SCOPES = 'openid email profile aws.cognito.signin.user.admin';
+
+/** One `Set-Cookie` header, parsed. */
+export interface SetCookie {
+  readonly name: string;
+  readonly value: string;
+  /** `Max-Age=0`: a deletion. */
+  readonly deleted: boolean;
+  readonly raw: string;
+  readonly bytes: number;
+}
+
+/** The `Set-Cookie` headers of a response, by name. */
+export function setCookiesOf(
+  response: Pick<BrowserResponse, 'setCookies'>,
+): Map<string, SetCookie> {
+  const cookies = new Map<string, SetCookie>();
+  for (const raw of response.setCookies) {
+    const parsed = parseSetCookie(raw);
+    cookies.set(parsed.name, {
+      name: parsed.name,
+      value: parsed.value ?? '',
+      deleted: parsed.maxAge === 0,
+      raw,
+      bytes: Buffer.byteLength(raw),
+    });
+  }
+  return cookies;
+}
+
+/** Whether a cookie name belongs to the session (tokens, their pieces, or the store's id). */
+export function isSessionCookie(name: string): boolean {
+  return /^cognito_(access_token|id_token|refresh_token|session)(\.\d+)?$/.test(name);
+}
+
+/** The session cookies a browser holds for `url`, by name. */
+export function sessionCookies(browser: TestBrowser, url: string): Map<string, string> {
+  return new Map([...browser.cookiesFor(url)].filter(([name]) => isSessionCookie(name)));
+}
+
+/** The bytes of the `Cookie` header a browser sends for the session (`name=value; …`). */
+export function sessionCookieHeaderBytes(browser: TestBrowser, url: string): number {
+  return Buffer.byteLength(
+    [...sessionCookies(browser, url)].map(([name, value]) => `${name}=${value}`).join('; '),
+  );
+}
+
+/** Calls Cognito's JSON API (`GlobalSignOut`…) as the AWS SDK would. */
+export async function cognitoApi(
+  emulator: EmulatorHandle,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<Response> {
+  return fetch(`${emulator.url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The `/claims` body of the example app. */
+export interface ClaimsBody {
+  readonly claims: { readonly username: string; readonly iat: number; readonly exp: number };
+  readonly user_info: Record<string, unknown> | undefined;
+}
