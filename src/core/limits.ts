@@ -73,4 +73,9 @@ export const LIMITS = {
   maxConsumedStates: 100_000,
   /** Sealed cookie values larger than this are refused before decryption. */
   maxSealedValueLength: 8192,
+  /**
+   * Sealed sessions read from a session store larger than this are refused before decryption:
+   * three tokens of `maxTokenLength`, base64url-encoded once more by the encryption, with room.
+   */
+  maxSealedSessionLength: 96 * 1024,
 } as const;
