@@ -4,7 +4,7 @@
  * the cookies a response sets and a browser holds.
  */
 import { parseSetCookie } from 'cookie';
-import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import { DEMO_PASSWORD, startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import type { BrowserResponse, TestBrowser } from './browser.js';
 
 /** A clock in milliseconds that tests move forward. */
@@ -120,4 +120,38 @@ export async function cognitoApi(
 export interface ClaimsBody {
   readonly claims: { readonly username: string; readonly iat: number; readonly exp: number };
   readonly user_info: Record<string, unknown> | undefined;
+}
+
+/**
+ * Adds (or replaces) a user whose ID token, as the emulator issues it to `clientId`, is about
+ * `idTokenBytes` long: groups and custom attributes, the way real pools grow them (Cognito allows
+ * custom attributes of up to 2,048 characters each). Returns the ID token's measured size.
+ *
+ * @example
+ * ```ts
+ * await userWithIdTokenOf(emulator, 'erin', 6 * 1024, 'test-client');
+ * ```
+ */
+export async function userWithIdTokenOf(
+  emulator: EmulatorHandle,
+  username: string,
+  idTokenBytes: number,
+  clientId: string,
+  password = DEMO_PASSWORD,
+): Promise<number> {
+  const groups = Array.from({ length: 12 }, (_, i) => `team-${String(i).padStart(2, '0')}-readers`);
+  let padding = 0;
+  let size = 0;
+  for (let attempt = 0; attempt < 6; attempt += 1) {
+    const attributes: Record<string, string> = { name: `${username} Example` };
+    for (let left = padding, n = 0; left > 0; left -= 2000, n += 1) {
+      attributes[`custom:profile_${n}`] = 'x'.repeat(Math.min(2000, left));
+    }
+    emulator.addUser({ username, password, email: `${username}@example.com`, groups, attributes });
+    size = (await emulator.mintToken({ use: 'id', username, clientId })).length;
+    if (Math.abs(size - idTokenBytes) <= 64) break;
+    // Base64url: 4 characters of token per 3 bytes of claims.
+    padding = Math.max(0, padding + Math.round(((idTokenBytes - size) * 3) / 4));
+  }
+  return size;
 }
