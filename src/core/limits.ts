@@ -69,6 +69,12 @@ export const LIMITS = {
   recentRefreshMs: 10_000,
   /** Refreshes remembered per instance for that purpose (in flight or recent). */
   maxRecentRefreshes: 10_000,
+  /**
+   * Sessions from a session store kept decrypted per instance, so a protected request costs one
+   * store read and no decryption while the stored value is unchanged (tokens of a few KB each:
+   * tens of MB at most, about what the verified-token cache holds).
+   */
+  maxRecentSessions: 10_000,
   /** Redeemed login states remembered per instance (a few MB at most). */
   maxConsumedStates: 100_000,
   /** Sealed cookie values larger than this are refused before decryption. */
