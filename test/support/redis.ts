@@ -199,3 +199,125 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     },
   };
 }
+
+/** A Redis Cluster of three masters on loopback, started by a test. */
+export interface RedisCluster {
+  /** The nodes' ports. */
+  readonly ports: readonly number[];
+  /** Sends one command to the node on `port`. */
+  command(port: number, args: readonly string[]): Promise<RedisReply>;
+  /** Stops every node and deletes their directories. */
+  close(): Promise<void>;
+}
+
+/** A port `p` such that `p` and its cluster-bus port `p + 10000` were free a moment ago. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const probes = [port, port + 10_000].map(
+      (candidate) =>
+        new Promise<boolean>((resolve) => {
+          const probe = createServer();
+          probe.once('error', () => {
+            resolve(false);
+          });
+          probe.listen(candidate, '127.0.0.1', () => {
+            probe.close(() => {
+              resolve(true);
+            });
+          });
+        }),
+    );
+    if ((await Promise.all(probes)).every(Boolean)) return port;
+  }
+}
+
+/**
+ * Starts three redis-server nodes in cluster mode and joins them (`redis-cli --cluster create`,
+ * no replicas): every hash slot is served, spread over the three.
+ *
+ * @example
+ * ```ts
+ * const cluster = await startRedisCluster();
+ * try { … createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${cluster.ports[0]}` }] }) … }
+ * finally { await cluster.close(); }
+ * ```
+ */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dirs: string[] = [];
+  const nodes: ChildProcess[] = [];
+  const ports: number[] = [];
+  const close = async (): Promise<void> => {
+    for (const node of nodes) node.kill('SIGTERM');
+    await Promise.all(nodes.map(exited));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      const port = await freeClusterPort();
+      const dir = mkdtempSync(join(tmpdir(), 'cognito-guard-redis-cluster-'));
+      dirs.push(dir);
+      ports.push(port);
+      const node = spawn(
+        REDIS_SERVER,
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, 'nodes.conf'),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+        ],
+        { cwd: dir, stdio: 'ignore' },
+      );
+      adopt(node);
+      nodes.push(node);
+    }
+    for (const port of ports) {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          if ((await send(`redis://127.0.0.1:${port}`, ['PING'], 500)) === 'PONG') break;
+        } catch {
+          if (attempt > 200) throw new Error(`cluster node on ${port} did not start`);
+        }
+        await sleep(25);
+      }
+    }
+    const created = spawn(
+      '/usr/bin/redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { stdio: 'ignore' },
+    );
+    const code = await new Promise<number | null>((resolve) => created.once('exit', resolve));
+    if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${String(code)}`);
+    for (let attempt = 0; ; attempt += 1) {
+      const info = String(await send(`redis://127.0.0.1:${ports[0]!}`, ['CLUSTER', 'INFO'], 1000));
+      if (info.includes('cluster_state:ok')) break;
+      if (attempt > 200) throw new Error('the cluster did not become ready');
+      await sleep(50);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    ports,
+    command: (port, args) => send(`redis://127.0.0.1:${port}`, args, 2000),
+    close,
+  };
+}
