@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     // Node's test runner returns promises from describe/it that are awaited by the runner itself.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',

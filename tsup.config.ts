@@ -20,6 +20,7 @@ export const ENTRIES = [
   'web/index',
   'hono/index',
   'lambda/index',
+  'lambda/bridge',
   'next/index',
   'testing/index',
   'redis/index',

@@ -1,20 +1,21 @@
-// `npm run bench`: the per-request cost of cognito-guard, as DESIGN.md's goal states it.
+// `npm run bench`: the per-request cost of cognito-guard, as DESIGN.md's goals state them.
 //
-//   1. bench/verify.ts, the verification micro-benchmark (skip with --http-only);
-//   2. Express 5 throughput: the same JSON route unprotected vs behind `auth.required()` with a
-//      valid access-token cookie (with --uncached also with a fresh token on most requests, so
-//      each request verifies a signature). The server runs in a child process; this process
-//      generates the load over keep-alive connections. Variants alternate within each round, in a
+//   1. bench/verify.ts, the verification micro-benchmark, and bench/protect.ts, the in-process
+//      cost of a protected request answered from the verified-token cache (skip with --http-only);
+//   2. per framework (Express 5, Fastify 5, …): the same JSON route unprotected vs behind the
+//      guard with a valid session cookie, in a server child process built from dist/, loaded over
+//      keep-alive connections from this process. Variants alternate within each round, in a
 //      rotating order, so drift from other work on the machine spreads over all of them. Medians
-//      and the protected/unprotected ratio are printed, with the JWKS fetches the emulator served
-//      (one per guard is right).
+//      and ratios; with --uncached (on by default for Express) also every request a new token;
+//   3. the import cost of each subpath over its framework alone (process start to import done).
+// One table at the end: framework, unprotected and protected req/s, ratio, goal, met or not.
 //
 // Everything listens on 127.0.0.1 and everything started here is stopped here. No assertions:
 // throughput depends on the machine and on what else runs on it.
 //
 // Tuning: BENCH_HTTP_ROUNDS (default 6), BENCH_HTTP_ROUND_MS (per variant, default 2500),
-// BENCH_CONNECTIONS (default 32), BENCH_SERVER_NODE_ARGS (extra node flags for the server);
-// bench/verify.ts reads BENCH_ROUNDS and BENCH_ROUND_MS.
+// BENCH_CONNECTIONS (default 32), BENCH_SERVER_NODE_ARGS (extra node flags for the servers),
+// BENCH_FRAMEWORKS (comma-separated subset); bench/verify.ts reads BENCH_ROUNDS and BENCH_ROUND_MS.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -24,7 +25,7 @@ import { parseArgs } from 'node:util';
 
 import { COOKIE_NAMES } from '../src/index.js';
 import { DEMO_CONFIG, startEmulator } from '../src/emulator/index.js';
-import type { BenchGuardConfig, ParentMessage, ServerMessage } from './express-server.js';
+import type { BenchGuardConfig, ParentMessage, ServerMessage } from './servers/common.js';
 
 const ROUNDS = Number(process.env['BENCH_HTTP_ROUNDS'] ?? 6);
 const ROUND_MS = Number(process.env['BENCH_HTTP_ROUND_MS'] ?? 2500);
@@ -33,7 +34,38 @@ const WARMUP_MS = 1500;
 // E.g. `BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=.tmp/prof'` to profile the app side.
 const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GOAL = 0.95;
+
+/** A framework under test: its bench server and the goals DESIGN.md sets for it. */
+interface Framework {
+  readonly name: string;
+  readonly server: string;
+  /** Protected over unprotected req/s with a warm cache. */
+  readonly goal: number;
+  /** Every request a new token (cache misses), over unprotected; undefined when not measured. */
+  readonly missGoal?: number;
+  /** The package subpath and the framework module it adds to, for the import cost. */
+  readonly subpath: string;
+  readonly frameworkModule: string;
+}
+
+const FRAMEWORKS: readonly Framework[] = [
+  {
+    name: 'Express 5',
+    server: 'servers/express.ts',
+    goal: 0.95,
+    missGoal: 0.6,
+    subpath: 'cognito-guard/express',
+    frameworkModule: 'express',
+  },
+  {
+    name: 'Fastify 5',
+    server: 'servers/fastify.ts',
+    goal: 0.9,
+    subpath: 'cognito-guard/fastify',
+    frameworkModule: 'fastify',
+  },
+];
+const IMPORT_GOAL_MS = 25;
 
 interface Variant {
   readonly name: string;
@@ -129,16 +161,11 @@ interface ServerHandle {
 }
 
 /** Starts bench/express-server.ts and waits for its port. */
-function startServer(guard: BenchGuardConfig): Promise<ServerHandle> {
+function startServer(file: string, guard: BenchGuardConfig): Promise<ServerHandle> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [
-        ...SERVER_NODE_ARGS,
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./express-server.ts', import.meta.url)),
-      ],
+      [...SERVER_NODE_ARGS, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
       {
         cwd: ROOT,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -147,12 +174,12 @@ function startServer(guard: BenchGuardConfig): Promise<ServerHandle> {
     );
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error('the bench server did not start within 30 s'));
+      reject(new Error(`${file} did not start within 30 s`));
     }, 30_000);
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the bench server exited early (code ${String(code)})`));
+      reject(new Error(`${file} exited early (code ${String(code)})`));
     });
     child.on('message', (message: ServerMessage) => {
       if (message.type !== 'listening') return;
@@ -191,7 +218,20 @@ function stopServer(child: ChildProcess): Promise<void> {
 
 const fmt = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-async function httpBench(withUncached: boolean): Promise<void> {
+/** What one framework measured. */
+interface FrameworkResult {
+  readonly framework: Framework;
+  readonly unprotected: number;
+  readonly protectedRps: number;
+  readonly ratio: number;
+  readonly cpuRatio: number;
+  readonly missRatio: number | undefined;
+  readonly jwksFetches: number;
+  readonly guards: number;
+  readonly unexpected: number;
+}
+
+async function httpBench(framework: Framework, withUncached: boolean): Promise<FrameworkResult> {
   let jwksFetches = 0;
   const emulator = await startEmulator({
     port: 0,
@@ -208,17 +248,17 @@ async function httpBench(withUncached: boolean): Promise<void> {
   const cookie = await cookieFor();
   const variants: Variant[] = [
     { name: 'unprotected', path: '/open', headers: [cookie] },
-    // Separates what any extra Express middleware costs from what the guard itself costs.
+    // Separates what any extra middleware or hook costs from what the guard itself costs.
     { name: 'no-op middleware', path: '/noop', headers: [cookie] },
-    { name: 'auth.required()', path: '/protected', headers: [cookie] },
+    { name: 'protected', path: '/protected', headers: [cookie] },
   ];
   if (withUncached) {
     // The /uncached guard has its verified-token cache off: every request verifies its signature.
     const cookies = await Promise.all(Array.from({ length: 2 * CONNECTIONS }, cookieFor));
-    variants.push({ name: 'auth.required(), cache misses', path: '/uncached', headers: cookies });
+    variants.push({ name: 'protected, cache misses', path: '/uncached', headers: cookies });
   }
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const server = await startServer({
+  const server = await startServer(framework.server, {
     region: emulator.region,
     userPoolId: emulator.poolId,
     domain: emulator.domain,
@@ -238,7 +278,7 @@ async function httpBench(withUncached: boolean): Promise<void> {
       }
     }
     process.stdout.write(
-      `\nExpress 5 throughput: ${ROUNDS} rounds × ${ROUND_MS} ms per variant, ${CONNECTIONS} keep-alive ` +
+      `\n${framework.name}: ${ROUNDS} rounds × ${ROUND_MS} ms per variant, ${CONNECTIONS} keep-alive ` +
         `connections, node ${process.version}, ${availableParallelism()} CPUs\n`,
     );
     for (const variant of variants) await load(agent, server, variant, WARMUP_MS);
@@ -285,29 +325,100 @@ async function httpBench(withUncached: boolean): Promise<void> {
           perRound,
       );
     }
-    console.log(
-      '\nreq/s and CPU µs/req (app process, user + system) are medians over the rounds; each ratio is' +
-        '\nunprotected over the row (higher is better). The CPU ratio is what throughput would be if the' +
-        '\napp had a core to itself; the req/s ratio also carries the load generator and other processes.',
-    );
-    const ratio = median(rps('auth.required()')) / median(base);
-    const cpuRatio = baseCpu / median(cpu('auth.required()'));
-    console.log(
-      `\nprotected/unprotected: ${ratio.toFixed(2)}× by req/s, ${cpuRatio.toFixed(2)}× by app CPU ` +
-        `(goal: ≥ ${GOAL}× req/s, ${ratio >= GOAL ? 'met' : 'not met'} on this run)`,
-    );
-    const guards = withUncached ? 2 : 1;
-    console.log(
-      `JWKS fetches during the run: ${jwksFetches} (expected ${guards}, one per guard instance)`,
-    );
-    console.log(
-      `TCP connections opened to the app: ${(await serverStats(server.child)).connections}; ` +
-        `non-200 answers under load: ${unexpected}`,
-    );
+    return {
+      framework,
+      unprotected: median(base),
+      protectedRps: median(rps('protected')),
+      ratio: median(rps('protected')) / median(base),
+      cpuRatio: baseCpu / median(cpu('protected')),
+      missRatio: withUncached ? median(rps('protected, cache misses')) / median(base) : undefined,
+      jwksFetches,
+      guards: withUncached ? 2 : 1,
+      unexpected,
+    };
   } finally {
     agent.destroy();
     await stopServer(server.child);
     await emulator.stop();
+  }
+}
+
+/** Wall time of one `node` process that imports `modules` in turn, in milliseconds. */
+function importMillis(modules: readonly string[]): number {
+  const script = modules.map((name) => `await import(${JSON.stringify(name)});`).join('');
+  const started = performance.now();
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  if (result.status !== 0) throw new Error(`importing ${modules.join(', ')} failed`);
+  return performance.now() - started;
+}
+
+/** Median extra start-up time of a subpath over its framework alone, over alternating runs. */
+function importCost(framework: Framework, runs = 15): number {
+  const alone: number[] = [];
+  const withSubpath: number[] = [];
+  importMillis([framework.frameworkModule, framework.subpath]); // warm the file cache
+  for (let i = 0; i < runs; i++) {
+    alone.push(importMillis([framework.frameworkModule]));
+    withSubpath.push(importMillis([framework.frameworkModule, framework.subpath]));
+  }
+  return median(withSubpath) - median(alone);
+}
+
+function printTable(
+  results: readonly FrameworkResult[],
+  imports: ReadonlyMap<string, number>,
+): void {
+  const rows: string[][] = [
+    [
+      'framework',
+      'unprotected req/s',
+      'protected req/s',
+      'ratio',
+      'goal',
+      'met',
+      'import ms',
+      'goal',
+    ],
+  ];
+  for (const result of results) {
+    const cost = imports.get(result.framework.name);
+    rows.push([
+      result.framework.name,
+      fmt(result.unprotected),
+      fmt(result.protectedRps),
+      `${result.ratio.toFixed(2)}×`,
+      `≥ ${result.framework.goal.toFixed(2)}×`,
+      result.ratio >= result.framework.goal ? 'met' : 'not met',
+      cost === undefined ? '—' : `+${cost.toFixed(1)}`,
+      `≤ ${IMPORT_GOAL_MS} (${cost !== undefined && cost <= IMPORT_GOAL_MS ? 'met' : 'not met'})`,
+    ]);
+    if (result.missRatio !== undefined && result.framework.missGoal !== undefined) {
+      rows.push([
+        `${result.framework.name}, cache misses`,
+        fmt(result.unprotected),
+        fmt(result.missRatio * result.unprotected),
+        `${result.missRatio.toFixed(2)}×`,
+        `≥ ${result.framework.missGoal.toFixed(2)}×`,
+        result.missRatio >= result.framework.missGoal ? 'met' : 'not met',
+        '',
+        '',
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  console.log('');
+  for (const [index, row] of rows.entries()) {
+    console.log(`| ${row.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`);
+    if (index === 0) console.log(`| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`);
+  }
+  for (const result of results) {
+    console.log(
+      `${result.framework.name}: ${result.jwksFetches} JWKS fetches (expected ${result.guards}, one per guard), ` +
+        `${result.unexpected} non-200 answers under load; app CPU ratio ${result.cpuRatio.toFixed(2)}×`,
+    );
   }
 }
 
@@ -319,13 +430,30 @@ async function main(): Promise<void> {
     options: { 'http-only': { type: 'boolean' }, uncached: { type: 'boolean' } },
   });
   if (values['http-only'] !== true) {
-    console.log('Token verification (bench/verify.ts)');
-    const code = await runScript(fileURLToPath(new URL('./verify.ts', import.meta.url)));
-    if (code !== 0) throw new Error(`bench/verify.ts exited with ${code}`);
+    for (const script of ['./verify.ts', './protect.ts']) {
+      console.log(`\n${script}`);
+      const code = await runScript(fileURLToPath(new URL(script, import.meta.url)));
+      if (code !== 0) throw new Error(`${script} exited with ${code}`);
+    }
   }
-  await httpBench(values.uncached === true);
+  const only = process.env['BENCH_FRAMEWORKS']?.split(',').map((name) => name.trim().toLowerCase());
+  const frameworks = FRAMEWORKS.filter(
+    (framework) =>
+      only === undefined || only.some((name) => framework.name.toLowerCase().startsWith(name)),
+  );
+  const results: FrameworkResult[] = [];
+  for (const framework of frameworks) {
+    results.push(
+      await httpBench(framework, framework.missGoal !== undefined || values.uncached === true),
+    );
+  }
+  const imports = new Map(frameworks.map((framework) => [framework.name, importCost(framework)]));
+  printTable(results, imports);
   console.log(
-    '\nNumbers move with the machine and whatever else runs on it; compare ratios from one run.',
+    '\nreq/s and CPU µs/req (app process, user + system) are medians over the rounds; ratios are the' +
+      '\nrow over unprotected. Import ms: process start to import done of the subpath with its framework,' +
+      '\nminus the framework alone (medians of 15 runs). Numbers move with the machine and whatever else' +
+      '\nruns on it; compare ratios from one run.',
   );
 }
 

@@ -13,7 +13,7 @@
  * @module
  */
 export { CognitoGuard } from './core/cognito-guard.js';
-export type { CallbackOptions } from './core/cognito-guard.js';
+export type { CallbackOptions, SessionTokenSet, StartedSession } from './core/cognito-guard.js';
 export { CognitoApiGuard } from './core/api-guard.js';
 export { fromEnv, apiGuardFromEnv } from './core/options.js';
 export type {

@@ -113,7 +113,14 @@ export interface AuthorizeUrlInput {
  *
  * @example
  * ```ts
- * buildAuthorizeUrl({ authorizeEndpoint, clientId, redirectUri, secrets, scopes: ['openid'] });
+ * const secrets = await createTransactionSecrets();
+ * buildAuthorizeUrl({
+ *   authorizeEndpoint: 'https://auth.example.com/oauth2/authorize',
+ *   clientId: 'my-client',
+ *   redirectUri: 'https://app.example.com/postlogin',
+ *   secrets,
+ *   scopes: ['openid'],
+ * });
  * ```
  */
 export function buildAuthorizeUrl(input: AuthorizeUrlInput): string {

@@ -25,7 +25,7 @@ import { queryParameters, type IncomingRequest } from './http.js';
 import { LIMITS } from './limits.js';
 import { isSpeculativeRequest } from './request-rules.js';
 import { refreshOf, toIdentity, verifyTokenResponse } from './tokens.js';
-import { GrantRejectedError } from './token-client.js';
+import { GrantRejectedError, type TokenSet } from './token-client.js';
 import {
   isTransactionCookieName,
   stateId,
@@ -40,6 +40,37 @@ export interface CallbackSuccess {
   readonly returnTo: string | undefined;
   /** Session cookies plus the deletion of the transaction cookie. */
   readonly setCookies: readonly string[];
+}
+
+/**
+ * Verifies the tokens of a sign-in (both name the same user; `nonce` when given) and keeps them
+ * as the request's new session: the end of every sign-in, whether the tokens came from the code
+ * exchange or from {@link CognitoGuard.startSession}.
+ */
+export async function beginSession(
+  context: GuardContext,
+  request: IncomingRequest,
+  tokens: TokenSet,
+  nonce?: string,
+  fromTokenEndpoint = true,
+): Promise<{ identity: CognitoIdentity; setCookies: readonly string[] }> {
+  const { accessClaims, idClaims } = await verifyTokenResponse(
+    context,
+    tokens,
+    nonce,
+    fromTokenEndpoint,
+  );
+  const setCookies = await context.sessions.start(request, {
+    subject: accessClaims.sub,
+    accessToken: tokens.accessToken,
+    idToken: tokens.idToken,
+    refresh: context.options.refreshFlowEnabled ? refreshOf(tokens, accessClaims) : undefined,
+    rotated: true,
+  });
+  return {
+    identity: toIdentity(accessClaims, tokens.accessToken, idClaims, tokens.idToken),
+    setCookies,
+  };
 }
 
 const TOKEN_PARAMETERS = ['access_token', 'id_token', 'token', 'refresh_token'];
@@ -165,25 +196,11 @@ export async function completeLogin(
       expectedNonce: transaction.nonce,
       requireIdToken: options.scopes !== undefined,
     });
-    const { accessClaims, idClaims } = await verifyTokenResponse(
-      context,
-      tokens,
-      transaction.nonce,
-    );
-    const setCookies = [
-      ...clearing,
-      ...(await context.sessions.start(request, {
-        subject: accessClaims.sub,
-        accessToken: tokens.accessToken,
-        idToken: tokens.idToken,
-        refresh: options.refreshFlowEnabled ? refreshOf(tokens, accessClaims) : undefined,
-        rotated: true,
-      })),
-    ];
+    const session = await beginSession(context, request, tokens, transaction.nonce);
     return {
-      identity: toIdentity(accessClaims, tokens.accessToken, idClaims, tokens.idToken),
+      identity: session.identity,
       returnTo: transaction.returnTo,
-      setCookies,
+      setCookies: [...clearing, ...session.setCookies],
     };
   } catch (error) {
     if (error instanceof GrantRejectedError) {

@@ -50,7 +50,9 @@ export interface IdTokenClaims {
  *
  * @example
  * ```ts
- * app.get('/me', auth.required(), (req, res) => res.json({ sub: req.cognito.claims.sub }));
+ * app.get('/me', auth.required(), (req, res) => {
+ *   res.json({ sub: getIdentity(req).claims.sub });
+ * });
  * ```
  */
 export interface CognitoIdentity {

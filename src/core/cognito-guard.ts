@@ -7,7 +7,7 @@
  * @module
  */
 import type { CognitoIdentity } from './claims.js';
-import { completeLogin } from './callback.js';
+import { beginSession, completeLogin } from './callback.js';
 import {
   createConsumedStates,
   createRecentRefreshes,
@@ -63,6 +63,43 @@ export interface CallbackOptions {
 }
 
 const CALLBACK_OPTION_KEYS = new Set(['redirectTo']);
+
+/**
+ * Tokens for {@link CognitoGuard.startSession}: what Cognito's token endpoint (or its JSON API's
+ * `InitiateAuth`) returned to the app's own server.
+ *
+ * @example
+ * ```ts
+ * const tokens: SessionTokenSet = { accessToken, idToken, refreshToken };
+ * ```
+ */
+export interface SessionTokenSet {
+  readonly accessToken: string;
+  readonly idToken?: string | undefined;
+  /** Kept (encrypted) only when the refresh flow is enabled. */
+  readonly refreshToken?: string | undefined;
+}
+
+/**
+ * A session started by {@link CognitoGuard.startSession}.
+ *
+ * @example
+ * ```ts
+ * const { identity, setCookies } = await guard.startSession({ accessToken, idToken });
+ * ```
+ */
+export interface StartedSession {
+  /** The verified identity, as a protected route would see it. */
+  readonly identity: CognitoIdentity;
+  /** The `Set-Cookie` values that hold the session (or, with a session store, its id). */
+  readonly setCookies: readonly string[];
+}
+
+const NO_COOKIE_REQUEST: IncomingRequest = {
+  method: 'GET',
+  url: '/',
+  header: () => undefined,
+};
 
 /** Headers of a response that sets session cookies: never cached, and the URL's code never leaks. */
 const SESSION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -280,6 +317,42 @@ export class CognitoGuard {
    */
   callback(request: IncomingRequest, options: CallbackOptions = {}): Promise<GuardResult> {
     return this.callbackHandler(options)(request);
+  }
+
+  /**
+   * Starts a session from tokens the app's own server got from Cognito outside the hosted login
+   * (the JSON API's `InitiateAuth`, or the emulator in tests: `cognito-guard/testing` builds on
+   * this). The tokens are verified as at the callback (signature, issuer, client, both naming the
+   * same user) and kept exactly as a sign-in keeps them: the same cookies, or the same session
+   * store entry. `request`, when given, is the request whose session this replaces.
+   *
+   * Never pass tokens a browser sent: that would let anyone plant a session of their choosing
+   * (an API caller sends `Authorization: Bearer`, which {@link CognitoApiGuard} checks).
+   *
+   * @throws {@link TokenVerifyError} when a token does not verify; {@link CognitoError} when
+   *   Cognito's keys cannot be fetched.
+   * @example
+   * ```ts
+   * const { setCookies } = await guard.startSession({ accessToken, idToken, refreshToken });
+   * ```
+   */
+  async startSession(
+    tokens: SessionTokenSet,
+    request: IncomingRequest = NO_COOKIE_REQUEST,
+  ): Promise<StartedSession> {
+    return beginSession(
+      this.#context,
+      request,
+      {
+        accessToken: tokens.accessToken,
+        idToken: tokens.idToken,
+        refreshToken: tokens.refreshToken,
+        expiresIn: undefined,
+        scope: undefined,
+      },
+      undefined,
+      false,
+    );
   }
 
   /**

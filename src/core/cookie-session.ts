@@ -14,13 +14,7 @@
  *
  * @module
  */
-import {
-  COOKIE_NAMES,
-  cookieValues,
-  deleteCookie,
-  parseCookies,
-  serializeCookie,
-} from './cookies.js';
+import { COOKIE_NAMES, cookieValues, deleteCookie, serializeCookie } from './cookies.js';
 import { tokenCookieAttributes, type SessionDependencies } from './context.js';
 import { CognitoError, TokenVerifyError } from './errors.js';
 import type { IncomingRequest } from './http.js';
@@ -28,7 +22,15 @@ import { LIMITS } from './limits.js';
 import type { EndedSession, PresentedSession, SessionBackend } from './session.js';
 import type { SessionTokens, StoredRefreshToken } from './tokens.js';
 
-const TOKEN_COOKIES = [COOKIE_NAMES.accessToken, COOKIE_NAMES.idToken, COOKIE_NAMES.refreshToken];
+const TOKEN_COOKIES = [
+  COOKIE_NAMES.accessToken,
+  COOKIE_NAMES.idToken,
+  COOKIE_NAMES.refreshToken,
+] as const;
+type TokenIndex = 0 | 1 | 2;
+const ACCESS: TokenIndex = 0;
+const ID: TokenIndex = 1;
+const REFRESH: TokenIndex = 2;
 
 /** The name of piece `index` of a split cookie. */
 function pieceName(name: string, index: number): string {
@@ -42,41 +44,144 @@ function namesOf(name: string): string[] {
 
 const encoder = new TextEncoder();
 
-/** The cookies of a request, as far as the session is concerned. */
-interface SessionJar {
-  readonly values: Readonly<Record<string, string | undefined>>;
-  /** Names of session cookies (whole or pieces) the request carries. */
-  readonly present: ReadonlySet<string>;
+/**
+ * A cookie value with spaces and tabs trimmed, as the `cookie` package reads it — but never
+ * percent-decoded: the library writes tokens as base64url, which has nothing to decode, so a
+ * token cookie with `%` in it is not one of ours and fails verification as sent.
+ */
+function cookieValue(header: string, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  while (from < to && (header.charCodeAt(from) === 0x20 || header.charCodeAt(from) === 0x09))
+    from += 1;
+  while (to > from && (header.charCodeAt(to - 1) === 0x20 || header.charCodeAt(to - 1) === 0x09))
+    to -= 1;
+  return header.slice(from, to);
 }
 
 /**
- * Reads the session cookies of a header, refusing a name sent twice (planted from a sibling
- * domain) and a token sent both whole and split (one of them is not ours).
+ * The token cookies of one request, read in one pass over the Cookie header.
+ *
+ * This is the hot path of every protected request, and the `cookie` package (used for every
+ * other cookie) parses every pair into a fresh object and cannot tell a name sent twice: this
+ * scanner splits pairs the same way (on `;`, then the first `=`, trimming spaces and tabs) but
+ * only materialises the session's own names, and counts them.
  */
-function readJar(header: string | undefined, names: readonly string[]): SessionJar {
-  // Pieces are looked for only when the header has any, to keep the common case cheap.
-  const watched = names.flatMap((name) =>
-    header?.includes(`${name}.`) === true ? namesOf(name) : [name],
-  );
-  const cookies = parseCookies(header, watched);
-  if (cookies.duplicates.size > 0) throw new TokenVerifyError('duplicate session cookies');
-  const present = new Set(watched.filter((name) => cookies.values[name] !== undefined));
-  return { values: cookies.values, present };
+class TokenJar {
+  /** Whole values by token, first occurrence. */
+  readonly whole: (string | undefined)[] = [undefined, undefined, undefined];
+  /** Pieces by token (`name.0`…), when any was sent. */
+  readonly pieces: ((string | undefined)[] | undefined)[] = [undefined, undefined, undefined];
+  /** Tokens with a name (whole or a piece) sent twice. */
+  readonly duplicated: boolean[] = [false, false, false];
+
+  constructor(header: string | undefined) {
+    if (header === undefined || !header.includes('cognito_')) return;
+    const length = header.length;
+    let index = 0;
+    while (index < length) {
+      let end = header.indexOf(';', index);
+      if (end === -1) end = length;
+      const equals = header.indexOf('=', index);
+      if (equals !== -1 && equals < end) this.#pair(header, index, equals, end);
+      index = end + 1;
+    }
+  }
+
+  #pair(header: string, start: number, equals: number, end: number): void {
+    let nameStart = start;
+    while (header.charCodeAt(nameStart) === 0x20 || header.charCodeAt(nameStart) === 0x09)
+      nameStart += 1;
+    if (!header.startsWith('cognito_', nameStart)) return;
+    let nameEnd = equals;
+    while (header.charCodeAt(nameEnd - 1) === 0x20 || header.charCodeAt(nameEnd - 1) === 0x09)
+      nameEnd -= 1;
+    for (let token = 0; token < TOKEN_COOKIES.length; token += 1) {
+      const name = TOKEN_COOKIES[token] ?? '';
+      if (!header.startsWith(name, nameStart)) continue;
+      const after = nameStart + name.length;
+      if (after === nameEnd) {
+        if (this.whole[token] !== undefined) this.duplicated[token] = true;
+        else this.whole[token] = cookieValue(header, equals + 1, end);
+        return;
+      }
+      const digit = header.charCodeAt(after + 1) - 0x30;
+      if (
+        nameEnd === after + 2 &&
+        header.charCodeAt(after) === 0x2e &&
+        digit >= 0 &&
+        digit < LIMITS.maxCookiePieces
+      ) {
+        const pieces = (this.pieces[token] ??= []);
+        if (pieces[digit] !== undefined) this.duplicated[token] = true;
+        else pieces[digit] = cookieValue(header, equals + 1, end);
+        return;
+      }
+    }
+  }
+
+  /** Whether the request carries the token, whole or split. */
+  has(token: TokenIndex): boolean {
+    return this.whole[token] !== undefined || this.pieces[token] !== undefined;
+  }
+
+  /**
+   * The token's value, joined from its pieces when split. Throws `TokenVerifyError` when a name
+   * was sent twice (planted from a sibling domain) or the token came both whole and split (one of
+   * the two is not ours).
+   */
+  value(token: TokenIndex): string | undefined {
+    if (this.duplicated[token] === true) throw new TokenVerifyError('duplicate session cookies');
+    const whole = this.whole[token];
+    const pieces = this.pieces[token];
+    if (pieces === undefined) return whole === '' ? undefined : whole;
+    if (whole !== undefined) {
+      throw new TokenVerifyError(`${TOKEN_COOKIES[token]} sent both whole and split`);
+    }
+    let value = '';
+    for (const piece of pieces) {
+      if (piece === undefined) break;
+      value += piece;
+    }
+    return value === '' ? undefined : value;
+  }
+
+  /** Every session cookie name the request carries (for replacing or clearing them). */
+  present(): Set<string> {
+    const names = new Set<string>();
+    TOKEN_COOKIES.forEach((name, token) => {
+      if (this.whole[token] !== undefined) names.add(name);
+      this.pieces[token]?.forEach((piece, index) => {
+        if (piece !== undefined) names.add(pieceName(name, index));
+      });
+    });
+    return names;
+  }
 }
 
-/** The value of a token cookie, joined from its pieces when split. */
-function tokenValue(jar: SessionJar, name: string): string | undefined {
-  const whole = jar.values[name];
-  const first = jar.values[pieceName(name, 0)];
-  if (first === undefined) return whole === '' ? undefined : whole;
-  if (whole !== undefined) throw new TokenVerifyError(`${name} sent both whole and split`);
-  let value = first;
-  for (let index = 1; index < LIMITS.maxCookiePieces; index += 1) {
-    const piece = jar.values[pieceName(name, index)];
-    if (piece === undefined) break;
-    value += piece;
+/** A session presented in cookies; the refresh cookie is unsealed only when a refresh needs it. */
+class CookiePresentedSession implements PresentedSession {
+  readonly accessToken: string | undefined;
+  readonly idToken: string | undefined;
+  readonly refreshable: boolean;
+  readonly #jar: TokenJar;
+  readonly #sessions: CookieSessions;
+
+  constructor(jar: TokenJar, sessions: CookieSessions, refreshFlowEnabled: boolean) {
+    this.accessToken = jar.value(ACCESS);
+    this.idToken = jar.value(ID);
+    this.refreshable = refreshFlowEnabled && jar.has(REFRESH);
+    this.#jar = jar;
+    this.#sessions = sessions;
   }
-  return value;
+
+  refresh(): Promise<StoredRefreshToken | undefined> {
+    try {
+      return this.#sessions.unsealRefresh(this.#jar.value(REFRESH));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
 }
 
 /** `Set-Cookie` values deleting every name of `name` the request carries but `keep` does not. */
@@ -146,8 +251,10 @@ function cookieHeaderBytes(setCookies: readonly string[]): number {
  *
  * @example
  * ```ts
- * const sessions = new CookieSessions(context);
- * const setCookies = await sessions.start(request, tokens);
+ * import { CookieSealer } from './crypto.js';
+ *
+ * const sessions = new CookieSessions({ options, sealer: new CookieSealer(options.secretKeys, options.now) });
+ * const setCookies = await sessions.start(request, { subject, accessToken, idToken, refresh: undefined, rotated: true });
  * ```
  */
 export class CookieSessions implements SessionBackend {
@@ -160,23 +267,15 @@ export class CookieSessions implements SessionBackend {
   }
 
   read(request: IncomingRequest): PresentedSession {
-    const header = request.header('cookie');
-    const jar = readJar(header, [COOKIE_NAMES.accessToken, COOKIE_NAMES.idToken]);
-    const refreshCookie = header?.includes(COOKIE_NAMES.refreshToken) === true;
-    return {
-      accessToken: tokenValue(jar, COOKIE_NAMES.accessToken),
-      idToken: tokenValue(jar, COOKIE_NAMES.idToken),
-      refreshable: refreshCookie && this.#context.options.refreshFlowEnabled,
-      refresh: () => this.#readRefresh(header),
-    };
+    return new CookiePresentedSession(
+      new TokenJar(request.header('cookie')),
+      this,
+      this.#context.options.refreshFlowEnabled,
+    );
   }
 
-  async #readRefresh(header: string | undefined): Promise<StoredRefreshToken | undefined> {
-    const jar = readJar(header, [COOKIE_NAMES.refreshToken]);
-    return this.#unsealRefresh(tokenValue(jar, COOKIE_NAMES.refreshToken));
-  }
-
-  async #unsealRefresh(value: string | undefined): Promise<StoredRefreshToken | undefined> {
+  /** Opens a refresh cookie; `undefined` when it is not ours (tampered, expired, other secret). */
+  async unsealRefresh(value: string | undefined): Promise<StoredRefreshToken | undefined> {
     if (value === undefined || value === '') return undefined;
     const { options, sealer } = this.#context;
     if (!options.refreshCookieEncrypted) {
@@ -198,7 +297,7 @@ export class CookieSessions implements SessionBackend {
     writeRefresh: boolean,
   ): Promise<string[]> {
     const { options, sealer } = this.#context;
-    const jar = readJar(request.header('cookie'), TOKEN_COOKIES);
+    const jar = { present: new TokenJar(request.header('cookie')).present() };
     const setCookies = [
       ...writeToken(
         this.#context,
@@ -293,12 +392,12 @@ export class CookieSessions implements SessionBackend {
     const presented = cookieValues(header, COOKIE_NAMES.refreshToken);
     let split: string | undefined;
     try {
-      split = tokenValue(readJar(header, [COOKIE_NAMES.refreshToken]), COOKIE_NAMES.refreshToken);
+      split = new TokenJar(header).value(REFRESH);
     } catch {
       split = undefined;
     }
     const candidates = split === undefined ? presented : [...presented, split];
-    const stored = await Promise.all(candidates.map((value) => this.#unsealRefresh(value)));
+    const stored = await Promise.all(candidates.map((value) => this.unsealRefresh(value)));
     const refreshTokens = [
       ...new Set(stored.flatMap((s) => (s === undefined ? [] : [s.refreshToken]))),
     ];
@@ -306,13 +405,8 @@ export class CookieSessions implements SessionBackend {
   }
 
   clear(request: IncomingRequest): readonly string[] {
-    const header = request.header('cookie');
     const attributes = tokenCookieAttributes(this.#context.options);
-    const present = new Set(
-      Object.keys(parseCookies(header).values).filter((name) =>
-        TOKEN_COOKIES.some((token) => name === token || name.startsWith(`${token}.`)),
-      ),
-    );
+    const present = new TokenJar(request.header('cookie')).present();
     // The whole names are always cleared (even when absent: the browser may hold them under a
     // path the request did not match); pieces only when the request carries them.
     const names = new Set([...TOKEN_COOKIES, ...present]);

@@ -65,7 +65,7 @@ function attributesFor(name: string, attributes: CookieAttributes) {
  *
  * @example
  * ```ts
- * setCookie('cognito_access_token', jwt, 1800, { secure: true, sameSite: 'Lax' });
+ * setCookie('cognito_access_token', accessToken, 1800, { secure: true, sameSite: 'Lax' });
  * // 'cognito_access_token=eyJ…; Max-Age=1800; Path=/; HttpOnly; Secure; SameSite=Lax'
  * ```
  */
@@ -86,7 +86,7 @@ export function setCookie(
  *
  * @example
  * ```ts
- * serializeCookie('cognito_id_token.0', piece, 1800, { secure: true, sameSite: 'Lax' });
+ * serializeCookie('cognito_id_token.0', idToken.slice(0, 4000), 1800, { secure: true, sameSite: 'Lax' });
  * ```
  */
 export function serializeCookie(

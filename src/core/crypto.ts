@@ -9,7 +9,9 @@
  *
  * @module
  */
-import { EncryptJWT, jwtDecrypt, base64url } from 'jose';
+import * as base64url from 'jose/base64url';
+import type * as JweDecrypt from 'jose/jwt/decrypt';
+import type * as JweEncrypt from 'jose/jwt/encrypt';
 import { LIMITS } from './limits.js';
 
 /** What a sealed value is for; each purpose has its own key. */
@@ -22,13 +24,20 @@ interface DerivedKey {
 
 const encoder = new TextEncoder();
 
+// JWE is needed only when a cookie is sealed or opened (sign-in, refresh, logout), never on a
+// protected request's hot path: loading it on first use keeps it out of the app's start-up.
+let encrypt: Promise<typeof JweEncrypt> | undefined;
+let decrypt: Promise<typeof JweDecrypt> | undefined;
+const loadEncrypt = (): Promise<typeof JweEncrypt> => (encrypt ??= import('jose/jwt/encrypt'));
+const loadDecrypt = (): Promise<typeof JweDecrypt> => (decrypt ??= import('jose/jwt/decrypt'));
+
 /**
  * Compares two strings in time that depends only on their lengths, so that an attacker cannot
  * learn a secret (a state, a nonce, an `at_hash`) one character at a time.
  *
  * @example
  * ```ts
- * timingSafeEqual(transaction.state, stateFromQuery); // true or false
+ * timingSafeEqual('the state in the cookie', 'the state in the query'); // false, in constant time
  * ```
  */
 export function timingSafeEqual(a: string, b: string): boolean {
@@ -107,6 +116,7 @@ export class CookieSealer {
     const [current] = await this.#keysFor(purpose);
     if (current === undefined) throw new TypeError('no sealing key');
     const nowSeconds = Math.floor(this.#now() / 1000);
+    const { EncryptJWT } = await loadEncrypt();
     return new EncryptJWT(payload)
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
       .setIssuedAt(nowSeconds)
@@ -127,6 +137,7 @@ export class CookieSealer {
     if (sealed.length === 0 || sealed.length > maxLength || sealed.split('.').length !== 5)
       return undefined;
     const keys = await this.#keysFor(purpose);
+    const { jwtDecrypt } = await loadDecrypt();
     try {
       const { payload } = await jwtDecrypt(
         sealed,

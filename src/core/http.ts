@@ -57,7 +57,9 @@ export interface OutgoingResponse {
  *
  * @example
  * ```ts
- * if (result.action === 'respond') return send(result.response);
+ * if (result.action === 'respond') {
+ *   res.status(result.response.status).set(result.response.headers).send(result.response.body);
+ * }
  * ```
  */
 export interface RespondResult {
@@ -73,7 +75,7 @@ export interface RespondResult {
  * ```ts
  * if (result.action === 'continue') {
  *   for (const cookie of result.setCookies) res.append('Set-Cookie', cookie);
- *   req.cognito = result.identity;
+ *   if (result.identity !== undefined) req.cognito = result.identity;
  * }
  * ```
  */

@@ -97,9 +97,10 @@ export interface GetKeyOptions {
  *
  * @example
  * ```ts
+ * const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example';
  * const jwks = new JwksCache({ jwksUri: `${issuer}/.well-known/jwks.json` });
  * await jwks.warm(); // optional: fetch at startup instead of on the first request
- * const key = await jwks.getKey(kid);
+ * const key = await jwks.getKey('kid-from-the-token-header');
  * ```
  */
 export class JwksCache {
@@ -181,8 +182,10 @@ export class JwksCache {
    *   (`ERR_COGNITO_UNREACHABLE` 503, `ERR_COGNITO_TIMEOUT` 504, `ERR_COGNITO_BAD_RESPONSE` 502).
    * @example
    * ```ts
-   * const key = await jwks.getKey(header.kid);
-   * await compactVerify(token, key, { algorithms: ['RS256'] });
+   * import { compactVerify, decodeProtectedHeader } from 'jose';
+   *
+   * const { kid } = decodeProtectedHeader(accessToken);
+   * if (kid !== undefined) await compactVerify(accessToken, await jwks.getKey(kid), { algorithms: ['RS256'] });
    * ```
    */
   async getKey(kid: string, options: GetKeyOptions = {}): Promise<KeyForVerify> {

@@ -30,7 +30,7 @@ export type UrlOption = string | ((request: IncomingRequest) => string);
  *
  * @example
  * ```ts
- * const logger: CognitoGuardLogger = { warn: (message, fields) => pino.warn(fields, message) };
+ * const logger: CognitoGuardLogger = { warn: (message, fields) => { console.warn(message, fields); } };
  * ```
  */
 export interface CognitoGuardLogger {

@@ -145,18 +145,26 @@ export interface AutoRefresh {
   run(request: IncomingRequest, presented: PresentedSession): Promise<RefreshSuccess>;
 }
 
-/** The tokens a request presents, and its session (absent for a bearer token). */
-interface PresentedTokens {
-  readonly accessToken: string | undefined;
-  /** Only with a session; an API caller's bearer token stands alone. */
-  readonly idToken: string | undefined;
-  readonly session: PresentedSession | undefined;
+/** An API caller's `Authorization: Bearer` token: a session with nothing to refresh. */
+class BearerTokens implements PresentedSession {
+  readonly idToken = undefined;
+  readonly refreshable = false;
+  constructor(readonly accessToken: string) {}
+  refresh(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
 }
 
-function checkedLength(token: string | undefined): string | undefined {
-  if (token !== undefined && token.length > LIMITS.maxTokenLength)
+/** Refuses a token longer than any Cognito token before anything decodes it. */
+function checkLengths(presented: PresentedSession): PresentedSession {
+  const { accessToken, idToken } = presented;
+  if (
+    (accessToken !== undefined && accessToken.length > LIMITS.maxTokenLength) ||
+    (idToken !== undefined && idToken.length > LIMITS.maxTokenLength)
+  ) {
     throw new TokenVerifyError('token too long');
-  return token;
+  }
+  return presented;
 }
 
 /**
@@ -167,25 +175,18 @@ function checkedLength(token: string | undefined): string | undefined {
 function presentedTokens(
   source: TokenSource,
   request: IncomingRequest,
-): PresentedTokens | Promise<PresentedTokens> {
+): PresentedSession | Promise<PresentedSession> {
   const fromHeader = bearerToken(request);
-  if (fromHeader !== undefined) {
-    return { accessToken: checkedLength(fromHeader), idToken: undefined, session: undefined };
-  }
+  if (fromHeader !== undefined) return checkLengths(new BearerTokens(fromHeader));
   if (source.bearerOnly || source.sessions === undefined) {
     throw new AuthorisationRequiredError('no bearer token');
   }
   const session = source.sessions.read(request);
-  const tokensOf = (presented: PresentedSession): PresentedTokens => ({
-    accessToken: checkedLength(presented.accessToken),
-    idToken: checkedLength(presented.idToken),
-    session: presented,
-  });
-  return session instanceof Promise ? session.then(tokensOf) : tokensOf(session);
+  return session instanceof Promise ? session.then(checkLengths) : checkLengths(session);
 }
 
 function identityOf(
-  tokens: PresentedTokens,
+  tokens: PresentedSession,
   accessToken: string,
   accessClaims: AccessTokenClaims,
   idClaims: IdTokenClaims | undefined,
@@ -196,7 +197,7 @@ function identityOf(
 
 async function verifyTokens(
   source: TokenSource,
-  tokens: PresentedTokens,
+  tokens: PresentedSession,
 ): Promise<CognitoIdentity> {
   const { accessToken } = tokens;
   if (accessToken === undefined || accessToken === '') {
@@ -209,7 +210,10 @@ async function verifyTokens(
 }
 
 /** The identity from the verified-token cache alone; `undefined` when a token is not cached. */
-function cachedIdentity(source: TokenSource, tokens: PresentedTokens): CognitoIdentity | undefined {
+function cachedIdentity(
+  source: TokenSource,
+  tokens: PresentedSession,
+): CognitoIdentity | undefined {
   const { accessToken } = tokens;
   if (accessToken === undefined || accessToken === '') {
     throw new AuthorisationRequiredError('no access token');
@@ -246,11 +250,11 @@ export function authorize(identity: CognitoIdentity, requirement: Requirement): 
     if (!Array.isArray(identity.claims['cognito:groups'])) {
       throw new CognitoGroupRequiredError('no groups found in claims');
     }
-    const held = new Set(identity.groups);
+    const held = identity.groups;
     const ok =
       requirement.anyGroup === true
-        ? groups.some((g) => held.has(g))
-        : groups.every((g) => held.has(g));
+        ? groups.some((g) => held.includes(g))
+        : groups.every((g) => held.includes(g));
     if (!ok)
       throw new CognitoGroupRequiredError(
         `requires ${requirement.anyGroup === true ? 'any' : 'all'} of ${groups.join(', ')}`,
@@ -295,10 +299,8 @@ export function createProtector(
       : { action: 'continue', identity, headers: SESSION_HEADERS, setCookies };
   };
   /** Whether a session may be refreshed now: it can be, and this is not a speculative load. */
-  const mayRefresh = (tokens: PresentedTokens, request: IncomingRequest): boolean =>
-    autoRefresh !== undefined &&
-    tokens.session?.refreshable === true &&
-    !isSpeculativeRequest(request);
+  const mayRefresh = (tokens: PresentedSession, request: IncomingRequest): boolean =>
+    autoRefresh !== undefined && tokens.refreshable && !isSpeculativeRequest(request);
   const expiresSoon = (identity: CognitoIdentity): boolean => {
     if (autoRefresh === undefined) return false;
     const { exp, iat } = identity.claims;
@@ -310,9 +312,9 @@ export function createProtector(
 
   const verify = async (
     request: IncomingRequest,
-    pending: PresentedTokens | Promise<PresentedTokens>,
+    pending: PresentedSession | Promise<PresentedSession>,
   ): Promise<GuardResult> => {
-    let tokens: PresentedTokens;
+    let tokens: PresentedSession;
     try {
       tokens = await pending;
     } catch (error) {
@@ -330,9 +332,9 @@ export function createProtector(
         ? failure instanceof TokenExpiredError ||
           (failure instanceof AuthorisationRequiredError && !(failure instanceof TokenVerifyError))
         : expiresSoon(identity);
-    if (autoRefresh !== undefined && refreshable && mayRefresh(tokens, request) && tokens.session) {
+    if (autoRefresh !== undefined && refreshable && mayRefresh(tokens, request)) {
       try {
-        const refreshed = await autoRefresh.run(request, tokens.session);
+        const refreshed = await autoRefresh.run(request, tokens);
         return allow(refreshed.identity, refreshed.setCookies);
       } catch (error) {
         const refusal = error instanceof FlowFailure ? error : undefined;

@@ -24,7 +24,7 @@ import type { IncomingRequest } from './http.js';
  * @param ourOrigin - the app's own origin (from its configured redirect URL, never from `Host`).
  * @example
  * ```ts
- * if (isCrossSiteRequest(request, 'https://app.example.com')) return refuse();
+ * const refused = isCrossSiteRequest(request, 'https://app.example.com'); // then answer 403
  * ```
  */
 export function isCrossSiteRequest(

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { base64url } from 'jose';
+import * as base64url from 'jose/base64url';
 import { COOKIE_NAMES, deleteCookie, parseCookies, setCookie } from './cookies.js';
 import { tokenCookieAttributes, type SessionDependencies } from './context.js';
 import { BoundedCache } from './bounded-cache.js';
@@ -113,7 +113,8 @@ const factories = new Map<string, SessionStoreFactory>();
  *
  * @example
  * ```ts
- * registerSessionStore('dynamodb:', (url) => new DynamoSessionStore(url.hostname));
+ * // `cognito-guard/redis` registers `redis:` this way; any store of yours can be named by a URL too.
+ * registerSessionStore('memory-test:', () => new MemorySessionStore());
  * ```
  */
 export function registerSessionStore(scheme: string, factory: SessionStoreFactory): void {
@@ -240,7 +241,9 @@ async function sha256(text: string): Promise<string> {
  *
  * @example
  * ```ts
- * const sessions = new StoreSessions(context, new MemorySessionStore());
+ * import { CookieSealer } from './crypto.js';
+ *
+ * const sessions = new StoreSessions({ options, sealer: new CookieSealer(options.secretKeys, options.now) }, new MemorySessionStore());
  * ```
  */
 export class StoreSessions implements SessionBackend {

@@ -164,8 +164,11 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
  *
  * @example
  * ```ts
- * const client = new CognitoTokenClient({ issuer, tokenEndpoint, revocationEndpoint, clientId,
- *   clientSecret, timeoutMs: 3000, fetch, allowInsecureHttp: false });
+ * const { endpoints } = guard.options;
+ * const client = new CognitoTokenClient({ issuer: endpoints.issuer, tokenEndpoint: endpoints.token,
+ *   revocationEndpoint: endpoints.revoke, userPoolApi: endpoints.userPoolApi,
+ *   clientId: 'my-client', clientSecret: 'my-secret',
+ *   timeoutMs: 3000, fetch, allowInsecureHttp: false });
  * const tokens = await client.refresh(refreshToken);
  * ```
  */

@@ -23,14 +23,19 @@ export interface StoredRefreshToken {
  * Verifies the tokens of a token-endpoint response (callback or refresh): the access token, the
  * ID token when present (with `at_hash`, and `nonce` at the callback), and that both name the
  * same user. Throws `TokenVerifyError` (or `CognitoError` when the keys cannot be had).
+ *
+ * @param fromTokenEndpoint - the tokens came straight from our own call to the token endpoint
+ *   (default), so an unknown key id is a rotation worth a JWKS refetch; `false` for tokens handed
+ *   in by the app.
  */
 export async function verifyTokenResponse(
   context: GuardContext,
   tokens: TokenSet,
   nonce?: string,
+  fromTokenEndpoint = true,
 ): Promise<{ accessClaims: AccessTokenClaims; idClaims: IdTokenClaims | undefined }> {
   const accessClaims = await context.verifier.verifyAccessToken(tokens.accessToken, {
-    fromTokenEndpoint: true,
+    fromTokenEndpoint,
   });
   const idClaims =
     tokens.idToken === undefined
@@ -38,7 +43,7 @@ export async function verifyTokenResponse(
       : await context.verifier.verifyIdToken(tokens.idToken, {
           ...(nonce === undefined ? {} : { nonce }),
           accessToken: tokens.accessToken,
-          fromTokenEndpoint: true,
+          fromTokenEndpoint,
         });
   requireSameUser(accessClaims, idClaims);
   return { accessClaims, idClaims };
@@ -58,6 +63,8 @@ export function requireSameUser(
   }
 }
 
+const NO_GROUPS: readonly string[] = Object.freeze([]);
+
 /** Builds the identity handed to route handlers. */
 export function toIdentity(
   accessClaims: AccessTokenClaims,
@@ -65,13 +72,13 @@ export function toIdentity(
   idClaims: IdTokenClaims | undefined,
   idToken: string | undefined,
 ): CognitoIdentity {
-  const groups = accessClaims['cognito:groups'];
+  // The verifier has checked `cognito:groups` is an array of strings, and froze the claims.
   return {
     claims: accessClaims,
     userInfo: idClaims,
     accessToken,
     idToken,
-    groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
+    groups: accessClaims['cognito:groups'] ?? NO_GROUPS,
   };
 }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { base64url } from 'jose';
+import * as base64url from 'jose/base64url';
 import { COOKIE_NAMES } from './cookies.js';
 import type { CookieSealer } from './crypto.js';
 import { LIMITS } from './limits.js';

@@ -24,7 +24,8 @@
  * @module
  */
 
-import { base64url, compactVerify } from 'jose';
+import * as base64url from 'jose/base64url';
+import { compactVerify } from 'jose/jws/compact/verify';
 
 import { BoundedCache } from './bounded-cache.js';
 import type { AccessTokenClaims, IdTokenClaims } from './claims.js';
@@ -89,15 +90,22 @@ interface VerifiedEntry {
 }
 
 /**
- * The verified-token cache is keyed by the last characters of the token — the end of its RS256
- * signature, ~240 random bits — not by the whole ~1 KB string: hashing a fresh 1 KB string on
- * every request cost more than everything else on the hot path. A hit still compares the whole
- * token, so a forged token that copies a tail is only a miss (and then fails verification).
+ * The verified-token cache is keyed by a number folded from the last characters of the token —
+ * the end of its RS256 signature, random bits — not by the ~1 KB string: hashing a fresh string
+ * (or even a slice of it) on every request cost more than everything else on the hot path, while
+ * a small integer key needs no hashing at all. A hit still compares the whole token, so a forged
+ * token that shares the key is only a miss (and then fails verification), and two tokens that
+ * collide merely evict each other.
  */
-const CACHE_KEY_LENGTH = 40;
+const CACHE_KEY_CHARACTERS = 24;
 
-function cacheKey(token: string): string {
-  return token.slice(-CACHE_KEY_LENGTH);
+function cacheKey(token: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = Math.max(0, token.length - CACHE_KEY_CHARACTERS); i < token.length; i += 1) {
+    hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
+  }
+  // A small integer keeps the Map on its fastest path.
+  return hash & 0x3fffffff;
 }
 
 /**
@@ -108,9 +116,11 @@ function cacheKey(token: string): string {
  *
  * @example
  * ```ts
- * const verifier = new CognitoJwtVerifier({ issuer, clientId, jwks: new JwksCache({ jwksUri }) });
+ * const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example';
+ * const jwks = new JwksCache({ jwksUri: `${issuer}/.well-known/jwks.json` });
+ * const verifier = new CognitoJwtVerifier({ issuer, clientId: 'my-client', jwks });
  * const claims = await verifier.verifyAccessToken(accessToken);
- * const user = await verifier.verifyIdToken(idToken, { nonce, accessToken });
+ * const user = await verifier.verifyIdToken(idToken, { accessToken });
  * ```
  */
 export class CognitoJwtVerifier {
@@ -122,7 +132,7 @@ export class CognitoJwtVerifier {
   readonly #jwks: JwksCache;
   readonly #leewaySeconds: number;
   readonly #now: () => number;
-  readonly #verified: BoundedCache<string, VerifiedEntry> | undefined;
+  readonly #verified: BoundedCache<number, VerifiedEntry> | undefined;
   #verifiedGeneration: number;
 
   /**
@@ -184,7 +194,7 @@ export class CognitoJwtVerifier {
    * @throws {CognitoError} when the JWKS cannot be fetched and nothing is cached (502/503/504).
    * @example
    * ```ts
-   * const claims = await verifier.verifyAccessToken(bearerToken);
+   * const claims = await guard.verifier.verifyAccessToken(accessToken);
    * console.log(claims.sub, claims['cognito:groups'] ?? []);
    * ```
    */
@@ -210,9 +220,9 @@ export class CognitoJwtVerifier {
    * @throws {CognitoError} when the JWKS cannot be fetched and nothing is cached (502/503/504).
    * @example
    * ```ts
-   * const user = await verifier.verifyIdToken(tokens.id_token, {
-   *   nonce: transaction.nonce,
-   *   accessToken: tokens.access_token,
+   * const user = await guard.verifier.verifyIdToken(idToken, {
+   *   nonce: 'the nonce sent at authorize',
+   *   accessToken,
    * });
    * ```
    */
@@ -235,7 +245,9 @@ export class CognitoJwtVerifier {
    *
    * @example
    * ```ts
-   * const claims = verifier.cachedAccessTokenClaims(token) ?? (await verifier.verifyAccessToken(token));
+   * const { verifier } = guard;
+   * const claims =
+   *   verifier.cachedAccessTokenClaims(accessToken) ?? (await verifier.verifyAccessToken(accessToken));
    * ```
    */
   cachedAccessTokenClaims(token: string): AccessTokenClaims | undefined {

@@ -312,7 +312,8 @@ const DEMO_USERS: readonly EmulatorUser[] = [
  * @example
  * ```ts
  * const config = demoConfig();
- * const emulator = await startEmulator({ config: { ...config, users: [...config.users, extraUser] } });
+ * const erin = { username: 'erin', password: 'Erin-Passw0rd!' };
+ * const emulator = await startEmulator({ config: { ...config, users: [...config.users, erin] } });
  * ```
  */
 export function demoConfig(): EmulatorConfig {
@@ -697,7 +698,9 @@ const SWITCH_VALUES: Record<keyof EmulatorSwitches, readonly unknown[]> = {
  * @throws EmulatorConfigError naming every problem.
  * @example
  * ```ts
- * const config = parseEmulatorConfig(JSON.parse(text), 'emulator.json');
+ * import { readFileSync } from 'node:fs';
+ *
+ * const config = parseEmulatorConfig(JSON.parse(readFileSync('emulator.json', 'utf8')), 'emulator.json');
  * ```
  */
 export function parseEmulatorConfig(raw: unknown, source = 'config'): EmulatorConfig {

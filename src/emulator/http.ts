@@ -37,7 +37,7 @@ export const TOKEN_HEADERS: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
- * safeEqual(form.get('_csrf') ?? '', cookie); // true only for the same string
+ * safeEqual('csrf-from-the-form', 'csrf-from-the-cookie'); // true only for the same string
  * ```
  */
 export function safeEqual(a: string, b: string): boolean {
@@ -51,7 +51,7 @@ export function safeEqual(a: string, b: string): boolean {
  *
  * @example
  * ```ts
- * return json(400, { error: 'invalid_request' });
+ * const response = json(400, { error: 'invalid_request' });
  * ```
  */
 export function json(
@@ -70,7 +70,7 @@ export function json(
  *
  * @example
  * ```ts
- * return tokenError('invalid_grant');
+ * const response = tokenError('invalid_grant');
  * ```
  */
 export function tokenError(error: string, status = 400): Response {
@@ -82,7 +82,7 @@ export function tokenError(error: string, status = 400): Response {
  *
  * @example
  * ```ts
- * return tokenResponse(pool.tokens.issue(grant), refreshToken);
+ * const response = tokenResponse({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600 }, refreshToken);
  * ```
  */
 export function tokenResponse(tokens: IssuedTokens, refreshToken: string | undefined): Response {
@@ -104,7 +104,7 @@ export function tokenResponse(tokens: IssuedTokens, refreshToken: string | undef
  *
  * @example
  * ```ts
- * return redirect('http://localhost:3000/postlogin?code=…', [sessionCookie]);
+ * const response = redirect('http://localhost:3000/postlogin?code=…', ['cognito_emulator_session=…; Path=/']);
  * ```
  */
 export function redirect(location: string, cookies: readonly string[] = []): Response {
@@ -118,7 +118,9 @@ export function redirect(location: string, cookies: readonly string[] = []): Res
  *
  * @example
  * ```ts
- * return html(400, renderErrorPage('redirect_mismatch'));
+ * import { renderErrorPage } from './login-page.js';
+ *
+ * const response = html(400, renderErrorPage('redirect_mismatch'));
  * ```
  */
 export function html(status: number, body: string, cookies: readonly string[] = []): Response {
@@ -132,7 +134,7 @@ export function html(status: number, body: string, cookies: readonly string[] = 
  *
  * @example
  * ```ts
- * return methodNotAllowed('GET,POST');
+ * const response = methodNotAllowed('GET,POST');
  * ```
  */
 export function methodNotAllowed(allow: string): Response {
@@ -147,7 +149,7 @@ export function methodNotAllowed(allow: string): Response {
  *
  * @example
  * ```ts
- * return notFound();
+ * const response = notFound();
  * ```
  */
 export function notFound(): Response {
@@ -165,7 +167,7 @@ export function notFound(): Response {
  * @example
  * ```ts
  * const form = await readForm(request);
- * if (!form) return tokenError('invalid_request');
+ * const response = form === undefined ? tokenError('invalid_request') : undefined;
  * ```
  */
 export async function readForm(request: Request): Promise<URLSearchParams | undefined> {
@@ -182,7 +184,7 @@ export async function readForm(request: Request): Promise<URLSearchParams | unde
  *
  * @example
  * ```ts
- * optional(url.searchParams, 'state'); // undefined for `state=`
+ * optional(new URL(request.url).searchParams, 'state'); // undefined for `state=`
  * ```
  */
 export function optional(params: URLSearchParams, name: string): string | undefined {
@@ -207,7 +209,7 @@ export function requestCookies(request: Request): Record<string, string | undefi
  *
  * @example
  * ```ts
- * emulatorCookie(SESSION_COOKIE, id, 3600, pool.origin);
+ * emulatorCookie(SESSION_COOKIE, 'a-session-id', 3600, 'http://localhost:9229');
  * ```
  */
 export function emulatorCookie(

@@ -44,7 +44,13 @@ export type {
 export { COGNITO_API_OPERATIONS } from './api/dispatch.js';
 export type { EmulatorMessage, PoolGroup } from './pool.js';
 export { CONTROL_METHODS, CognitoEmulator, bindControls } from './emulator.js';
-export type { CognitoEmulatorOptions, EmulatorControls, MintTokenOptions } from './emulator.js';
+export type {
+  CognitoEmulatorOptions,
+  EmulatorControls,
+  IssueTokensOptions,
+  IssuedTokenSet,
+  MintTokenOptions,
+} from './emulator.js';
 export { SESSION_COOKIE } from './endpoints/authorize.js';
 export { CSRF_COOKIE } from './endpoints/login.js';
 export type { EmulatorFault, FaultEndpoint } from './faults.js';

@@ -80,7 +80,10 @@ export interface UserPoolOptions {
  *
  * @example
  * ```ts
- * const pool = new UserPool({ origin: 'http://localhost:9229', config: demoConfig(), keys: await KeyStore.create() });
+ * import { KeyStore } from './key-store.js';
+ *
+ * const keys = await KeyStore.create();
+ * const pool = new UserPool({ origin: 'http://localhost:9229', config: demoConfig(), keys });
  * pool.users.get('alice')?.groups; // ['admin']
  * ```
  */

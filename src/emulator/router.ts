@@ -126,6 +126,8 @@ function routes(pool: UserPool, guard: HostGuard): Map<string, Route> {
  * @param allowedHosts - more host names to answer on (e.g. `cognito` in docker-compose).
  * @example
  * ```ts
+ * import { FaultInjector } from './faults.js';
+ *
  * const handle = createRouter(pool, new FaultInjector(), ['cognito']);
  * const response = await handle(new Request(`${pool.origin}/oauth2/userInfo`), {});
  * ```

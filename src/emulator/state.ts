@@ -110,7 +110,15 @@ export type Clock = () => number;
  * ```ts
  * let now = Date.now();
  * const state = new EmulatorState(() => now);
- * const code = state.issueCode({ ... });
+ * const code = state.issueCode({
+ *   clientId: 'demo-client',
+ *   redirectUri: 'http://localhost:3000/postlogin',
+ *   codeChallenge: undefined,
+ *   scopes: ['openid'],
+ *   username: 'alice',
+ *   authTime: Math.floor(now / 1000),
+ *   nonce: undefined,
+ * });
  * now += CODE_LIFETIME_MS; // the code is now expired
  * ```
  */

@@ -70,7 +70,9 @@ export interface IssuedTokens {
  *
  * @example
  * ```ts
- * const issuer = new TokenIssuer(keys, () => 'http://127.0.0.1:9229/eu-west-1_X', () => Math.floor(Date.now() / 1000));
+ * import { KeyStore } from './key-store.js';
+ *
+ * const issuer = new TokenIssuer(await KeyStore.create(), 'http://127.0.0.1:9229/eu-west-1_X', () => Math.floor(Date.now() / 1000));
  * ```
  */
 export class TokenIssuer {

@@ -89,7 +89,8 @@ function apply(req: Request, res: Response, next: NextFunction, result: GuardRes
     send(res, result.response);
     return;
   }
-  for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+  // for…in: no array per request for the (usually empty) headers.
+  for (const name in result.headers) res.setHeader(name, result.headers[name] ?? '');
   for (const cookie of result.setCookies) res.append('Set-Cookie', cookie);
   if (result.identity !== undefined) req.cognito = result.identity;
   if (result.returnTo !== undefined) req.cognitoReturnTo = result.returnTo;

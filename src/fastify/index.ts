@@ -230,7 +230,9 @@ export function getIdentity(request: Pick<FastifyRequest, 'cognito'>): CognitoId
  * ```ts
  * const auth: FastifyCognitoGuard = app.cognito;
  * app.get('/postlogin', auth.callback({ redirectTo: '/claims' }));
- * app.get('/edit', { preHandler: auth.required({ groups: ['admin', 'editor'], anyGroup: true }) }, handler);
+ * app.get('/edit', { preHandler: auth.required({ groups: ['admin', 'editor'], anyGroup: true }) }, (request) =>
+ *   getIdentity(request).groups,
+ * );
  * ```
  */
 export interface FastifyCognitoGuard {
@@ -263,7 +265,7 @@ export interface FastifyCognitoGuard {
  *
  * @example
  * ```ts
- * app.get('/api/items', { onRequest: app.cognitoApi.required({ scopes: ['items/read'] }) }, handler);
+ * app.get('/api/items', { onRequest: app.cognitoApi.required({ scopes: ['items/read'] }) }, () => []);
  * ```
  */
 export interface FastifyCognitoApiGuard {

@@ -239,7 +239,11 @@ for (const adapter of ADAPTERS) {
       if (status === 200) {
         assert.match(raw, /<form method="post" action="\/logout">/);
       } else {
-        assert.equal(status, 400, 'a framework may refuse the absolute form outright');
+        assert.equal(
+          status,
+          adapter.absoluteFormRefusal ?? 400,
+          'a framework may refuse the absolute form outright',
+        );
       }
       assert.doesNotMatch(raw, /action="[^"]*evil\.example/);
     });
@@ -277,7 +281,13 @@ for (const adapter of ADAPTERS) {
       await login(browser, app.url, 'alice');
       // 4,000 characters before normalisation, ~500 after: the longest path the cap keeps.
       const longest = `/reports/${'a'.repeat(490)}`;
-      const crafted = `/x/..${'/.'.repeat(1700)}${longest}`;
+      // Behind API Gateway the 7 KB URL beside a full Cookie header is past the 10,240-byte
+      // quota on the request line and headers, refused before the function runs: there the
+      // longest kept path is sent as it is (the transaction cookies grow just as much).
+      const crafted =
+        adapter.requestHeadQuotaBytes === undefined
+          ? `/x/..${'/.'.repeat(1700)}${longest}`
+          : longest;
       for (let attempt = 0; attempt < 20; attempt += 1) {
         const started = await browser.request(
           `${app.url}/login?returnTo=${encodeURIComponent(crafted)}`,

@@ -11,7 +11,8 @@
  * ```
  *
  * Adapters that run the app in this process also accept `inProcess` extras (a logger, a fetch, a
- * clock); tests that need them check `adapter.inProcess` and skip, visibly, where it is false.
+ * clock); a test that needs them checks `adapter.inProcess`, and where it is false checks what it
+ * can still see from outside and says in its output what it could not check (a skip would fail CI).
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,9 +21,14 @@ import express4 from 'express4';
 import type { Express } from 'express';
 import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import { type EmulatorClient, type EmulatorHandle } from '../../src/emulator/index.js';
+import { getRequestListener } from '@hono/node-server';
 import { createExampleApp } from '../../examples/express/app.js';
 import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
 import { loadSessionStore } from '../../examples/shared/environment.js';
+import { createExampleHandler } from '../../examples/lambda/app.js';
+import { serveLambda } from '../../src/lambda/bridge.js';
+import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
+import { startWorker } from '../../examples/workers/workerd.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
 
 /** Guard options that only an in-process app can take (functions cannot cross into workerd). */
@@ -41,6 +47,17 @@ export interface AdapterUnderTest {
   readonly name: string;
   /** Whether {@link AdapterUnderTest.start} honours `extras` (the app runs in this process). */
   readonly inProcess: boolean;
+  /**
+   * The platform's quota on the request line plus header values, when it has one (API Gateway:
+   * 10,240 bytes, refused before the function runs). Tests that send deliberately huge URLs
+   * beside a full Cookie header stay within it there.
+   */
+  readonly requestHeadQuotaBytes?: number;
+  /**
+   * The status the server in front of the app answers a request line in absolute form
+   * (`GET http://host/path`) with when it refuses it before the app runs; default 400.
+   */
+  readonly absoluteFormRefusal?: number;
   /**
    * Starts the adapter's example app on `port` (127.0.0.1), configured by `env` exactly as the
    * example's own entry point would be.
@@ -121,11 +138,56 @@ const fastifyAdapter: AdapterUnderTest = {
   },
 };
 
+/** The Lambda example behind the local API Gateway HTTP API bridge (payload format 2.0). */
+const lambdaAdapter: AdapterUnderTest = {
+  name: 'lambda',
+  inProcess: true,
+  requestHeadQuotaBytes: 10_240,
+  start: async (env, port, extras) => {
+    const handler = createExampleHandler({ ...fromEnv(env), ...extras });
+    const bridge = await serveLambda(handler, { port, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${port}`, stop: () => bridge.close() };
+  },
+};
+
+/** Hono's example app on Node, through `@hono/node-server` (as `npm run example:hono` serves it). */
+const honoAdapter: AdapterUnderTest = {
+  name: 'hono',
+  inProcess: true,
+  start: (env, port, extras) => {
+    const listener = getRequestListener(createHonoApp({ ...fromEnv(env), ...extras }).fetch);
+    // The listener settles its own errors (a 500 from @hono/node-server, never a rejection).
+    return serveListener((req, res) => {
+      void listener(req, res);
+    }, port);
+  },
+};
+
+/**
+ * An example as a Cloudflare Worker, in workerd: another process, configured by its environment
+ * bindings alone. `workerd` is the Fetch-API (`cognito-guard/web`) example, `hono-workerd` the
+ * Hono one.
+ */
+function workerdAdapter(name: string, worker: 'web' | 'hono'): AdapterUnderTest {
+  return {
+    name,
+    inProcess: false,
+    // workerd's HTTP server takes only origin-form request lines on a plain socket: it answers
+    // 500 itself, without running the Worker (on Cloudflare, the edge parses HTTP instead).
+    absoluteFormRefusal: 500,
+    start: (env, port) => startWorker({ env, port, worker }),
+  };
+}
+
 /** Every adapter the conformance suite runs against. */
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   expressAdapter('express5', () => express5()),
   expressAdapter('express4', () => express4() as unknown as Express),
   fastifyAdapter,
+  lambdaAdapter,
+  honoAdapter,
+  workerdAdapter('workerd', 'web'),
+  workerdAdapter('hono-workerd', 'hono'),
 ];
 
 /** The environment of an app at `appUrl` using `emulator` (as `npm start` would build it). */

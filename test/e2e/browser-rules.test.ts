@@ -11,20 +11,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import express from 'express';
 import helmet from 'helmet';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
 import { DEMO_PASSWORD, guardOptions, registerClient } from '../support/stack.js';
 import { closeServer, freePort, listenOn } from '../conformance/harness.js';
+import { findSystemComponent, launchChromium } from '../support/system.js';
 import { createServer } from 'node:http';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip =
-  existsSync(CHROMIUM) || process.env['CI'] === 'true' ? false : `${CHROMIUM} not installed`;
+// Without chromium the suite skips, saying how to install it (CI, in --require-all mode, fails).
+const { skip } = findSystemComponent('chromium');
 
 interface Seen {
   readonly method: string;
@@ -105,25 +104,16 @@ describe('browser rules in real Chromium', { skip }, () => {
     emulator = await startEmulator({ port: 0 });
     app = await startHelmetApp(emulator, seen);
     other = await startOtherSite(app.url);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
-    await browser.close();
-    await closeServer(app.server);
-    await closeServer(other.server);
-    await emulator.stop();
+    try {
+      await browser.close();
+    } finally {
+      await closeServer(app.server);
+      await closeServer(other.server);
+      await emulator.stop();
+    }
   });
 
   it('behind helmet(): the refresh and sign-out buttons work (Chromium posts Origin: null), and a prefetch signs nobody out', async () => {

@@ -193,7 +193,35 @@ for (const version of EXPRESS_VERSIONS) {
         headers: { origin: 'https://evil.example', accept: 'application/json' },
       });
       assert.equal(crossSite.status, 403);
+      assert.equal(JSON.parse(crossSite.body).error, 'ERR_CROSS_SITE_REQUEST');
       assert.equal(crossSite.setCookies.length, 0);
+    });
+
+    it('refresh from a sibling subdomain (Sec-Fetch-Site: same-site) is 403 and changes nothing', async () => {
+      const browser = new TestBrowser();
+      await login(browser, stack.appUrl, 'bob');
+      const refreshCookie = browser.cookie(stack.appUrl, 'cognito_refresh_token');
+      // Sec-Fetch-Site decides when present: an Origin that looks like ours does not override it.
+      for (const headers of [
+        { 'sec-fetch-site': 'same-site' },
+        { 'sec-fetch-site': 'same-site', origin: stack.appUrl },
+      ]) {
+        const refused = await browser.request(`${stack.appUrl}/refresh`, {
+          method: 'POST',
+          headers: { ...headers, accept: 'application/json' },
+        });
+        assert.equal(refused.status, 403, JSON.stringify(headers));
+        assert.equal(JSON.parse(refused.body).error, 'ERR_CROSS_SITE_REQUEST');
+        assert.deepEqual(refused.setCookies, []);
+      }
+      assert.equal(browser.cookie(stack.appUrl, 'cognito_refresh_token'), refreshCookie);
+      // Control: the same refresh from the app's own page works.
+      const own = await browser.request(`${stack.appUrl}/refresh`, {
+        method: 'POST',
+        headers: { 'sec-fetch-site': 'same-origin', origin: stack.appUrl },
+      });
+      assert.equal(own.status, 303);
+      assert.ok(own.setCookies.some((c) => c.startsWith('cognito_access_token=')));
     });
 
     it('logout clears every cookie, revokes the refresh token and redirects to Cognito /logout', async () => {
@@ -224,6 +252,7 @@ for (const version of EXPRESS_VERSIONS) {
         headers: { accept: 'application/json' },
       });
       assert.equal(refused.status, 401);
+      assert.equal(JSON.parse(refused.body).error, 'ERR_REFRESH_REJECTED', 'refused by Cognito');
       // Cognito's logout lands back on /postlogout, which goes home.
       const landed = await browser.follow(response.location!, {
         stopAt: (url) => url.startsWith(stack.appUrl),

@@ -168,24 +168,36 @@ for (const version of EXPRESS_VERSIONS) {
       const own = await startStack({ express: version, emulator: counted });
       try {
         const browsers = [];
+        // /edit needs group admin or editor: alice (admin) and bob (editor) in, carol (none) out.
+        const editStatus: Record<string, number> = { alice: 200, bob: 200, carol: 403 };
         for (const user of ['alice', 'bob', 'carol']) {
           const browser = new TestBrowser();
           assert.equal((await login(browser, own.appUrl, user)).status, 302);
-          browsers.push(browser);
+          browsers.push({ user, browser });
         }
         for (let round = 0; round < 5; round += 1) {
-          for (const browser of browsers) {
+          for (const { user, browser } of browsers) {
             const claims = await browser.request(`${own.appUrl}/claims`, { headers: JSON_ACCEPT });
             assert.equal(claims.status, 200);
             const token = browser.cookie(own.appUrl, 'cognito_access_token')!;
             const bearer = await fetch(`${own.appUrl}/edit`, {
-              headers: { authorization: `Bearer ${token}` },
+              headers: { authorization: `Bearer ${token}`, ...JSON_ACCEPT },
             });
-            assert.ok(bearer.status === 200 || bearer.status === 403);
+            assert.equal(bearer.status, editStatus[user], `${user} on /edit`);
+            if (bearer.status === 403) {
+              assert.equal(
+                ((await bearer.json()) as { error: string }).error,
+                'ERR_GROUP_REQUIRED',
+              );
+            } else {
+              await bearer.body?.cancel();
+            }
           }
         }
         // Three logins and refreshes verify new tokens too; still no second download.
-        const refreshed = await browsers[0]!.request(`${own.appUrl}/refresh`, { method: 'POST' });
+        const refreshed = await browsers[0]!.browser.request(`${own.appUrl}/refresh`, {
+          method: 'POST',
+        });
         assert.equal(refreshed.status, 303);
         assert.equal(jwksFetches, 1, 'the JWKS is fetched once and cached');
       } finally {
@@ -212,6 +224,7 @@ for (const version of EXPRESS_VERSIONS) {
           cognito_id_token: idToken,
         });
         assert.equal(withId.status, 401, `ID token without ${claim}`);
+        assert.equal(JSON.parse(withId.body).error, 'ERR_TOKEN_INVALID');
       }
     });
 
@@ -231,6 +244,7 @@ for (const version of EXPRESS_VERSIONS) {
           headers: { authorization: `Bearer ${token}` },
         });
         assert.equal(bearer.status, 401);
+        assert.equal(((await bearer.json()) as { error: string }).error, 'ERR_TOKEN_INVALID');
       }
       // The app still serves genuine tokens afterwards.
       const control = await mint({ use: 'access' });
@@ -251,11 +265,13 @@ for (const version of EXPRESS_VERSIONS) {
         headers: { authorization: `Bearer ${idToken}` },
       });
       assert.equal(bearer.status, 401);
+      assert.equal(((await bearer.json()) as { error: string }).error, 'ERR_TOKEN_INVALID');
       const both = await withCookies('/claims', {
         cognito_access_token: idToken,
         cognito_id_token: accessToken,
       });
       assert.equal(both.status, 401);
+      assert.equal(JSON.parse(both.body).error, 'ERR_TOKEN_INVALID');
       // An access token claiming to be an ID token, with client_id intact, is refused too.
       const relabelled = await mint({ use: 'access', claims: { token_use: 'id' } });
       assert.equal(
@@ -341,6 +357,7 @@ for (const version of EXPRESS_VERSIONS) {
               headers: JSON_ACCEPT,
             });
             assert.equal(response.status, 401, `DISABLED=${value} ${path}`);
+            assert.equal(JSON.parse(response.body).error, 'ERR_AUTHENTICATION_REQUIRED');
           }
         } finally {
           await app.stop();
@@ -366,7 +383,10 @@ for (const version of EXPRESS_VERSIONS) {
       }
       for (const value of ['yes', 'off', 'no', 'Flase']) {
         await assert.rejects(
-          startEnvApp(version, emulator, 'env-client', { AWS_COGNITO_DISABLED: value }),
+          // Stopped at once if it wrongly starts, so a failure here cannot leave a server open.
+          startEnvApp(version, emulator, 'env-client', { AWS_COGNITO_DISABLED: value }).then(
+            (app) => app.stop(),
+          ),
           (error: unknown) =>
             error instanceof ConfigurationError &&
             error.problems.some((p) => p.startsWith('AWS_COGNITO_DISABLED')),
@@ -518,6 +538,7 @@ for (const version of EXPRESS_VERSIONS) {
         headers: JSON_ACCEPT,
       });
       assert.equal(refused.status, 401, 'the rotated-out token is refused');
+      assert.equal(JSON.parse(refused.body).error, 'ERR_REFRESH_REJECTED');
       assertNoSessionCookies(refused.setCookies, 'stale refresh token');
 
       const again = await browser.request(`${rotating.appUrl}/refresh`, { method: 'POST' });

@@ -16,6 +16,7 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** What `npm pack` needs from the repository; everything else (tests, scripts…) stays behind. */
 const STAGED = [
   'src',
+  'docs',
   'examples',
   'scripts',
   'package.json',
@@ -30,6 +31,22 @@ const SUBPATHS = [
   'cognito-guard/express',
   'cognito-guard/fastify',
   'cognito-guard/emulator',
+  'cognito-guard/testing',
+  'cognito-guard/lambda',
+  'cognito-guard/lambda/bridge',
+  'cognito-guard/web',
+  'cognito-guard/hono',
+] as const;
+/** The subpaths the main TypeScript consumer imports → their declaration file under dist/. */
+const DECLARATIONS = [
+  ['cognito-guard', 'index'],
+  ['cognito-guard/express', 'express/index'],
+  ['cognito-guard/fastify', 'fastify/index'],
+  ['cognito-guard/emulator', 'emulator/index'],
+  ['cognito-guard/web', 'web/index'],
+  ['cognito-guard/hono', 'hono/index'],
+  ['cognito-guard/testing', 'testing/index'],
+  ['cognito-guard/redis', 'redis/index'],
 ] as const;
 
 interface RunResult {
@@ -79,7 +96,8 @@ async function installedVersion(name: string): Promise<string> {
 
 /**
  * The runtime check shared by the ESM and CJS consumers (the caller prepends how `core`, `ex`,
- * `fa`, `em`, `express` and `Fastify` are loaded). It uses every subpath together: a guard built
+ * `fa`, `em`, `web`, `hn`, `express`, `Fastify` and `Hono` are loaded; Web and Hono are driven
+ * with Fetch `Request`s). It uses every subpath together: a guard built
  * with the core subpath handed to the Express and Fastify subpaths, tokens from the packaged
  * emulator, real HTTP on loopback.
  */
@@ -91,8 +109,15 @@ async function check() {
       express: [typeof ex.cognitoGuard],
       fastify: [typeof fa.cognitoGuard, typeof fa.cognitoApiGuard, typeof fa.getIdentity],
       emulator: [typeof em.startEmulator, typeof em.DEMO_CONFIG],
+      web: [typeof web.cognitoGuard, typeof web.cognitoApiGuard, typeof web.withSession],
+      hono: [typeof hn.cognitoGuard, typeof hn.cognitoApiGuard, typeof hn.getIdentity],
+      testing: [typeof te.signIn, typeof te.sessionCookies, typeof te.startTestPool, typeof te.CookieJar],
     },
-    sameGuardClass: ex.CognitoGuard === core.CognitoGuard && fa.CognitoGuard === core.CognitoGuard,
+    sameGuardClass:
+      ex.CognitoGuard === core.CognitoGuard &&
+      fa.CognitoGuard === core.CognitoGuard &&
+      web.CognitoGuard === core.CognitoGuard &&
+      hn.CognitoGuard === core.CognitoGuard,
   };
   try {
     core.fromEnv({});
@@ -155,6 +180,39 @@ async function check() {
       };
     }
     results.expectedSub = emulator.users()[0].sub;
+
+    const fetchRequest = (cookie) =>
+      new Request('http://127.0.0.1:3000/me', {
+        headers: cookie ? { cookie, accept: 'application/json' } : { accept: 'application/json' },
+      });
+    const protect = web.cognitoGuard(guard).required();
+    const webAnonymous = await protect(fetchRequest());
+    const webSignedIn = await protect(fetchRequest('cognito_access_token=' + token));
+    results.web = {
+      anonymous: webAnonymous instanceof Response ? webAnonymous.status : 'continued',
+      sub: webSignedIn instanceof Response ? webSignedIn.status : webSignedIn.identity.claims.sub,
+    };
+    const honoApp = new Hono();
+    honoApp.get('/me', hn.cognitoGuard(guard).required(), (c) =>
+      c.json({ sub: hn.getIdentity(c).claims.sub }),
+    );
+    const honoAnonymous = await honoApp.request(fetchRequest());
+    const honoSignedIn = await honoApp.request(fetchRequest('cognito_access_token=' + token));
+    results.hono = {
+      anonymous: honoAnonymous.status,
+      signedIn: { status: honoSignedIn.status, body: await honoSignedIn.json() },
+    };
+    // The testing subpath with the core's guard instance and the emulator subpath's handle: a
+    // session made without HTTP that the Express route accepts.
+    const session = await te.sessionCookies(emulator, guard, 'alice');
+    const viaTesting = await fetch('http://127.0.0.1:' + server.address().port + '/me', {
+      headers: { cookie: session.cookie },
+    });
+    results.testing = {
+      status: viaTesting.status,
+      body: await viaTesting.json(),
+      cookieNames: session.cookies.map((cookie) => cookie.name),
+    };
   } finally {
     if (server) {
       server.closeAllConnections();
@@ -175,8 +233,12 @@ const ESM_CONSUMER = `import * as core from 'cognito-guard';
 import * as ex from 'cognito-guard/express';
 import * as fa from 'cognito-guard/fastify';
 import * as em from 'cognito-guard/emulator';
+import * as web from 'cognito-guard/web';
+import * as hn from 'cognito-guard/hono';
+import * as te from 'cognito-guard/testing';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 ${RUNTIME_CHECK}`;
 
 const CJS_CONSUMER = `'use strict';
@@ -184,14 +246,20 @@ const core = require('cognito-guard');
 const ex = require('cognito-guard/express');
 const fa = require('cognito-guard/fastify');
 const em = require('cognito-guard/emulator');
+const web = require('cognito-guard/web');
+const hn = require('cognito-guard/hono');
+const te = require('cognito-guard/testing');
 const express = require('express');
 const Fastify = require('fastify');
+const { Hono } = require('hono');
 ${RUNTIME_CHECK}`;
 
 /**
  * A typed consumer of the public API. It only type-checks if the `req.cognito` augmentation
  * reaches Express's `Request`, the `request.cognito` and `fastify.cognito` augmentations reach
- * Fastify's types, and `CognitoGuardError['code']` is a closed union that `switch` narrows; the
+ * Fastify's types, `c.get('cognito')` is typed through Hono's `ContextVariableMap`, a Web
+ * protector's continue result is not a `Response`, and `CognitoGuardError['code']` is a closed
+ * union that `switch` narrows; the
  * `@ts-expect-error` lines fail the check if any of these protections disappears.
  */
 const TS_CONSUMER = `import express from 'express';
@@ -231,6 +299,67 @@ export function sessionsOnRedis(options: CognitoGuardOptions): CognitoGuard[] {
     new CognitoGuard({ ...options, sessionStore: mine }),
     new CognitoGuard({ ...options, sessionStore: 'redis://127.0.0.1:6379/0' }),
   ];
+}
+import * as web from 'cognito-guard/web';
+import * as hn from 'cognito-guard/hono';
+import { Hono } from 'hono';
+
+export function webHandler(options: CognitoGuardOptions): web.WebHandler {
+  // (Request and Response are Express's names in this file; the Fetch ones are globalThis's.)
+  const auth: web.WebCognitoGuard = web.cognitoGuard(options);
+  const admins: web.WebProtector = auth.required({ groups: ['admin'] });
+  return async (request) => {
+    const result = await admins(request);
+    if (result instanceof globalThis.Response) return result;
+    const identity: CognitoIdentity | undefined = result.identity;
+    // @ts-expect-error -- a continue result is not a Response: it must go through withSession
+    const wrong: globalThis.Response = result;
+    return web.withSession(result, globalThis.Response.json({ sub: identity?.claims.sub, wrong }));
+  };
+}
+
+export function honoApp(options: CognitoGuardOptions): Hono {
+  const app = new Hono();
+  const auth: hn.HonoCognitoGuard = hn.cognitoGuard(options);
+  app.get('/admin', auth.required({ groups: ['admin'] }), (c) => {
+    // The augmentation types c.get('cognito') on any Hono app.
+    const identity: CognitoIdentity | undefined = c.get('cognito');
+    const required: CognitoIdentity = hn.getIdentity(c);
+    // @ts-expect-error -- typed as an identity, not a string
+    const wrong: string = c.get('cognito');
+    return c.json({ sub: identity?.claims.sub, groups: required.groups, wrong });
+  });
+  return app;
+}
+
+import {
+  CookieJar,
+  SignInError,
+  sessionCookies,
+  signIn,
+  startTestPool,
+  type TestCookie,
+  type TestSession,
+} from 'cognito-guard/testing';
+
+export async function withTestPool(appUrl: string): Promise<string> {
+  const pool = await startTestPool({ users: [{ username: 'ann', password: 'Secret-Passw0rd' }] });
+  try {
+    const env: Readonly<Record<string, string>> = pool.envFor(appUrl);
+    const fast: TestSession = await sessionCookies(pool, fromEnv(env), 'ann');
+    const cookies: readonly TestCookie[] = fast.cookies;
+    const sameSite: 'Strict' | 'Lax' | 'None' | undefined = cookies[0]?.sameSite;
+    // @ts-expect-error -- Playwright's sameSite values are capitalised
+    const lower: 'lax' | undefined = cookies[0]?.sameSite;
+    const jar: CookieJar = fast.jar;
+    const real = await signIn(appUrl, { username: 'ann', password: 'Secret-Passw0rd', jar });
+    const response: globalThis.Response = await jar.fetch(appUrl + '/claims');
+    return real.cookie + String(real.callback.status) + String(sameSite) + String(lower) + String(response.status);
+  } catch (error) {
+    return error instanceof SignInError ? error.message : 'other';
+  } finally {
+    await pool.stop();
+  }
 }
 
 export async function createFastifyApp(options: CognitoGuardOptions): Promise<FastifyInstance> {
@@ -308,6 +437,152 @@ function safeFromEnv(): unknown {
 }
 `;
 
+/**
+ * The Lambda subpaths together (the caller prepends how `core`, `lb`, `bridge` and `em` are
+ * loaded): a guard from the core subpath handed to the Lambda adapter, its handler served through
+ * the packaged HTTP API bridge, tokens from the packaged emulator.
+ */
+const LAMBDA_RUNTIME_CHECK = `
+async function check() {
+  const results = {
+    exports: [typeof lb.cognitoGuard, typeof lb.cognitoApiGuard, typeof bridge.serveLambda],
+    sameGuardClass: lb.CognitoGuard === core.CognitoGuard,
+  };
+  const emulator = await em.startEmulator({ port: 0 });
+  let served;
+  try {
+    const client = em.DEMO_CONFIG.clients[0];
+    const auth = lb.cognitoGuard(new core.CognitoGuard({
+      region: emulator.region,
+      userPoolId: emulator.poolId,
+      domain: emulator.domain,
+      issuer: emulator.issuer,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      redirectUrl: 'http://127.0.0.1:3000/postlogin',
+      logoutUrl: 'http://127.0.0.1:3000/postlogout',
+      secretKey: 'package-test-secret-package-test-secret-0123',
+      logger: { warn: () => undefined },
+    }));
+    const handler = auth.required((event, identity) => ({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      cookies: ['a=1', 'b=2'],
+      body: JSON.stringify({ sub: identity.claims.sub, path: event.rawPath }),
+    }));
+    served = await bridge.serveLambda(handler);
+    const anonymous = await fetch(served.url + '/me', { headers: { accept: 'application/json' } });
+    await anonymous.arrayBuffer();
+    results.anonymous = anonymous.status;
+    const token = await emulator.mintToken({ use: 'access', clientId: client.clientId });
+    const signedIn = await fetch(served.url + '/me', {
+      headers: { cookie: 'cognito_access_token=' + token },
+    });
+    results.signedIn = {
+      status: signedIn.status,
+      body: await signedIn.json(),
+      setCookies: signedIn.headers.getSetCookie(),
+    };
+    results.expectedSub = emulator.users()[0].sub;
+  } finally {
+    if (served) await served.close();
+    await emulator.stop();
+  }
+  process.stdout.write(JSON.stringify(results) + '\\n');
+}
+check().catch((error) => {
+  process.stderr.write(String(error && error.stack || error) + '\\n');
+  process.exitCode = 1;
+});
+`;
+
+const LAMBDA_ESM_CONSUMER = `import * as core from 'cognito-guard';
+import * as lb from 'cognito-guard/lambda';
+import * as bridge from 'cognito-guard/lambda/bridge';
+import * as em from 'cognito-guard/emulator';
+${LAMBDA_RUNTIME_CHECK}`;
+
+const LAMBDA_CJS_CONSUMER = `'use strict';
+const core = require('cognito-guard');
+const lb = require('cognito-guard/lambda');
+const bridge = require('cognito-guard/lambda/bridge');
+const em = require('cognito-guard/emulator');
+${LAMBDA_RUNTIME_CHECK}`;
+
+/**
+ * A Lambda consumer typed with our own event and result types only: it must type-check (without
+ * skipLibCheck) where `@types/aws-lambda` is not installed.
+ */
+const LAMBDA_TS_CONSUMER = `import { fromEnv } from 'cognito-guard';
+import {
+  cognitoGuard,
+  type ApiGatewayV1Event,
+  type ApiGatewayV2Event,
+  type ApiGatewayV2Result,
+  type LambdaHandler,
+} from 'cognito-guard/lambda';
+import { serveLambda, type HttpApiEvent } from 'cognito-guard/lambda/bridge';
+
+const auth = cognitoGuard(fromEnv(process.env));
+export const me: LambdaHandler<ApiGatewayV2Event> = auth.required((event, identity) => ({
+  statusCode: 200,
+  cookies: ['theme=dark; Path=/'],
+  body: event.rawPath + String(identity?.claims.sub),
+}));
+export const rest: LambdaHandler<ApiGatewayV1Event> = auth.required(
+  { groups: ['admin'] },
+  (event) => ({ statusCode: 200, body: event.path }),
+);
+export async function call(event: HttpApiEvent): Promise<string> {
+  const result: ApiGatewayV2Result = await me(event, undefined);
+  // @ts-expect-error -- a REST handler does not take payload 2.0 events
+  const mixedUp: LambdaHandler<ApiGatewayV2Event> = rest;
+  const served = await serveLambda(me);
+  await served.close();
+  return String(result.cookies?.length) + String(mixedUp);
+}
+`;
+
+/**
+ * The same adapter typed with \`@types/aws-lambda\`: its handler types take ours in both directions,
+ * and a handler for one event shape is refused where another is expected.
+ */
+const LAMBDA_AWS_TYPES_CONSUMER = `import type {
+  ALBHandler,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyHandler,
+  APIGatewayProxyHandlerV2,
+  Context,
+} from 'aws-lambda';
+import { fromEnv } from 'cognito-guard';
+import { cognitoGuard } from 'cognito-guard/lambda';
+import { serveLambda } from 'cognito-guard/lambda/bridge';
+
+const auth = cognitoGuard(fromEnv(process.env));
+export const v2: APIGatewayProxyHandlerV2 = auth.required((event, identity) => ({
+  statusCode: 200,
+  body: event.requestContext.http.path + String(identity?.groups.length),
+}));
+export const rest: APIGatewayProxyHandler = auth.required({ groups: ['admin'] }, (event) => ({
+  statusCode: 200,
+  body: event.requestContext.stage,
+}));
+export const alb: ALBHandler = auth.login();
+// @ts-expect-error -- a handler for payload 2.0 events is not a REST handler
+export const mixedUp: APIGatewayProxyHandler = auth.required((event: APIGatewayProxyEventV2) => ({
+  statusCode: 200,
+  body: event.rawPath,
+}));
+export async function local(): Promise<void> {
+  const typed = async (event: APIGatewayProxyEventV2, context: Context) => ({
+    statusCode: 200,
+    body: event.rawPath + context.awsRequestId,
+  });
+  await (await serveLambda(typed)).close();
+  await (await serveLambda(v2)).close();
+}
+`;
+
 interface Exports {
   readonly [subpath: string]: string | Exports;
 }
@@ -345,7 +620,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     await writeFile(join(app, 'esm', 'package.json'), '{"type":"module"}\n');
     // The versions the repository itself uses, so the warm npm cache serves them offline.
     const peers = await Promise.all(
-      ['express', '@types/express', '@types/node', 'fastify', 'redis'].map(
+      ['express', '@types/express', '@types/node', 'fastify', 'hono', 'redis'].map(
         async (name) => `${name}@${await installedVersion(name)}`,
       ),
     );
@@ -373,6 +648,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       'dist/express/index',
       'dist/fastify/index',
       'dist/emulator/index',
+      'dist/testing/index',
+      'dist/lambda/index',
+      'dist/lambda/bridge',
+      'dist/web/index',
+      'dist/hono/index',
       'dist/redis/index',
     ]) {
       for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
@@ -381,13 +661,14 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     }
     const stray = files.filter(
       (file) =>
-        !/^(dist|examples)\//.test(file) &&
+        !/^(dist|docs|examples)\//.test(file) &&
         !/^(package\.json|[A-Z]+[\w-]*\.md|LICENSE)$/.test(file),
     );
-    assert.deepEqual(stray, [], 'only dist/, examples/, docs and package.json are packed');
+    assert.deepEqual(stray, [], 'only dist/, docs/, examples/, docs and package.json are packed');
     assert.ok(!files.some((file) => /^(src|test|bench|scripts)\//.test(file)));
-    // The README links the example app in the published package.
+    // The README links the example app and the testing guide in the published package.
     assert.ok(files.includes('examples/express/app.ts'));
+    assert.ok(files.includes('docs/testing.md'));
   });
 
   it('points every export at a packed file, with types first in each condition', async () => {
@@ -410,7 +691,18 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const order of orders.filter((keys) => keys.includes('types'))) {
       assert.equal(order[0], 'types', `"types" must come first in {${order.join(', ')}}`);
     }
-    for (const subpath of ['.', './express', './fastify', './emulator', './redis']) {
+    for (const subpath of [
+      '.',
+      './express',
+      './fastify',
+      './emulator',
+      './testing',
+      './lambda',
+      './lambda/bridge',
+      './web',
+      './hono',
+      './redis',
+    ]) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
   });
@@ -419,7 +711,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     ['ESM import', 'esm/consumer.mjs', ESM_CONSUMER],
     ['CommonJS require', 'consumer.cjs', CJS_CONSUMER],
   ] as const) {
-    it(`loads every subpath with ${format} and protects an Express and a Fastify route`, async () => {
+    it(`loads every subpath with ${format} and protects an Express, a Fastify, a Fetch and a Hono route`, async () => {
       await writeFile(join(app, file), source);
       const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
       const results = JSON.parse(stdout);
@@ -428,7 +720,13 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         express: ['function'],
         fastify: ['function', 'function', 'function'],
         emulator: ['function', 'object'],
+        web: ['function', 'function', 'function'],
+        hono: ['function', 'function', 'function'],
+        testing: ['function', 'function', 'function', 'function'],
       });
+      assert.equal(results.testing.status, 200);
+      assert.equal(results.testing.body.sub, results.expectedSub);
+      assert.deepEqual(results.testing.cookieNames, ['cognito_access_token', 'cognito_id_token']);
       // One copy of the core per format: a guard or error from one subpath is the other's class.
       assert.equal(results.sameGuardClass, true);
       assert.deepEqual(results.configError, {
@@ -444,6 +742,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         assert.equal(signedIn.body.sub, results.expectedSub, framework);
         assert.deepEqual(signedIn.body.groups, ['admin'], framework);
       }
+      assert.deepEqual(results.web, { anonymous: 401, sub: results.expectedSub });
+      assert.deepEqual(results.hono, {
+        anonymous: 401,
+        signedIn: { status: 200, body: { sub: results.expectedSub } },
+      });
       // require(esm) of jose/oauth4webapi from node_modules must not warn users on Node ≥ 20.19.
       assert.equal(stderr, '');
     });
@@ -474,13 +777,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       );
       // The check must have used our declarations for this module format, not skipped them.
       const declaration = dir === 'esm' ? 'd.ts' : 'd.cts';
-      for (const [subpath, file] of [
-        ['cognito-guard', 'index'],
-        ['cognito-guard/express', 'express/index'],
-        ['cognito-guard/fastify', 'fastify/index'],
-        ['cognito-guard/emulator', 'emulator/index'],
-        ['cognito-guard/redis', 'redis/index'],
-      ] as const) {
+      for (const [subpath, file] of DECLARATIONS) {
         assert.ok(
           stdout.includes(
             `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.${declaration}`)}'`,
@@ -511,13 +808,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       cwd,
       60_000,
     );
-    for (const [subpath, file] of [
-      ['cognito-guard', 'index'],
-      ['cognito-guard/express', 'express/index'],
-      ['cognito-guard/fastify', 'fastify/index'],
-      ['cognito-guard/emulator', 'emulator/index'],
-      ['cognito-guard/redis', 'redis/index'],
-    ] as const) {
+    for (const [subpath, file] of DECLARATIONS) {
       assert.ok(
         stdout.includes(
           `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.d.ts`)}'`,
@@ -525,6 +816,97 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         `${subpath} did not resolve to dist/${file}.d.ts under node10 resolution`,
       );
     }
+  });
+
+  for (const [format, file, source] of [
+    ['ESM import', 'esm/lambda-consumer.mjs', LAMBDA_ESM_CONSUMER],
+    ['CommonJS require', 'lambda-consumer.cjs', LAMBDA_CJS_CONSUMER],
+  ] as const) {
+    it(`loads /lambda and /lambda/bridge with ${format} and serves a protected handler`, async () => {
+      await writeFile(join(app, file), source);
+      const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
+      const results = JSON.parse(stdout);
+      assert.deepEqual(results.exports, ['function', 'function', 'function']);
+      assert.equal(results.sameGuardClass, true, 'one copy of the core');
+      assert.equal(results.anonymous, 401);
+      assert.equal(results.signedIn.status, 200);
+      assert.deepEqual(results.signedIn.body, { sub: results.expectedSub, path: '/me' });
+      assert.deepEqual(results.signedIn.setCookies, ['a=1', 'b=2']);
+      assert.equal(stderr, '');
+    });
+  }
+
+  for (const [kind, dir, module] of [
+    ['an ESM', 'esm', 'nodenext'],
+    ['a CommonJS', '.', 'nodenext'],
+    ['a "module": "commonjs" (node10, through typesVersions)', 'node10-lambda', 'commonjs'],
+  ] as const) {
+    it(`type-checks ${kind} Lambda consumer without @types/aws-lambda installed`, async () => {
+      const cwd = join(app, dir);
+      await mkdir(cwd, { recursive: true });
+      await writeFile(join(cwd, 'lambda-consumer.ts'), LAMBDA_TS_CONSUMER);
+      const moduleArgs =
+        module === 'nodenext'
+          ? ['--module', 'nodenext', '--moduleResolution', 'nodenext']
+          : ['--module', 'commonjs', '--esModuleInterop', '--skipLibCheck'];
+      const { stdout } = await run(
+        process.execPath,
+        [TSC, '--strict', '--noEmit', ...moduleArgs, '--traceResolution', 'lambda-consumer.ts'],
+        cwd,
+        60_000,
+      );
+      assert.ok(!existsSync(join(app, 'node_modules', '@types', 'aws-lambda')));
+      const declaration = dir === 'esm' ? 'd.ts' : module === 'commonjs' ? 'd.ts' : 'd.cts';
+      for (const [subpath, file] of [
+        ['cognito-guard/lambda', 'lambda/index'],
+        ['cognito-guard/lambda/bridge', 'lambda/bridge'],
+      ] as const) {
+        assert.ok(
+          stdout.includes(
+            `Module name '${subpath}' was successfully resolved to '${join(app, 'node_modules', 'cognito-guard', 'dist', `${file}.${declaration}`)}'`,
+          ),
+          `${subpath} did not resolve to dist/${file}.${declaration}`,
+        );
+      }
+      assert.doesNotMatch(stdout, /Resolving module 'aws-lambda'/, 'our types never need it');
+    });
+  }
+
+  it('type-checks a Lambda consumer typed with @types/aws-lambda (its handler types accept ours)', async () => {
+    const cwd = join(app, 'aws-types', 'esm');
+    await mkdir(cwd, { recursive: true });
+    await writeFile(
+      join(app, 'aws-types', 'package.json'),
+      '{"name":"aws-types","private":true}\n',
+    );
+    await writeFile(join(cwd, 'package.json'), '{"type":"module"}\n');
+    await run(
+      'npm',
+      [
+        'install',
+        `@types/aws-lambda@${await installedVersion('@types/aws-lambda')}`,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+      ],
+      join(app, 'aws-types'),
+    );
+    await writeFile(join(cwd, 'consumer.ts'), LAMBDA_AWS_TYPES_CONSUMER);
+    await run(
+      process.execPath,
+      [
+        TSC,
+        '--strict',
+        '--noEmit',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        'consumer.ts',
+      ],
+      cwd,
+      60_000,
+    );
   });
 
   for (const [format, file, load] of [
@@ -590,7 +972,7 @@ guard.close().then(() => process.stdout.write(JSON.stringify(result) + '\\n'));
     await mkdir(bare);
     await writeFile(join(bare, 'package.json'), '{"name":"bare","private":true,"type":"module"}\n');
     await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], bare);
-    for (const peer of ['express', 'fastify']) {
+    for (const peer of ['express', 'fastify', 'hono']) {
       assert.ok(!existsSync(join(bare, 'node_modules', peer)), `${peer} was installed`);
     }
     const script = SUBPATHS.map(

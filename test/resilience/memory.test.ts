@@ -295,6 +295,7 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
 
       const victim = await signIn();
       assert.equal(victim.status, 400);
+      assert.equal(victim.code, 'ERR_CALLBACK_ERROR_RESPONSE', 'the state reached the record');
       for (let i = 1; i < 300; i += 1) assert.equal((await signIn()).status, 400);
       assert.equal(flood.consumedStateCount, 300);
 
@@ -335,6 +336,9 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
         headers: { accept: 'application/json' },
       });
       assert.equal(response.status, 400);
+      // A repeated state is refused before the single-use check; an error answer gets past it.
+      const reason = i % 2 === 0 ? 'ERR_CALLBACK_ERROR_RESPONSE' : 'ERR_CALLBACK_INVALID';
+      assert.equal(JSON.parse(response.body).error, reason);
     }
     // Only the callbacks that reached the single-use check were remembered.
     assert.equal(guard.consumedStateCount, before + 100);

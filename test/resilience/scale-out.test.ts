@@ -3,17 +3,13 @@
  * SECRET_KEY and nothing else. A login that starts on one instance, calls back on another and
  * is used on a third succeeds, because everything between requests lives in encrypted cookies.
  *
- * Through nginx round-robin on loopback when /usr/sbin/nginx exists (a temporary config, nginx
- * run as a child process and stopped at the end), and always by alternating instances directly.
+ * Through nginx round-robin on loopback when nginx is installed (a temporary config, nginx run as
+ * a child process and stopped at the end; see test/support/system.ts), and always by alternating
+ * instances directly.
  * Each instance marks its answers with `X-Instance`, so the test proves who served each step.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createExampleApp } from '../../examples/express/app.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import {
@@ -24,9 +20,9 @@ import {
   TestBrowser,
 } from '../support/stack.js';
 import { readForm, type BrowserResponse } from '../support/browser.js';
+import { findSystemComponent, freePort, startNginx, type NginxServer } from '../support/system.js';
 import { serve, type RunningServer } from './helpers.js';
 
-const NGINX = '/usr/sbin/nginx';
 const OTHER_SECRET = 'another-secret-another-secret-0123456789';
 
 /** One app instance, marking every answer with its name. */
@@ -41,105 +37,6 @@ async function startInstance(
     res.setHeader('x-instance', name);
     app(req, res);
   });
-}
-
-/** A port that was free a moment ago (for nginx, which must be told its port up front). */
-async function freePort(): Promise<number> {
-  const probe = await serve((_req, res) => res.end());
-  await probe.stop();
-  return probe.port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
-}
-
-interface Nginx {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** Runs nginx in the foreground as a child process on `port`, round-robin over `ports`. */
-async function startNginx(port: number, ports: readonly number[]): Promise<Nginx> {
-  const dir = mkdtempSync(join(tmpdir(), 'cognito-guard-nginx-'));
-  const conf = `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream app {
-${ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://app;
-      proxy_set_header Host $http_host;
-      # The callback sets three token cookies (~6 KB of headers); nginx's default 4 KB header
-      # buffer answers 502 "upstream sent too big header". Deployments need this too.
-      proxy_buffer_size 16k;
-      proxy_buffers 8 16k;
-      proxy_busy_buffers_size 32k;
-      # A failed step must show as failed, not be retried on the next instance.
-      proxy_next_upstream off;
-    }
-  }
-}
-`;
-  const confPath = join(dir, 'nginx.conf');
-  writeFileSync(confPath, conf);
-  const child: ChildProcess = spawn(
-    NGINX,
-    ['-p', dir, '-e', join(dir, 'error.log'), '-c', confPath],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  const status = { exited: false };
-  void exited.then(() => {
-    status.exited = true;
-  });
-  const cleanup = (): void => {
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const stop = async (): Promise<void> => {
-    if (!status.exited) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    cleanup();
-  };
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    if (status.exited) break;
-    if (await accepts(port)) return { url: `http://127.0.0.1:${port}`, stop };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const log = existsSync(join(dir, 'error.log'))
-    ? readFileSync(join(dir, 'error.log'), 'utf8')
-    : '';
-  await stop();
-  throw new Error(`nginx did not start: ${log.slice(0, 500)}`);
 }
 
 /** The hosted-UI part of a login: authorize → login form → the app's callback URL. */
@@ -222,6 +119,7 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
         headers: { accept: 'application/json' },
       });
       assert.equal(after.status, 401);
+      assert.equal(JSON.parse(after.body).error, 'ERR_AUTHENTICATION_REQUIRED');
     });
 
     it('an instance with another SECRET_KEY cannot complete the login (the secret is what is shared)', async () => {
@@ -234,6 +132,8 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       });
       assert.equal(instanceOf(refused), 'D');
       assert.equal(refused.status, 400);
+      // D cannot open the transaction cookie A sealed.
+      assert.equal(JSON.parse(refused.body).error, 'ERR_CALLBACK_NO_TRANSACTION');
       assert.equal(browser.cookie(a.url, 'cognito_access_token'), undefined);
     });
 
@@ -255,16 +155,18 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       });
       assert.equal(instanceOf(replay), 'C');
       assert.equal(replay.status, 400);
+      // C never saw this state: Cognito's refusal of the spent code is what stops the replay.
+      assert.equal(JSON.parse(replay.body).error, 'ERR_CALLBACK_REJECTED');
       assert.equal(attacker.cookie(c.url, 'cognito_access_token'), undefined);
     });
   });
 
   describe(
     'through nginx round-robin on loopback',
-    { skip: !existsSync(NGINX) && `${NGINX} not installed` },
+    { skip: findSystemComponent('nginx').skip },
     () => {
       let emulator: EmulatorHandle;
-      let nginx: Nginx | undefined;
+      let nginx: NginxServer | undefined;
       let instances: RunningServer[] = [];
 
       before(async () => {
@@ -275,10 +177,10 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
         instances = await Promise.all(
           ['A', 'B', 'C'].map((name) => startInstance(name, emulator, front)),
         );
-        nginx = await startNginx(
+        nginx = await startNginx({
           port,
-          instances.map((instance) => instance.port),
-        );
+          upstreams: instances.map((instance) => instance.port),
+        });
         registerClient(emulator, nginx.url);
       });
       after(async () => {

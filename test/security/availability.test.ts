@@ -226,6 +226,7 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
           },
         );
         assert.equal(response.status, 502);
+        assert.equal(JSON.parse(response.body).error, 'ERR_COGNITO_BAD_RESPONSE');
         assert.deepEqual(sessionCookiesSet(response.setCookies), []);
 
         // The main instance cached the pool's keys at its first login: new sessions still work.
@@ -286,6 +287,10 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
           throw new Error(`boom in /srv/app/secret-path with ${accessToken}`);
         },
       },
+    }).catch(async (error: unknown) => {
+      // Not started: the first app must not stay open (a server left open hangs the file).
+      await disabledRefresh.stop();
+      throw error;
     });
     const code = crypto.randomUUID();
     try {
@@ -487,6 +492,9 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
       const secure = await startApp(sec.emulator, {
         express: version,
         guard: { clientId: `b67-${version}`, secureCookies: true },
+      }).catch(async (error: unknown) => {
+        await app.stop();
+        throw error;
       });
       const forwarded = {
         'x-forwarded-proto': 'https',
@@ -536,6 +544,7 @@ describe('availability, leakage, scopes, proxies (B61–B67)', () => {
             },
           });
           assert.equal(refresh.status, 403, origin);
+          assert.equal(JSON.parse(refresh.body).error, 'ERR_CROSS_SITE_REQUEST', origin);
         }
         const sameOrigin = await rawRequest(`${app.appUrl}/refresh`, {
           method: 'POST',

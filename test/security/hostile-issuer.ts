@@ -194,6 +194,8 @@ export async function startHostileIssuer(upstream: string): Promise<HostileIssue
       res.end();
     });
   });
+  // Never close idle keep-alive connections from this side (see listen() in support/stack.ts).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => {
     server.listen(0, '127.0.0.1', resolve);
   });

@@ -335,6 +335,7 @@ describe('logout and cookies (B52–B60)', () => {
       },
     });
     assert.equal(doubled.status, 400);
+    assert.equal(JSON.parse(doubled.body).error, 'ERR_CALLBACK_NO_TRANSACTION');
     assert.deepEqual(sessionCookiesSet(doubled.setCookies), []);
   });
 
@@ -426,6 +427,7 @@ describe('logout and cookies (B52–B60)', () => {
     parts[3] = `${ciphertext.slice(0, 5)}${ciphertext[5] === 'A' ? 'B' : 'A'}${ciphertext.slice(6)}`;
     const tampered = await refreshWith(appUrl, parts.join('.'));
     assert.equal(tampered.status, 401);
+    assert.equal(((await tampered.json()) as { error: string }).error, 'ERR_REFRESH_REJECTED');
     assert.ok(
       tampered.headers.getSetCookie().some((c) => /^cognito_refresh_token=;.*Max-Age=0/.test(c)),
       'tampered.headers.getSetCookie().some((c) => /^cognito_refresh_token=;.',
@@ -440,6 +442,10 @@ describe('logout and cookies (B52–B60)', () => {
     });
     const dropped = await startApp(sec.emulator, {
       guard: { secretKey: newSecret, domain: sec.hostile.url },
+    }).catch(async (error: unknown) => {
+      // Not started: the first app must not stay open (a server left open hangs the file).
+      await rotated.stop();
+      throw error;
     });
     try {
       assert.equal((await refreshWith(rotated.appUrl, sealed)).status, 303);

@@ -110,6 +110,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
       headers: { ...JSON_ACCEPT, cookie: `${started.transactionCookieName}=${sealed}` },
     });
     assert.equal(withCookie.status, 400);
+    assert.equal(JSON.parse(withCookie.body).error, 'ERR_CALLBACK_NO_TRANSACTION');
     assert.deepEqual(sessionCookiesSet(withCookie.setCookies), []);
     assert.equal(exchanges(), afterFirst, 'no second exchange');
   });
@@ -118,19 +119,28 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
     const before = exchanges();
     const state = 'x'.repeat(43);
     const name = transactionCookieName(await stateId(state), false);
-    const cases: { query: string; cookie?: string }[] = [
-      { query: `code=${crypto.randomUUID()}&state=${state}` },
-      { query: '' },
-      { query: `code=${crypto.randomUUID()}` },
-      { query: `code=${crypto.randomUUID()}&state=${state}`, cookie: `${name}=garbage` },
-      { query: `code=${crypto.randomUUID()}&state=${state}`, cookie: `${name}=a.b.c.d.e` },
+    const noTransaction = 'ERR_CALLBACK_NO_TRANSACTION';
+    const cases: { query: string; cookie?: string; error: string }[] = [
+      { query: `code=${crypto.randomUUID()}&state=${state}`, error: noTransaction },
+      { query: '', error: 'ERR_CALLBACK_INVALID' },
+      { query: `code=${crypto.randomUUID()}`, error: 'ERR_CALLBACK_INVALID' },
+      {
+        query: `code=${crypto.randomUUID()}&state=${state}`,
+        cookie: `${name}=garbage`,
+        error: noTransaction,
+      },
+      {
+        query: `code=${crypto.randomUUID()}&state=${state}`,
+        cookie: `${name}=a.b.c.d.e`,
+        error: noTransaction,
+      },
     ];
-    for (const { query, cookie } of cases) {
+    for (const { query, cookie, error } of cases) {
       const response = await new TestBrowser().request(`${appUrl}/postlogin?${query}`, {
         headers: { ...JSON_ACCEPT, ...(cookie === undefined ? {} : { cookie }) },
       });
       assert.equal(response.status, 400, query);
-      assert.match(JSON.parse(response.body).error, /^ERR_CALLBACK_/);
+      assert.equal(JSON.parse(response.body).error, error, `${query} ${cookie ?? ''}`);
       assert.deepEqual(sessionCookiesSet(response.setCookies), []);
     }
     assert.equal(exchanges(), before);
@@ -221,6 +231,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
         { headers: JSON_ACCEPT },
       );
       assert.equal(noState.status, 400);
+      assert.equal(JSON.parse(noState.body).error, 'ERR_CALLBACK_NO_TRANSACTION');
       assert.equal(exchanges(), before);
       // …and even an attacker who learned the state is stopped by the nonce.
       const withState = await victim.request(
@@ -228,6 +239,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
         { headers: JSON_ACCEPT },
       );
       assert.equal(withState.status, 400, `nonce ${stripNonce ? 'stripped' : 'swapped'}`);
+      assert.equal(JSON.parse(withState.body).error, 'ERR_CALLBACK_REJECTED');
       assert.deepEqual(sessionCookiesSet(withState.setCookies), []);
       await assertSignedOut(victim);
       const exchange = sec.hostile.tokenRequests(CODE_GRANT).at(-1)!;
@@ -261,6 +273,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
     try {
       const response = await browser.request(callback, { headers: JSON_ACCEPT });
       assert.equal(response.status, 400);
+      assert.equal(JSON.parse(response.body).error, 'ERR_CALLBACK_REJECTED');
     } finally {
       sec.hostile.onToken = undefined;
     }
@@ -392,6 +405,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
       try {
         const response = await browser.request(callback, { headers: JSON_ACCEPT });
         assert.equal(response.status, 400);
+        assert.equal(JSON.parse(response.body).error, 'ERR_CALLBACK_REJECTED');
         assert.deepEqual(sessionCookiesSet(response.setCookies), []);
         await assertSignedOut(browser);
       } finally {
@@ -556,9 +570,22 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
       assert.equal(errorUrl.searchParams.get('state'), started.state);
       errorUrl.searchParams.set('error_description', script);
       const before = exchanges();
-      for (const headers of [HTML_ACCEPT, JSON_ACCEPT]) {
-        const response = await browser.request(errorUrl.href, { headers });
+      // The JSON answer from a sign-in of its own: the HTML one below ends its transaction, and a
+      // second answer to the same state would be refused for that reason instead.
+      const jsonBrowser = new TestBrowser();
+      const jsonStarted = await beginLogin(jsonBrowser, appUrl);
+      const jsonErrorUrl = new URL(
+        (await jsonBrowser.request(`${jsonStarted.authorizeUrl}&prompt=none`)).location!,
+      );
+      jsonErrorUrl.searchParams.set('error_description', script);
+      for (const [client, url, headers] of [
+        [browser, errorUrl, HTML_ACCEPT],
+        [jsonBrowser, jsonErrorUrl, JSON_ACCEPT],
+      ] as const) {
+        const response = await client.request(url.href, { headers });
         assert.equal(response.status, 400);
+        if (headers === JSON_ACCEPT)
+          assert.equal(JSON.parse(response.body).error, 'ERR_CALLBACK_ERROR_RESPONSE');
         assert.ok(!response.body.includes('<script'), 'error_description is not reflected');
         assert.ok(!response.body.includes('alert('), "!response.body.includes('alert(')");
         assert.ok(!response.body.includes('login_required'), 'upstream text is not shown');
@@ -569,6 +596,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
       const callback = await signInAt(browser, started.authorizeUrl, 'bob');
       const late = await browser.request(callback, { headers: JSON_ACCEPT });
       assert.equal(late.status, 400);
+      assert.equal(JSON.parse(late.body).error, 'ERR_CALLBACK_NO_TRANSACTION');
       assert.equal(exchanges(), before);
     });
 
@@ -626,6 +654,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
         headers: JSON_ACCEPT,
       });
       assert.equal(response.status, 400, name);
+      assert.equal(JSON.parse(response.body).error, 'ERR_CALLBACK_INVALID', name);
       assert.deepEqual(sessionCookiesSet(response.setCookies), [], name);
       assert.equal(exchanges(), before, name);
       assert.equal((await browser.request(callback)).status, 400, 'the transaction is over');
@@ -650,6 +679,7 @@ describe('redirect flow, state, PKCE, nonce (B1–B18)', () => {
         headers: JSON_ACCEPT,
       });
       assert.equal(response.status, 400, query);
+      assert.equal(JSON.parse(response.body).error, 'ERR_CALLBACK_INVALID', query);
       assert.deepEqual(sessionCookiesSet(response.setCookies), []);
       assert.equal(exchanges(), before, query);
     }

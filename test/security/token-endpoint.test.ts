@@ -185,6 +185,7 @@ describe('token endpoint, client authentication, refresh (B43–B51)', () => {
         body: { ...real.json(), access_token: 'not-a-jwt' },
       }));
       assert.equal(response.status, 400);
+      assert.equal(JSON.parse(response.body).error, 'ERR_CALLBACK_REJECTED');
       assert.deepEqual(sessionCookiesSet(response.setCookies), []);
     });
 

@@ -159,6 +159,7 @@ describe('tokens at the app (B19–B42)', () => {
       headers: { ...JSON_ACCEPT, cookie: `${ACCESS}=${access}; ${ID}=${hybridAccess}` },
     });
     assert.equal(asId.status, 401, 'access token with aud in the ID cookie');
+    assert.equal(JSON.parse(await asId.text()).error, 'ERR_TOKEN_INVALID');
   });
 
   it('B25 a real session of another app client of the same pool is 401 here', async () => {
@@ -194,6 +195,7 @@ describe('tokens at the app (B19–B42)', () => {
         headers: { ...JSON_ACCEPT, cookie: `${ACCESS}=${access}; ${ID}=${id}` },
       });
       assert.equal(both.status, 401);
+      assert.equal(JSON.parse(await both.text()).error, 'ERR_TOKEN_INVALID');
     } finally {
       await other.stop();
       await pool.stop();
@@ -243,6 +245,7 @@ describe('tokens at the app (B19–B42)', () => {
         headers: JSON_ACCEPT,
       });
       assert.equal(refused.status, 400);
+      assert.equal(JSON.parse(refused.body).error, 'ERR_CALLBACK_REJECTED');
       assert.deepEqual(sessionCookiesSet(refused.setCookies), []);
 
       const accepted = await login(new TestBrowser(), lenient.appUrl, 'bob');
@@ -375,6 +378,7 @@ describe('tokens at the app (B19–B42)', () => {
       headers: { ...JSON_ACCEPT, cookie: `cognito_refresh_token=${refreshCookie}` },
     });
     assert.equal(refresh.status, 401);
+    assert.equal(JSON.parse(await refresh.text()).error, 'ERR_REFRESH_REJECTED');
     // …but a copy of the access token still verifies locally: only a short token lifetime (or a
     // userInfo call, which this library does not make) bounds it. See SECURITY.md.
     const replay = await fetch(`${appUrl}/claims`, {

@@ -42,6 +42,22 @@ export class TestBrowser {
     this.cookiesFor(url).set(name, value);
   }
 
+  /** Keeps `Set-Cookie` values received from `url` (by name only: no Domain or Path rules). */
+  store(url: string, setCookies: readonly string[]): void {
+    const cookies = this.cookiesFor(url);
+    for (const header of setCookies) {
+      const parsed = parseSetCookie(header);
+      if (
+        parsed.maxAge === 0 ||
+        (parsed.expires !== undefined && parsed.expires.getTime() < Date.now())
+      ) {
+        cookies.delete(parsed.name);
+      } else {
+        cookies.set(parsed.name, parsed.value ?? '');
+      }
+    }
+  }
+
   async request(url: string, options: RequestOptions = {}): Promise<BrowserResponse> {
     const cookies = this.cookiesFor(url);
     const headers: Record<string, string> = {
@@ -63,17 +79,7 @@ export class TestBrowser {
       redirect: 'manual',
     });
     const setCookies = response.headers.getSetCookie();
-    for (const header of setCookies) {
-      const parsed = parseSetCookie(header);
-      if (
-        parsed.maxAge === 0 ||
-        (parsed.expires !== undefined && parsed.expires.getTime() < Date.now())
-      ) {
-        cookies.delete(parsed.name);
-      } else {
-        cookies.set(parsed.name, parsed.value ?? '');
-      }
-    }
+    this.store(url, setCookies);
     const location = response.headers.get('location') ?? undefined;
     return {
       status: response.status,

@@ -16,6 +16,7 @@ import {
   type EmulatorSwitches,
 } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
+import { CookieJar, SignInError, signIn, type CallbackAnswer } from '../../src/testing/index.js';
 import { TestBrowser, readForm, type BrowserResponse } from './browser.js';
 
 export { DEMO_PASSWORD };
@@ -50,7 +51,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * Listens on 127.0.0.1 with an ephemeral port. The server never closes an idle keep-alive
+ * connection itself (the test's stop() closes them all): otherwise, on a loaded machine, the
+ * client (undici, whose idle timer is coarse) can send its next request on a connection the
+ * server is closing at that moment, and the request fails with ECONNRESET.
+ */
 export async function listen(server: Server): Promise<number> {
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => {
     server.listen(0, '127.0.0.1', resolve);
   });
@@ -127,8 +135,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /**
- * Logs in through the emulator's hosted page: GET /login → authorize → login form → POST →
- * callback. Returns the callback's response (normally a 302 to returnTo or /claims).
+ * Logs in through the emulator's hosted page with `signIn` from cognito-guard/testing (GET
+ * /login → authorize → login form → POST → callback), carrying the browser's cookies in and out.
+ * Returns the callback's response (normally a 302 to returnTo or /claims), also when the app
+ * refuses the sign-in there.
  */
 export async function login(
   browser: TestBrowser,
@@ -137,17 +147,32 @@ export async function login(
   password = DEMO_PASSWORD,
   loginPath = '/login',
 ): Promise<BrowserResponse> {
-  const page = await browser.follow(`${appUrl}${loginPath}`);
-  if (page.status !== 200)
-    throw new Error(`expected the login page, got ${page.status} at ${page.url}`);
-  const form = readForm(page.body, page.url);
-  const submitted = await browser.request(form.action, {
-    form: { ...form.fields, username, password },
-  });
-  if (submitted.status !== 302 || submitted.location === undefined) {
-    throw new Error(`login form answered ${submitted.status}`);
+  const jar = new CookieJar();
+  for (const [host, cookies] of browser.jar) {
+    for (const [name, value] of cookies) jar.store(`${name}=${value}; Path=/`, `http://${host}/`);
   }
-  return browser.request(submitted.location);
+  let callback: CallbackAnswer;
+  try {
+    ({ callback } = await signIn(appUrl, { username, password, loginPath, jar }));
+  } catch (error) {
+    if (!(error instanceof SignInError) || error.response === undefined) throw error;
+    callback = error.response;
+  }
+  browser.jar.clear();
+  for (const cookie of jar.cookies()) {
+    browser.setCookie(`http://${cookie.domain.replace(/^\./, '')}/`, cookie.name, cookie.value);
+  }
+  // This browser keeps cookies by name only (no Domain rules): the callback's cookies are kept as
+  // it keeps them, even where a real browser's jar would refuse one (a Domain of another host).
+  browser.store(callback.url, callback.setCookies);
+  return {
+    status: callback.status,
+    url: callback.url,
+    headers: callback.headers,
+    setCookies: [...callback.setCookies],
+    body: callback.body,
+    location: callback.location,
+  };
 }
 
 /** Logs in and returns the authorization-code callback URL without visiting it. */

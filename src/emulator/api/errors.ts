@@ -68,7 +68,7 @@ function headers(cors: boolean): Record<string, string> {
  *
  * @example
  * ```ts
- * return apiResponse({ UserSub: user.sub, UserConfirmed: false }, true);
+ * const response = apiResponse({ UserSub: '7d3f…', UserConfirmed: false }, true);
  * ```
  */
 export function apiResponse(body: unknown, cors = false): Response {
@@ -81,7 +81,7 @@ export function apiResponse(body: unknown, cors = false): Response {
  *
  * @example
  * ```ts
- * return apiErrorResponse(new ApiError('NotAuthorizedException', 'Incorrect username or password.'));
+ * const response = apiErrorResponse(new ApiError('NotAuthorizedException', 'Incorrect username or password.'));
  * ```
  */
 export function apiErrorResponse(error: ApiError, cors = false): Response {

@@ -19,7 +19,7 @@ function invalid(member: string, constraint: string): ApiError {
  *
  * @example
  * ```ts
- * const username = requiredString(body, 'Username');
+ * const username = requiredString({ Username: 'alice' }, 'Username'); // 'alice'
  * ```
  */
 export function requiredString(body: ApiBody, member: string): string {
