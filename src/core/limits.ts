@@ -62,9 +62,10 @@ export const LIMITS = {
    */
   crowdedCookieHeaderBytes: 5 * 1024,
   /**
-   * A successful refresh is shared with requests of the same session for this long: a page's
-   * parallel requests, or requests sent before the browser stored the new cookies, reuse it
-   * instead of spending the refresh token again (one exchange per instance).
+   * A successful refresh is shared with requests of the same session for this long (at most half
+   * of the new access token's remaining life): a page's parallel requests, or requests sent
+   * before the browser stored the new cookies, reuse it instead of spending the refresh token
+   * again (one exchange per instance).
    */
   recentRefreshMs: 10_000,
   /** Refreshes remembered per instance for that purpose (in flight or recent). */

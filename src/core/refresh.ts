@@ -153,8 +153,13 @@ export async function refreshSession(
   // In flight: until it settles (an exchange, a key fetch and a store write, each bounded).
   context.recentRefreshes.set(key, exchange, now() + 4 * httpTimeoutMs);
   exchange.then(
-    () => {
-      context.recentRefreshes.set(key, exchange, now() + LIMITS.recentRefreshMs);
+    ({ identity }) => {
+      // Shared for a few seconds, and never for more than half what is left of the new access
+      // token's life: a request arriving later must not be handed tokens that need refreshing
+      // themselves (Cognito's tokens live 5 minutes at least, but short-lived ones exist).
+      const at = now();
+      const halfLife = (identity.claims.exp * 1000 - at) / 2;
+      context.recentRefreshes.set(key, exchange, at + Math.min(LIMITS.recentRefreshMs, halfLife));
     },
     () => {
       // A failure is not shared beyond the requests already waiting: the next one tries again.
