@@ -288,8 +288,11 @@ export async function globalSignOut(
   accessToken: string,
 ): Promise<void> {
   let response: Response;
+  // Called unbound: Workers' fetch throws "Illegal invocation" when called as a method of another
+  // object (`options.fetch(…)` passes `options` as `this`).
+  const { fetch: fetchImpl } = options;
   try {
-    response = await options.fetch(options.userPoolApi, {
+    response = await fetchImpl(options.userPoolApi, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',
