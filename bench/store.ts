@@ -18,8 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { startEmulator } from '../src/emulator/index.js';
 import { login, registerClient, TestBrowser } from '../test/support/stack.js';
-import { freePort } from '../test/support/nginx.js';
-import { startRedis } from '../test/support/redis.js';
+import { freePort, startRedis } from '../test/support/system.js';
 import type { StoreBenchConfig, StoreServerMessage } from './store-server.js';
 
 const ROUNDS = Number(process.env['BENCH_STORE_ROUNDS'] ?? 5);

@@ -8,15 +8,18 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createCluster } from 'redis';
 import { redisSessionStore, type RedisConnection } from '../../src/redis/index.js';
 import { login, startStack, TestBrowser, type Stack } from '../support/stack.js';
-import { redisSkip, startRedisCluster, type RedisCluster } from '../support/redis.js';
+import { findSystemComponent, startRedisCluster, type RedisCluster } from '../support/system.js';
 
+const redis = findSystemComponent('redis-server');
+// redis-cli (Debian's redis-tools) comes with redis-server: one skip reason covers both.
 const skip =
-  redisSkip ||
-  (!existsSync('/usr/bin/redis-cli') &&
-    '/usr/bin/redis-cli is not installed; install it with: apt-get install -y redis-tools');
+  redis.skip ||
+  (!existsSync(join(redis.path ?? '', '..', 'redis-cli')) &&
+    'redis-cli is not installed next to redis-server; install it with: apt-get install -y redis-tools');
 
 const tag = (): string => randomBytes(16).toString('base64url').slice(0, 22);
 const sessionId = (): string => randomBytes(32).toString('base64url');

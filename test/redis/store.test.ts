@@ -7,7 +7,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CognitoGuard, ConfigurationError, fromEnv, type SessionKey } from '../../src/index.js';
 import { redisSessionStore, RedisSessionStore } from '../../src/redis/index.js';
-import { redisSkip, startRedis, type RedisServer } from '../support/redis.js';
+import { findSystemComponent, startRedis, type RedisServer } from '../support/system.js';
+
+const redisSkip = findSystemComponent('redis-server').skip;
 
 const USER = 'dXNlci10YWctMTIzNDU2Nz'; // 22 base64url characters, like an HMAC user tag
 const id = (n: number): string => `${String(n).padStart(3, '0')}${'a'.repeat(40)}`;

@@ -18,8 +18,14 @@ import { fromEnv, type CognitoGuard } from '../../src/index.js';
 import '../../src/redis/index.js';
 import { conformanceEnv, closeServer, listenOn } from '../conformance/harness.js';
 import { login, registerClient, TestBrowser } from '../support/stack.js';
-import { freePort, nginxSkip, startNginx, type NginxServer } from '../support/nginx.js';
-import { redisSkip, startRedis, type RedisServer } from '../support/redis.js';
+import {
+  findSystemComponent,
+  freePort,
+  startNginx,
+  startRedis,
+  type NginxServer,
+  type RedisServer,
+} from '../support/system.js';
 import {
   sessionCookies,
   SESSION_SCOPES,
@@ -29,6 +35,9 @@ import {
   type ClockedEmulator,
 } from '../support/sessions.js';
 import { parseSetCookie } from 'cookie';
+
+const redisSkip = findSystemComponent('redis-server').skip;
+const nginxSkip = findSystemComponent('nginx').skip;
 
 const JSON_ACCEPT = { accept: 'application/json' } as const;
 const GRACE_SECONDS = 10;
