@@ -5,15 +5,23 @@
  */
 import { parseSetCookie } from 'cookie';
 import { DEMO_PASSWORD, startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import { registerSessionStore } from '../../src/index.js';
+import { redisSessionStore, type RedisSessionStore } from '../../src/redis/index.js';
 import type { BrowserResponse, TestBrowser } from './browser.js';
 
-/** A clock in milliseconds that tests move forward. */
+/** A clock in milliseconds that tests move forward (frozen in between), or the real one. */
 export class TestClock {
   #now = Date.now();
+  readonly #real: boolean;
+  /** @param real - read the real time (for apps in another process, which cannot share a clock). */
+  constructor(real = false) {
+    this.#real = real;
+  }
   /** Read by the emulator and the guards (`now` options). */
-  readonly now = (): number => this.#now;
-  /** Moves time forward. */
+  readonly now = (): number => (this.#real ? Date.now() : this.#now);
+  /** Moves time forward (a frozen clock only). */
   advance(seconds: number): void {
+    if (this.#real) throw new Error('the real clock cannot be moved');
     this.#now += seconds * 1000;
   }
   /** The time in whole seconds, as in a token's `iat`/`exp`. */
@@ -31,9 +39,9 @@ export interface ClockedEmulator {
   stop(): Promise<void>;
 }
 
-/** Starts the emulator on a {@link TestClock}. */
-export async function startClockedEmulator(): Promise<ClockedEmulator> {
-  const clock = new TestClock();
+/** Starts the emulator on a {@link TestClock} (frozen, or the real time with `real`). */
+export async function startClockedEmulator(real = false): Promise<ClockedEmulator> {
+  const clock = new TestClock(real);
   let tokenRequests = 0;
   const emulator = await startEmulator({
     port: 0,
@@ -51,6 +59,58 @@ export const SHORT_LIFETIMES = {
   idTokenValiditySeconds: 300,
   refreshTokenValiditySeconds: 3600,
 } as const;
+
+/**
+ * How a session test lets tokens expire for one adapter. An app in this process shares the
+ * test's clock, which is moved (Cognito's 5-minute tokens, no waiting). An app in another process
+ * (the Worker in workerd) runs on the real clock: its tokens live 2 seconds, and the test waits.
+ */
+export interface SessionTime {
+  /** Whether the app reads the test's clock (it can be moved, and exact times compared). */
+  readonly shared: boolean;
+  readonly pool: ClockedEmulator;
+  /** The app client's token lifetimes. */
+  readonly lifetimes: {
+    readonly accessTokenValiditySeconds: number;
+    readonly idTokenValiditySeconds: number;
+    readonly refreshTokenValiditySeconds: number;
+  };
+  /** The clock to give an in-process app (`extras`). */
+  readonly extras: { readonly now?: () => number };
+  /** Lets the access (and ID) tokens issued so far expire. */
+  expireAccessTokens(): Promise<void>;
+}
+
+/** Real-clock token lifetimes for apps in another process. */
+export const REAL_TIME_LIFETIMES = {
+  accessTokenValiditySeconds: 2,
+  idTokenValiditySeconds: 2,
+  refreshTokenValiditySeconds: 3600,
+} as const;
+
+/** Starts the emulator for `adapter` and says how its tokens expire. */
+export async function sessionTimeFor(adapter: {
+  readonly inProcess: boolean;
+}): Promise<SessionTime> {
+  const shared = adapter.inProcess;
+  const pool = await startClockedEmulator(!shared);
+  return {
+    shared,
+    pool,
+    lifetimes: shared ? SHORT_LIFETIMES : REAL_TIME_LIFETIMES,
+    extras: shared ? { now: pool.clock.now } : {},
+    expireAccessTokens: async () => {
+      if (shared) {
+        pool.clock.advance(SHORT_LIFETIMES.accessTokenValiditySeconds + 1);
+        return;
+      }
+      // exp = floor(issued) + 2 s: 2.1 s after the last token was issued, it has expired.
+      await new Promise((resolve) =>
+        setTimeout(resolve, REAL_TIME_LIFETIMES.accessTokenValiditySeconds * 1000 + 100),
+      );
+    },
+  };
+}
 
 /** The scopes the session tests sign in with (sign-out everywhere needs the last one). */
 export const SESSION_SCOPES = 'openid email profile aws.cognito.signin.user.admin';
@@ -154,4 +214,29 @@ export async function userWithIdTokenOf(
     padding = Math.max(0, padding + Math.round(((idTokenBytes - size) * 3) / 4));
   }
   return size;
+}
+
+/**
+ * Records every Redis store the apps of a test build from `AWS_COGNITO_SESSION_STORE=redis://…`,
+ * so the test can close them all at its end (not every example app has a shutdown hook, and an
+ * open Redis client keeps the test process alive). Call it once, before starting the apps.
+ *
+ * @example
+ * ```ts
+ * const stores = trackRedisStores();
+ * after(() => stores.closeAll());
+ * ```
+ */
+export function trackRedisStores(): { closeAll(): Promise<void> } {
+  const stores: RedisSessionStore[] = [];
+  registerSessionStore('redis:', (url, context) => {
+    const store = redisSessionStore(url, { timeoutMs: context.timeoutMs, logger: context.logger });
+    stores.push(store);
+    return store;
+  });
+  return {
+    closeAll: async () => {
+      await Promise.all(stores.splice(0).map((store) => store.close()));
+    },
+  };
 }
