@@ -85,8 +85,10 @@ export class SessionStoreError extends CognitoGuardError {
  *
  * @example
  * ```ts
- * const factory: SessionStoreFactory = (url, { timeoutMs, logger }) =>
- *   new MyStore(url, { timeoutMs, onError: (detail) => logger.warn('store down', { detail }) });
+ * const factory: SessionStoreFactory = (url, { timeoutMs, logger }) => {
+ *   logger.warn('sessions in this process only: for development', { host: url.host, timeoutMs });
+ *   return new MemorySessionStore();
+ * };
  * ```
  */
 export interface SessionStoreContext {
