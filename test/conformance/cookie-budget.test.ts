@@ -184,7 +184,7 @@ for (const adapter of ADAPTERS) {
       assert.equal(
         setCookiesOf(grown).get('cognito_id_token')?.deleted,
         true,
-        grown.setCookies.map((c) => c.slice(0, 40) + ' ' + c.length).join(' / '),
+        `the whole cookie is deleted: ${grown.setCookies.map((c) => c.slice(0, c.indexOf('='))).join(', ')}`,
       );
       assert.deepEqual(names(browser, app), split);
 
