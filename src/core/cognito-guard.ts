@@ -8,12 +8,7 @@
  */
 import type { CognitoIdentity } from './claims.js';
 import { beginSession, completeLogin } from './callback.js';
-import {
-  createConsumedStates,
-  createRecentRefreshes,
-  FlowFailure,
-  type GuardContext,
-} from './context.js';
+import { createConsumedStates, FlowFailure, type GuardContext } from './context.js';
 import { CookieSealer } from './crypto.js';
 import { safeReturnTo } from './authorize.js';
 import { CognitoGuardError, ConfigurationError } from './errors.js';
@@ -40,7 +35,7 @@ import {
   type TokenSource,
 } from './protect.js';
 import { CookieSessions } from './cookie-session.js';
-import { refreshRoute, refreshSession } from './refresh.js';
+import { RecentRefreshes, refreshRoute, refreshSession } from './refresh.js';
 import { StoreSessions } from './store-session.js';
 import { continuationResponse, errorResponse, redirectResponse } from './responses.js';
 import { CognitoTokenClient } from './token-client.js';
@@ -177,7 +172,7 @@ export class CognitoGuard {
       }),
       sealer,
       consumedStates: createConsumedStates(resolved.now),
-      recentRefreshes: createRecentRefreshes(resolved.now),
+      recentRefreshes: new RecentRefreshes(resolved.now),
     };
     const context = this.#context;
     this.#tokens = {
@@ -189,7 +184,9 @@ export class CognitoGuard {
         ? {
             marginMs: resolved.autoRefreshMarginSeconds * 1000,
             now: resolved.now,
-            run: (request, presented) => refreshSession(context, request, presented),
+            ticket: () => context.recentRefreshes.ticket(),
+            run: (request, presented, ticket) =>
+              refreshSession(context, request, presented, ticket),
           }
         : undefined,
     };

@@ -11,6 +11,7 @@ import type { CognitoGuardError } from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { LIMITS } from './limits.js';
 import type { ResolvedOptions, UrlOption } from './options.js';
+import type { RecentRefreshes } from './refresh.js';
 import type { SessionBackend } from './session.js';
 import type { CognitoTokenClient } from './token-client.js';
 import type { CognitoJwtVerifier } from './verify.js';
@@ -29,23 +30,12 @@ export interface GuardContext {
    * of sign-ins can push a live entry out (when full, new sign-ins wait instead).
    */
   readonly consumedStates: BoundedCache<string, true>;
-  /**
-   * Refreshes in flight, and those that succeeded a moment ago, keyed by the refresh token they
-   * spent: requests of one session that arrive together (or before the browser has stored the new
-   * cookies) share one exchange instead of spending the refresh token again.
-   */
-  readonly recentRefreshes: BoundedCache<string, Promise<unknown>>;
+  /** Refreshes that concurrent requests of one session share (one exchange per instance). */
+  readonly recentRefreshes: RecentRefreshes;
 }
 
 /** What a session backend needs. */
 export type SessionDependencies = Pick<GuardContext, 'options' | 'sealer'>;
-
-/** Creates the record of recent refreshes (see {@link GuardContext.recentRefreshes}). */
-export function createRecentRefreshes(now: () => number): BoundedCache<string, Promise<unknown>> {
-  return new BoundedCache<string, Promise<unknown>>(LIMITS.maxRecentRefreshes, now, {
-    touchOnRead: false,
-  });
-}
 
 /** Creates the record of redeemed login states. */
 export function createConsumedStates(now: () => number): BoundedCache<string, true> {

@@ -141,8 +141,14 @@ export interface AutoRefresh {
   /** Refresh this long before the access token's `exp`. */
   readonly marginMs: number;
   readonly now: () => number;
+  /** A ticket for a request that may refresh, taken when its handling starts. */
+  ticket(): number;
   /** Refreshes the presented session; throws a `FlowFailure`. */
-  run(request: IncomingRequest, presented: PresentedSession): Promise<RefreshSuccess>;
+  run(
+    request: IncomingRequest,
+    presented: PresentedSession,
+    ticket: number,
+  ): Promise<RefreshSuccess>;
 }
 
 /** An API caller's `Authorization: Bearer` token: a session with nothing to refresh. */
@@ -314,6 +320,8 @@ export function createProtector(
     request: IncomingRequest,
     pending: PresentedSession | Promise<PresentedSession>,
   ): Promise<GuardResult> => {
+    // Taken before anything is awaited: this request started now, whenever it gets to refresh.
+    const ticket = autoRefresh?.ticket() ?? 0;
     let tokens: PresentedSession;
     try {
       tokens = await pending;
@@ -334,7 +342,7 @@ export function createProtector(
         : expiresSoon(identity);
     if (autoRefresh !== undefined && refreshable && mayRefresh(tokens, request)) {
       try {
-        const refreshed = await autoRefresh.run(request, tokens);
+        const refreshed = await autoRefresh.run(request, tokens, ticket);
         return allow(refreshed.identity, refreshed.setCookies);
       } catch (error) {
         const refusal = error instanceof FlowFailure ? error : undefined;

@@ -9,6 +9,7 @@
  */
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
 import { login, TestBrowser } from '../support/stack.js';
 import {
   cognitoApi,
@@ -22,6 +23,33 @@ import {
 import { ADAPTERS, startConformanceApp, type ConformanceApp } from './harness.js';
 
 const JSON_ACCEPT = { accept: 'application/json' } as const;
+
+/** One GET over `agent`: status, body and Set-Cookie headers. */
+function get(
+  agent: Agent,
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; setCookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent, headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.once('end', () => {
+        resolve({
+          status: response.statusCode ?? 0,
+          body,
+          setCookies: response.headers['set-cookie'] ?? [],
+        });
+      });
+      response.once('error', reject);
+    })
+      .once('error', reject)
+      .end();
+  });
+}
 
 for (const adapter of ADAPTERS) {
   describe(`automatic refresh (${adapter.name})`, () => {
@@ -246,23 +274,43 @@ for (const adapter of ADAPTERS) {
       await time.expireAccessTokens();
       const calls = time.pool.tokenRequests();
       const cookie = [...sessionCookies(browser, app.url)].map(([n, v]) => `${n}=${v}`).join('; ');
-      const responses = await Promise.all(
-        Array.from({ length: 8 }, () =>
-          fetch(`${app.url}/claims`, { headers: { ...JSON_ACCEPT, cookie } }),
-        ),
-      );
-      const bodies = await Promise.all(responses.map((r) => r.json() as Promise<ClaimsBody>));
-      assert.deepEqual(
-        responses.map((r) => r.status),
-        Array.from({ length: 8 }, () => 200),
-      );
-      assert.equal(time.pool.tokenRequests() - calls, 1, 'one exchange shared by all eight');
-      assert.equal(new Set(bodies.map((b) => b.claims.iat)).size, 1, 'all got the same tokens');
-      for (const response of responses) {
-        assert.ok(
-          response.headers.getSetCookie().some((c) => c.startsWith('cognito_access_token=')),
+      // Eight requests in flight at once, as a page's parallel requests are: over connections
+      // that are already open, so none is still connecting when the refresh completes.
+      const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+      try {
+        await Promise.all(Array.from({ length: 8 }, () => get(agent, `${app.url}/`, {})));
+        const responses = await Promise.all(
+          Array.from({ length: 8 }, () =>
+            get(agent, `${app.url}/claims`, { ...JSON_ACCEPT, cookie }),
+          ),
         );
+        assert.deepEqual(
+          responses.map((r) => r.status),
+          Array.from({ length: 8 }, () => 200),
+        );
+        assert.equal(time.pool.tokenRequests() - calls, 1, 'one exchange shared by all eight');
+        const bodies = responses.map((r) => JSON.parse(r.body) as ClaimsBody);
+        assert.equal(new Set(bodies.map((b) => b.claims.iat)).size, 1, 'all got the same tokens');
+        for (const response of responses) {
+          assert.ok(response.setCookies.some((c) => c.startsWith('cognito_access_token=')));
+        }
+      } finally {
+        agent.destroy();
       }
+    });
+
+    it('a request that starts after the refresh finished, with the old cookies, gets an exchange of its own', async () => {
+      // Never a remembered success: after a logout or a rotation, Cognito's answer must reach it.
+      const app = await startApp();
+      const browser = await signedIn(app);
+      const old = [...sessionCookies(browser, app.url)].map(([n, v]) => `${n}=${v}`).join('; ');
+      await time.expireAccessTokens();
+      const calls = time.pool.tokenRequests();
+      assert.equal((await claims(browser, app)).status, 200);
+      assert.equal(time.pool.tokenRequests() - calls, 1);
+      const late = await fetch(`${app.url}/claims`, { headers: { ...JSON_ACCEPT, cookie: old } });
+      assert.equal(late.status, 200, 'the refresh token still works (no rotation, no logout)');
+      assert.equal(time.pool.tokenRequests() - calls, 2, 'a second exchange');
     });
 
     it('a prefetch never refreshes (a speculative load must not spend the refresh token)', async () => {
