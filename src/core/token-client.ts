@@ -312,6 +312,8 @@ export async function globalSignOut(
   accessToken: string,
 ): Promise<void> {
   let response: Response;
+  // Called unbound (markUnreachable calls it as a plain function): Workers' fetch throws
+  // "Illegal invocation" when called as a method of another object.
   try {
     response = await markUnreachable(options.fetch)(options.userPoolApi, {
       method: 'POST',

@@ -25,6 +25,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createExampleApp } from '../../examples/express/app.js';
 import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
 import { createExampleHandler } from '../../examples/lambda/app.js';
+import { loadSessionStore } from '../../examples/shared/environment.js';
 import { serveLambda } from '../../src/lambda/bridge.js';
 import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
 import { startWorker } from '../../examples/workers/workerd.js';
@@ -98,8 +99,18 @@ function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
     name,
     inProcess: true,
     requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
-    start: (env, port, extras) =>
-      serve(createExampleApp({ ...fromEnv(env), ...extras }, create), port),
+    start: async (env, port, extras) => {
+      const app = createExampleApp({ ...fromEnv(env), ...extras }, create);
+      const served = await serve(app, port);
+      return {
+        url: served.url,
+        stop: async () => {
+          await served.stop();
+          // As the example's server.ts does at shutdown: release a session store's connections.
+          await app.cognito.guard.close();
+        },
+      };
+    },
   };
 }
 
@@ -283,6 +294,8 @@ async function startOnPort(
   }
   const log =
     adapter.inProcess && options.extras?.logger === undefined ? captureLogger() : undefined;
+  // As every example's entry point does: `cognito-guard/redis` for a Redis URL.
+  await loadSessionStore(env['AWS_COGNITO_SESSION_STORE']);
   const app = await adapter.start(env, port, {
     logger: log?.logger ?? { warn: () => undefined },
     ...options.extras,
