@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { OPTION_ENVIRONMENT_NAMES } from '../../src/core/options.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -44,6 +44,24 @@ describe('README', () => {
   it('speaks plainly: no internal case numbers, and flask-cognito-lib is named', () => {
     assert.doesNotMatch(readme, /\bB\d{1,2}\b/);
     assert.doesNotMatch(readme, /\bseed\b/i);
+  });
+
+  it('links only to what works from the npm page: absolute URLs, or files the package ships', () => {
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1] ?? '');
+    const relative = links.filter((link) => !/^(https?:|#)/.test(link));
+    assert.deepEqual(relative, [], 'relative links break on npmjs.com');
+    const manifest = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { files: string[] };
+    const prefix = 'https://cdn.jsdelivr.net/npm/cognito-guard/';
+    for (const link of links.filter((l) => l.startsWith(prefix))) {
+      const path = link.slice(prefix.length).replace(/\/$/, '');
+      assert.ok(
+        manifest.files.some((shipped) => path === shipped || path.startsWith(`${shipped}/`)),
+        `${path} is not in the package's files`,
+      );
+      assert.ok(existsSync(new URL(`../../${path}`, import.meta.url)), `${path} does not exist`);
+    }
   });
 
   it('has an install line', () => {
