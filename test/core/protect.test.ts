@@ -131,6 +131,21 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
     );
   });
 
+  it('authorize() refuses a misspelt requirement instead of letting every signed-in user through', async () => {
+    const access = await emulator.mintToken({
+      use: 'access',
+      username: 'carol',
+      clientId: CLIENT_ID,
+    });
+    const identity = await guard.authenticate(requestWith(`cognito_access_token=${access}`));
+    assert.throws(
+      () => guard.authorize(identity, { group: ['admin'] } as never),
+      ConfigurationError,
+    );
+    assert.throws(() => guard.authorize(identity, { groups: ['admin'] }), /group membership/);
+    assert.doesNotThrow(() => guard.authorize(identity, {}));
+  });
+
   it('verifiedTokenCacheSize 0: a real guard remembers nothing and verifies every request', async () => {
     const uncached = new CognitoGuard(
       guardOptions(emulator, 'http://127.0.0.1:1', { verifiedTokenCacheSize: 0 }),
