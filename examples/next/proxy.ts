@@ -5,19 +5,11 @@
  * rendered for this very request read the new tokens.
  */
 import { auth } from '@/lib/auth.js';
+import { PROTECTED_PATHS } from '@/lib/protected-paths.js';
 
-export const proxy = auth.proxy([
-  // The JSON routes of flask-cognito-lib's example: 401 (or 403) when refused, as everywhere.
-  { path: '/claims' },
-  { path: '/admin', groups: ['admin'] },
-  { path: '/edit', groups: ['admin', 'editor'], anyGroup: true },
-  // A page: browsers are sent to sign in, and come back here.
-  { path: '/profile', redirectToLogin: true },
-  // Everyone passes; a signed-in session is verified (and refreshed) for the route.
-  { path: '/whoami', optional: true },
-]);
+export const proxy = auth.proxy(PROTECTED_PATHS);
 
 export const config = {
-  // Everything but Next's own static files.
+  // Everything but Next.js's own static files.
   matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
 };

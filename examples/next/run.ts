@@ -20,10 +20,8 @@ import { fileURLToPath } from 'node:url';
 
 /** This example's directory (the Next.js project). */
 export const EXAMPLE_DIR = fileURLToPath(new URL('.', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUILD_DIR = join(EXAMPLE_DIR, '.next');
-const DIGEST_FILE = join(BUILD_DIR, 'cognito-guard-sources.sha256');
-const LOCK_DIR = join(EXAMPLE_DIR, '.next-build.lock');
+/** The repository's root. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NEXT_BIN = createRequire(import.meta.url).resolve('next/dist/bin/next');
 
 /** Files and folders that are outputs, not sources. */
@@ -38,11 +36,11 @@ function filesUnder(dir: string): string[] {
     });
 }
 
-/** A digest of everything the build is made from. */
-export function sourceDigest(): string {
+/** A digest of everything the build of the project in `dir` is made from. */
+export function sourceDigest(dir: string = EXAMPLE_DIR): string {
   const hash = createHash('sha256');
   const files = [
-    ...filesUnder(EXAMPLE_DIR),
+    ...filesUnder(dir),
     ...filesUnder(join(ROOT, 'src')),
     join(ROOT, 'package-lock.json'),
   ].sort();
@@ -52,10 +50,14 @@ export function sourceDigest(): string {
   return hash.digest('hex');
 }
 
-function currentDigest(): string | undefined {
+/** Where the digest of a project's build is kept, beside the build. */
+const digestFile = (dir: string): string => join(dir, '.next', 'cognito-guard-sources.sha256');
+const lockDir = (dir: string): string => join(dir, '.next-build.lock');
+
+function currentDigest(dir: string): string | undefined {
   try {
-    statSync(join(BUILD_DIR, 'BUILD_ID'));
-    return readFileSync(DIGEST_FILE, 'utf8').trim();
+    statSync(join(dir, '.next', 'BUILD_ID'));
+    return readFileSync(digestFile(dir), 'utf8').trim();
   } catch {
     return undefined;
   }
@@ -67,9 +69,9 @@ const sleep = (ms: number): Promise<void> =>
   });
 
 /** Whether the process that took the lock is gone (a build killed half-way). */
-function lockIsStale(): boolean {
+function lockIsStale(lock: string): boolean {
   try {
-    const pid = Number(readFileSync(join(LOCK_DIR, 'pid'), 'utf8'));
+    const pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
     process.kill(pid, 0);
     return false;
   } catch (error) {
@@ -78,16 +80,18 @@ function lockIsStale(): boolean {
   }
 }
 
-async function withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
+async function withLock<T>(dir: string, work: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const lock = lockDir(dir);
+  mkdirSync(dir, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      mkdirSync(LOCK_DIR);
+      mkdirSync(lock);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (lockIsStale()) {
-        rmSync(LOCK_DIR, { recursive: true, force: true });
+      if (lockIsStale(lock)) {
+        rmSync(lock, { recursive: true, force: true });
         continue;
       }
       if (Date.now() > deadline) {
@@ -97,10 +101,10 @@ async function withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T
     }
   }
   try {
-    writeFileSync(join(LOCK_DIR, 'pid'), String(process.pid));
+    writeFileSync(join(lock, 'pid'), String(process.pid));
     return await work();
   } finally {
-    rmSync(LOCK_DIR, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 
@@ -124,6 +128,19 @@ function buildEnvironment(): Record<string, string | undefined> {
   return { ...env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' };
 }
 
+/** How to build. */
+export interface BuildOptions {
+  /** The Next.js project; default this example. */
+  readonly dir?: string;
+  /**
+   * Writes the project's sources first, under the build's lock (a test's variant of the
+   * example, assembled from it).
+   */
+  readonly prepare?: () => void;
+  readonly log?: (line: string) => void;
+  readonly timeoutMs?: number;
+}
+
 /**
  * Builds the example unless a build of the same sources is there.
  *
@@ -132,39 +149,43 @@ function buildEnvironment(): Record<string, string | undefined> {
  * const { built, durationMs } = await buildNextExample({ log: console.log });
  * ```
  */
-export async function buildNextExample(
-  options: { readonly log?: (line: string) => void; readonly timeoutMs?: number } = {},
-): Promise<BuildOutcome> {
+export async function buildNextExample(options: BuildOptions = {}): Promise<BuildOutcome> {
+  const dir = options.dir ?? EXAMPLE_DIR;
   const timeoutMs = options.timeoutMs ?? 180_000;
-  return withLock(async () => {
-    const digest = sourceDigest();
-    if (currentDigest() === digest) return { built: false, durationMs: 0 };
-    options.log?.('Building the Next.js example (next build)…');
-    const started = Date.now();
-    const child = spawn(process.execPath, [NEXT_BIN, 'build', EXAMPLE_DIR], {
-      cwd: ROOT,
-      // Next.js's types require NODE_ENV, which buildEnvironment() sets.
-      env: buildEnvironment() as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = keepOutput(child);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`next build took over ${timeoutMs} ms:\n${output()}`));
-      }, timeoutMs);
-      child.once('error', reject);
-      child.once('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
+  return withLock(
+    dir,
+    async () => {
+      options.prepare?.();
+      const digest = sourceDigest(dir);
+      if (currentDigest(dir) === digest) return { built: false, durationMs: 0 };
+      options.log?.('Building the Next.js example (next build)…');
+      const started = Date.now();
+      const child = spawn(process.execPath, [NEXT_BIN, 'build', dir], {
+        cwd: ROOT,
+        // Next.js's types require NODE_ENV, which buildEnvironment() sets.
+        env: buildEnvironment() as NodeJS.ProcessEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-    });
-    if (code !== 0) throw new Error(`next build failed (exit ${String(code)}):\n${output()}`);
-    writeFileSync(DIGEST_FILE, `${digest}\n`);
-    const durationMs = Date.now() - started;
-    options.log?.(`Built in ${(durationMs / 1000).toFixed(1)} s.`);
-    return { built: true, durationMs };
-  }, timeoutMs + 30_000);
+      const output = keepOutput(child);
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`next build took over ${timeoutMs} ms:\n${output()}`));
+        }, timeoutMs);
+        child.once('error', reject);
+        child.once('exit', (exitCode) => {
+          clearTimeout(timer);
+          resolve(exitCode);
+        });
+      });
+      if (code !== 0) throw new Error(`next build failed (exit ${String(code)}):\n${output()}`);
+      writeFileSync(digestFile(dir), `${digest}\n`);
+      const durationMs = Date.now() - started;
+      options.log?.(`Built in ${(durationMs / 1000).toFixed(1)} s.`);
+      return { built: true, durationMs };
+    },
+    timeoutMs + 30_000,
+  );
 }
 
 /** Keeps the last few KB a child printed, for an error message. */
@@ -202,6 +223,8 @@ export interface RunningNextApp {
 
 /** How to serve the example. */
 export interface StartOptions {
+  /** The Next.js project; default this example. */
+  readonly dir?: string;
   readonly port: number;
   /** Default: every interface, as `next start` does (tests pass `127.0.0.1`). */
   readonly host?: string;
@@ -222,7 +245,7 @@ export interface StartOptions {
  * ```
  */
 export async function startNextExample(options: StartOptions): Promise<RunningNextApp> {
-  const args = [NEXT_BIN, 'start', EXAMPLE_DIR, '-p', String(options.port)];
+  const args = [NEXT_BIN, 'start', options.dir ?? EXAMPLE_DIR, '-p', String(options.port)];
   if (options.host !== undefined) args.push('-H', options.host);
   // The app's environment over this process's own; NODE_OPTIONS (a test runner's loader) stays here.
   const env = new Map(Object.entries({ ...process.env, ...options.env }));

@@ -28,8 +28,7 @@ import { createExampleHandler } from '../../examples/lambda/app.js';
 import { serveLambda } from '../../src/lambda/bridge.js';
 import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
 import { startWorker } from '../../examples/workers/workerd.js';
-import { buildNextExample, startNextExample } from '../../examples/next/run.js';
-import { endWithTestProcess } from '../support/system.js';
+import { startNextApp } from '../next/apps.js';
 import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
 
 /** Guard options that only an in-process app can take (functions cannot cross into workerd). */
@@ -183,10 +182,8 @@ const nextAdapter: AdapterUnderTest = {
   // never send that form to an origin server; a forward proxy in front of Next.js could.
   absoluteFormRefusal: 308,
   start: async (env, port) => {
-    await buildNextExample();
-    const app = await startNextExample({ port, host: '127.0.0.1', env });
-    endWithTestProcess(app.process);
-    return { url: app.url, stop: app.stop };
+    const app = await startNextApp('proxy', env, port);
+    return { url: app.url, stop: () => app.stop() };
   },
 };
 

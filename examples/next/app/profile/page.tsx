@@ -14,12 +14,12 @@ export default async function Profile() {
     typeof given === 'string' ? given : (userInfo?.['cognito:username'] ?? claims.username ?? '');
   return (
     <main>
-      <h1>Signed in as {name}</h1>
+      <h1>{`Signed in as ${name}`}</h1>
       <p>
         Groups: <span id="groups">{groups.length === 0 ? 'none' : groups.join(', ')}</span>
       </p>
-      {userInfo?.email === undefined ? null : <p>Email: {userInfo.email}</p>}
-      <p>
+      {userInfo?.email === undefined ? null : <p>{`Email: ${userInfo.email}`}</p>}
+      <p data-token-id={claims.jti}>
         Access token issued <time id="token-iat">{claims.iat}</time>, valid until{' '}
         <time id="token-exp">{claims.exp}</time> (seconds since 1970).
       </p>
