@@ -25,7 +25,7 @@
  */
 // Values from the bare specifiers Next.js's bundler expects; types from the files, so that the
 // declarations resolve under every moduleResolution.
-import { NextResponse } from 'next/server';
+import { connection, NextResponse } from 'next/server';
 import type { NextRequest } from 'next/server.js';
 import { headers } from 'next/headers';
 import { forbidden, notFound, redirect } from 'next/navigation';
@@ -211,6 +211,24 @@ function resolveGuard(source: GuardSource | undefined): () => CognitoGuard {
     }
     return given;
   });
+}
+
+/**
+ * Waits for a real request. While Next.js prerenders a route handler at build time (as it does
+ * with Cache Components, create-next-app's default), this never resolves, so the build neither
+ * runs a sign-in flow nor bakes its answer into a static file; at request time it resolves at
+ * once. Called outside Next.js altogether (a unit test calling the handler with a `Request`),
+ * there is nothing to wait for: Next.js says so with its "outside a request scope" error.
+ */
+async function atRequestTime(): Promise<void> {
+  let waiting: Promise<void>;
+  try {
+    waiting = connection();
+  } catch (error) {
+    if (error instanceof Error && error.message.includes('outside a request scope')) return;
+    throw error;
+  }
+  await waiting;
 }
 
 /** The HTTP status a guard error stands for (duck-typed: the error may come from another copy). */
@@ -439,14 +457,19 @@ export function cognitoGuard(source?: GuardSource): NextCognitoGuard {
   /** A handler built at its first request (the guard's configuration is read then). */
   const lazyHandler = (build: (web: WebCognitoGuard) => RouteHandler): RouteHandler => {
     const handler = once(() => build(web()));
-    return (request) => handler()(request);
+    return async (request) => {
+      await atRequestTime();
+      return handler()(request);
+    };
   };
 
   const getIdentity = async (): Promise<CognitoIdentity | undefined> => {
-    // The request first: reading it is what tells Next.js that the page depends on the request
-    // (it renders per request instead of at build time, when no configuration is there). The
-    // header as sent, not cookies(), which merges names: the core refuses a session cookie sent
-    // twice, a sign of one planted from a sibling domain.
+    // The request first: that is what tells Next.js that the page depends on it, and on the time
+    // (a token's expiry), so it renders per request, never at build time (no configuration
+    // there) nor in a prerender that caches the answer. The Cookie header as sent, not
+    // cookies(), which merges names: the core refuses a session cookie sent twice, a sign of one
+    // planted from a sibling domain.
+    await atRequestTime();
     const cookie = (await headers()).get('cookie') ?? undefined;
     const current = guard();
     if (current.disabled) return undefined;
@@ -508,7 +531,10 @@ export function cognitoGuard(source?: GuardSource): NextCognitoGuard {
     },
     protect: (requirement, handler) => {
       const protector = once(() => web().required(requirement));
-      return (request) => answer(protector(), request, handler);
+      return async (request) => {
+        await atRequestTime();
+        return answer(protector(), request, handler);
+      };
     },
     getIdentity,
     requireIdentity: async (requirement = {}) => {
@@ -578,7 +604,10 @@ export function cognitoApiGuard(source?: ApiGuardSource): NextCognitoApiGuard {
     },
     protect: (requirement, handler) => {
       const protector = once(() => web().required(requirement));
-      return (request) => answer(protector(), request, handler);
+      return async (request) => {
+        await atRequestTime();
+        return answer(protector(), request, handler);
+      };
     },
   };
 }
