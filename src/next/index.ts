@@ -23,6 +23,10 @@
  * ```
  * @module
  */
+// The ambient declarations below are not a module to import; this brings them into every program
+// that compiles this file (not kept in the emitted declarations).
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./next-modules.d.ts" />
 // Values from the bare specifiers Next.js's bundler expects; types from the files, so that the
 // declarations resolve under every moduleResolution.
 import { connection, NextResponse } from 'next/server';

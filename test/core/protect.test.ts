@@ -138,12 +138,15 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       clientId: CLIENT_ID,
     });
     const identity = await guard.authenticate(requestWith(`cognito_access_token=${access}`));
-    assert.throws(
-      () => guard.authorize(identity, { group: ['admin'] } as never),
-      ConfigurationError,
-    );
-    assert.throws(() => guard.authorize(identity, { groups: ['admin'] }), /group membership/);
-    assert.doesNotThrow(() => guard.authorize(identity, {}));
+    assert.throws(() => {
+      guard.authorize(identity, { group: ['admin'] } as never);
+    }, ConfigurationError);
+    assert.throws(() => {
+      guard.authorize(identity, { groups: ['admin'] });
+    }, /group membership/);
+    assert.doesNotThrow(() => {
+      guard.authorize(identity, {});
+    });
   });
 
   it('verifiedTokenCacheSize 0: a real guard remembers nothing and verifies every request', async () => {
