@@ -64,6 +64,13 @@ const FRAMEWORKS: readonly Framework[] = [
     subpath: 'cognito-guard/fastify',
     frameworkModule: 'fastify',
   },
+  {
+    name: 'Hono 4 (node-server)',
+    server: 'servers/hono.ts',
+    goal: 0.9,
+    subpath: 'cognito-guard/hono',
+    frameworkModule: 'hono',
+  },
 ];
 const IMPORT_GOAL_MS = 25;
 

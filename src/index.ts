@@ -15,7 +15,7 @@
 export { CognitoGuard } from './core/cognito-guard.js';
 export type { CallbackOptions, SessionTokenSet, StartedSession } from './core/cognito-guard.js';
 export { CognitoApiGuard } from './core/api-guard.js';
-export { fromEnv, apiGuardFromEnv } from './core/options.js';
+export { fromEnv, apiGuardFromEnv, apiGuardOptions } from './core/options.js';
 export type {
   CognitoGuardOptions,
   ApiGuardOptions,

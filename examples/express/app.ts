@@ -6,27 +6,12 @@
  */
 import type { Express, Request, Response } from 'express';
 import express from 'express';
-import type { ApiGuardOptions, CognitoGuardOptions } from 'cognito-guard';
+import { apiGuardOptions, type CognitoGuardOptions } from 'cognito-guard';
 import { cognitoApiGuard, cognitoGuard } from 'cognito-guard/express';
+import { HOME_PAGE } from '../shared/home.js';
 
 /** The `express` factory to build with (Express 5 by default; tests also pass Express 4). */
 export type ExpressFactory = () => Express;
-
-const page = (body: string): string =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cognito-guard example</title></head><body><main>${body}</main></body></html>`;
-
-/** The API guard's options: the same pool and client as the web app's. */
-function apiOptions(options: CognitoGuardOptions): ApiGuardOptions {
-  return {
-    region: options.region,
-    userPoolId: options.userPoolId,
-    clientId: options.clientId,
-    issuer: options.issuer,
-    fetch: options.fetch,
-    logger: options.logger,
-    now: options.now,
-  };
-}
 
 /** Builds the example app. */
 export function createExampleApp(
@@ -38,17 +23,7 @@ export function createExampleApp(
   const auth = cognitoGuard(options);
 
   app.get('/', (_req: Request, res: Response) => {
-    res.type('html').send(
-      page(`<h1>cognito-guard example</h1>
-<ul>
-  <li><a href="/login">Log in</a></li>
-  <li><a href="/claims">Claims</a></li>
-  <li><a href="/admin">Admin (group admin)</a></li>
-  <li><a href="/edit">Edit (group admin or editor)</a></li>
-  <li><form method="post" action="/refresh"><button type="submit">Refresh tokens</button></form></li>
-  <li><a href="/logout">Log out</a></li>
-</ul>`),
-    );
+    res.type('html').send(HOME_PAGE);
   });
 
   // Redirects to the Cognito hosted UI; `?returnTo=/path` (same-origin paths only) is honoured.
@@ -98,7 +73,7 @@ export function createExampleApp(
 
   // …and an API route for callers that send `Authorization: Bearer <access token>` with the
   // `email` scope (configured by the pool and client alone: no cookies, no redirects).
-  const api = cognitoApiGuard(apiOptions(options));
+  const api = cognitoApiGuard(apiGuardOptions(options));
   app.get('/api/me', api.required({ scopes: ['email'] }), (req: Request, res: Response) => {
     res.json({ sub: req.cognito?.claims.sub, scope: req.cognito?.claims.scope });
   });

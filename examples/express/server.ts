@@ -5,32 +5,16 @@
  * 127.0.0.1:EMULATOR_PORT (default 9229) with the demo pool, and prints how to log in — so the
  * whole flow works offline, with no AWS account.
  */
-import type { Server } from 'node:http';
-import { fromEnv, ConfigurationError } from 'cognito-guard';
-import { exampleEnvironment, stopOnSignals } from '../shared/environment.js';
+import { once } from 'node:events';
+import { fromEnv } from 'cognito-guard';
+import { runExample } from '../shared/environment.js';
 import { createExampleApp } from './app.js';
 
-const environment = await exampleEnvironment();
-
-let server: Server;
-try {
-  const app = createExampleApp(fromEnv(environment.env));
-  server = app.listen(environment.port);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-} catch (error) {
-  await environment.stop();
-  if (error instanceof ConfigurationError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
-
-environment.printBanner('Express');
-stopOnSignals(() => {
-  server.closeAllConnections();
-  server.close();
-}, environment);
+await runExample('Express', async ({ env, port }) => {
+  const server = createExampleApp(fromEnv(env)).listen(port);
+  await once(server, 'listening');
+  return () => {
+    server.closeAllConnections();
+    server.close();
+  };
+});

@@ -6,24 +6,9 @@
  * emulator; `server.ts` is the `npm run example:fastify` entry point.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { ApiGuardOptions, CognitoGuardOptions } from 'cognito-guard';
+import { apiGuardOptions, type CognitoGuardOptions } from 'cognito-guard';
 import { cognitoApiGuard, cognitoGuard } from 'cognito-guard/fastify';
-
-const page = (body: string): string =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cognito-guard example</title></head><body><main>${body}</main></body></html>`;
-
-/** The API guard's options: the same pool and client as the web app's. */
-function apiOptions(options: CognitoGuardOptions): ApiGuardOptions {
-  return {
-    region: options.region,
-    userPoolId: options.userPoolId,
-    clientId: options.clientId,
-    issuer: options.issuer,
-    fetch: options.fetch,
-    logger: options.logger,
-    now: options.now,
-  };
-}
+import { HOME_PAGE } from '../shared/home.js';
 
 /** Builds the example app (not yet listening). */
 export async function createExampleApp(
@@ -45,17 +30,7 @@ export async function createExampleApp(
   );
 
   app.get('/', (_request, reply) => {
-    reply.type('text/html; charset=utf-8').send(
-      page(`<h1>cognito-guard example</h1>
-<ul>
-  <li><a href="/login">Log in</a></li>
-  <li><a href="/claims">Claims</a></li>
-  <li><a href="/admin">Admin (group admin)</a></li>
-  <li><a href="/edit">Edit (group admin or editor)</a></li>
-  <li><form method="post" action="/refresh"><button type="submit">Refresh tokens</button></form></li>
-  <li><a href="/logout">Log out</a></li>
-</ul>`),
-    );
+    reply.type('text/html; charset=utf-8').send(HOME_PAGE);
   });
 
   // Redirects to the Cognito hosted UI; `?returnTo=/path` (same-origin paths only) is honoured.
@@ -104,7 +79,7 @@ export async function createExampleApp(
 
   // …and an API route for callers that send `Authorization: Bearer <access token>` with the
   // `email` scope (configured by the pool and client alone: no cookies, no redirects).
-  await app.register(cognitoApiGuard, { guard: apiOptions(options) });
+  await app.register(cognitoApiGuard, { guard: apiGuardOptions(options) });
   app.get('/api/me', { onRequest: app.cognitoApi.required({ scopes: ['email'] }) }, (request) => ({
     sub: request.cognito?.claims.sub,
     scope: request.cognito?.claims.scope,

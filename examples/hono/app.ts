@@ -5,56 +5,16 @@
  * Hono and runs unchanged on Workers, Bun, Deno or Lambda (`hono/aws-lambda`).
  */
 import { Hono } from 'hono';
-import { html } from 'hono/html';
-import type { ApiGuardOptions, CognitoGuardOptions } from 'cognito-guard';
+import { apiGuardOptions, type CognitoGuardOptions } from 'cognito-guard';
 import { cognitoApiGuard, cognitoGuard } from 'cognito-guard/hono';
-
-/** The API guard's options: the same pool and client as the web app's. */
-function apiOptions(options: CognitoGuardOptions): ApiGuardOptions {
-  return {
-    region: options.region,
-    userPoolId: options.userPoolId,
-    clientId: options.clientId,
-    issuer: options.issuer,
-    fetch: options.fetch,
-    logger: options.logger,
-    now: options.now,
-  };
-}
+import { HOME_PAGE } from '../shared/home.js';
 
 /** Builds the example app. */
 export function createExampleApp(options: CognitoGuardOptions): Hono {
   const app = new Hono();
   const auth = cognitoGuard(options);
 
-  app.get('/', (c) =>
-    c.html(
-      html`<!doctype html>
-        <html lang="en">
-          <head>
-            <meta charset="utf-8" />
-            <title>cognito-guard example</title>
-          </head>
-          <body>
-            <main>
-              <h1>cognito-guard example</h1>
-              <ul>
-                <li><a href="/login">Log in</a></li>
-                <li><a href="/claims">Claims</a></li>
-                <li><a href="/admin">Admin (group admin)</a></li>
-                <li><a href="/edit">Edit (group admin or editor)</a></li>
-                <li>
-                  <form method="post" action="/refresh">
-                    <button type="submit">Refresh tokens</button>
-                  </form>
-                </li>
-                <li><a href="/logout">Log out</a></li>
-              </ul>
-            </main>
-          </body>
-        </html>`,
-    ),
-  );
+  app.get('/', (c) => c.html(HOME_PAGE));
 
   // Redirects to the Cognito hosted UI; `?returnTo=/path` (same-origin paths only) is honoured.
   app.get('/login', auth.login());
@@ -97,7 +57,7 @@ export function createExampleApp(options: CognitoGuardOptions): Hono {
 
   // …and an API route for callers that send `Authorization: Bearer <access token>` with the
   // `email` scope (configured by the pool and client alone: no cookies, no redirects).
-  const api = cognitoApiGuard(apiOptions(options));
+  const api = cognitoApiGuard(apiGuardOptions(options));
   app.get('/api/me', api.required({ scopes: ['email'] }), (c) =>
     c.json({ sub: c.get('cognito')?.claims.sub, scope: c.get('cognito')?.claims.scope }),
   );

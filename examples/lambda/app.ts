@@ -7,13 +7,14 @@
  * `npm run example:lambda` entry point.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { ApiGuardOptions, CognitoGuardOptions } from 'cognito-guard';
+import { apiGuardOptions, type CognitoGuardOptions } from 'cognito-guard';
 import {
   cognitoApiGuard,
   cognitoGuard,
   type ApiGatewayV2Result,
   type LambdaHandler,
 } from 'cognito-guard/lambda';
+import { HOME_PAGE } from '../shared/home.js';
 
 type Event = APIGatewayProxyEventV2;
 type Handler = LambdaHandler<Event, Context>;
@@ -25,51 +26,21 @@ const result = (
   body = '',
 ): ApiGatewayV2Result => ({ statusCode, headers, body, isBase64Encoded: false });
 
-const page = (body: string): ApiGatewayV2Result =>
-  result(
-    200,
-    { 'content-type': 'text/html; charset=utf-8' },
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cognito-guard example</title></head><body><main>${body}</main></body></html>`,
-  );
-
 const json = (value: unknown): ApiGatewayV2Result =>
   result(200, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(value));
 
 const redirect = (status: number, location: string): ApiGatewayV2Result =>
   result(status, { location });
 
-/** The API guard's options: the same pool and client as the web app's. */
-function apiOptions(options: CognitoGuardOptions): ApiGuardOptions {
-  return {
-    region: options.region,
-    userPoolId: options.userPoolId,
-    clientId: options.clientId,
-    issuer: options.issuer,
-    fetch: options.fetch,
-    logger: options.logger,
-    now: options.now,
-  };
-}
-
 /** Builds the example's handler: one function, routed by method and path. */
 export function createExampleHandler(options: CognitoGuardOptions): Handler {
   const auth = cognitoGuard(options);
-  const api = cognitoApiGuard(apiOptions(options));
+  const api = cognitoApiGuard(apiGuardOptions(options));
   const logout: Handler = auth.logout();
 
   const routes: Record<string, Handler> = {
     'GET /': () =>
-      Promise.resolve(
-        page(`<h1>cognito-guard example</h1>
-<ul>
-  <li><a href="/login">Log in</a></li>
-  <li><a href="/claims">Claims</a></li>
-  <li><a href="/admin">Admin (group admin)</a></li>
-  <li><a href="/edit">Edit (group admin or editor)</a></li>
-  <li><form method="post" action="/refresh"><button type="submit">Refresh tokens</button></form></li>
-  <li><a href="/logout">Log out</a></li>
-</ul>`),
-      ),
+      Promise.resolve(result(200, { 'content-type': 'text/html; charset=utf-8' }, HOME_PAGE)),
     // Redirects to the Cognito hosted UI; `?returnTo=/path` (same-origin paths only) is honoured.
     'GET /login': auth.login(),
     // Cognito redirects here; tokens are verified and stored in HttpOnly cookies, then the user

@@ -7,25 +7,13 @@
  * 127.0.0.1:EMULATOR_PORT (default 9229) with the demo pool, and prints how to log in — so the
  * whole flow works offline, with no AWS account.
  */
-import { fromEnv, ConfigurationError } from 'cognito-guard';
-import { serveLambda, type LambdaBridgeServer } from 'cognito-guard/lambda/bridge';
-import { exampleEnvironment, stopOnSignals } from '../shared/environment.js';
+import { fromEnv } from 'cognito-guard';
+import { serveLambda } from 'cognito-guard/lambda/bridge';
+import { runExample } from '../shared/environment.js';
 import { createExampleHandler } from './app.js';
 
-const environment = await exampleEnvironment();
-
-let bridge: LambdaBridgeServer;
-try {
-  const handler = createExampleHandler(fromEnv(environment.env));
-  bridge = await serveLambda(handler, { port: environment.port, host: '127.0.0.1' });
-} catch (error) {
-  await environment.stop();
-  if (error instanceof ConfigurationError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
-
-environment.printBanner('AWS Lambda, through the local HTTP API bridge');
-stopOnSignals(() => bridge.close(), environment);
+await runExample('AWS Lambda, through the local HTTP API bridge', async ({ env, port }) => {
+  const handler = createExampleHandler(fromEnv(env));
+  const bridge = await serveLambda(handler, { port, host: '127.0.0.1' });
+  return () => bridge.close();
+});

@@ -5,6 +5,7 @@
  * the whole flow works offline with no AWS account.
  */
 import { randomBytes } from 'node:crypto';
+import { ConfigurationError } from 'cognito-guard';
 import {
   DEMO_CONFIG,
   DEMO_PASSWORD,
@@ -113,4 +114,39 @@ export function stopOnSignals(
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * Runs an example's server the way every `npm run example:<framework>` does: reads the
+ * environment (starting the emulator when no pool is configured), calls `start`, prints where the
+ * app runs and how to sign in, and stops everything on SIGINT/SIGTERM. A configuration problem is
+ * printed as the one `ConfigurationError` naming every problem, and the process exits 1.
+ *
+ * @param start - starts the app; resolves with the function that stops it.
+ * @example
+ * ```ts
+ * await runExample('Express', async ({ env, port }) => {
+ *   const server = createExampleApp(fromEnv(env)).listen(port);
+ *   return () => server.close();
+ * });
+ * ```
+ */
+export async function runExample(
+  framework: string,
+  start: (environment: ExampleEnvironment) => Promise<() => void | Promise<void>>,
+): Promise<void> {
+  const environment = await exampleEnvironment();
+  let close: () => void | Promise<void>;
+  try {
+    close = await start(environment);
+  } catch (error) {
+    await environment.stop();
+    if (error instanceof ConfigurationError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  environment.printBanner(framework);
+  stopOnSignals(close, environment);
 }

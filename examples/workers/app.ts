@@ -4,7 +4,7 @@
  * function. It imports nothing from Node: `worker.ts` serves it on Cloudflare Workers (workerd),
  * and the same function serves Deno (`Deno.serve(app)`) or Bun (`Bun.serve({ fetch: app })`).
  */
-import type { ApiGuardOptions, CognitoGuardOptions, CognitoIdentity } from 'cognito-guard';
+import { apiGuardOptions, type CognitoGuardOptions, type CognitoIdentity } from 'cognito-guard';
 import {
   cognitoApiGuard,
   cognitoGuard,
@@ -12,28 +12,10 @@ import {
   type WebHandler,
   type WebProtector,
 } from 'cognito-guard/web';
-
-const page = (body: string): Response =>
-  new Response(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cognito-guard example</title></head><body><main>${body}</main></body></html>`,
-    { headers: { 'content-type': 'text/html; charset=utf-8' } },
-  );
+import { HOME_PAGE } from '../shared/home.js';
 
 const redirect = (location: string, status = 302): Response =>
   new Response(null, { status, headers: { location } });
-
-/** The API guard's options: the same pool and client as the web app's. */
-function apiOptions(options: CognitoGuardOptions): ApiGuardOptions {
-  return {
-    region: options.region,
-    userPoolId: options.userPoolId,
-    clientId: options.clientId,
-    issuer: options.issuer,
-    fetch: options.fetch,
-    logger: options.logger,
-    now: options.now,
-  };
-}
 
 /** A route behind `protector`: refusals are answered by the guard, the rest by `handler`. */
 function guarded(
@@ -50,21 +32,13 @@ function guarded(
 /** Builds the example app: one function from request to response. */
 export function createExampleApp(options: CognitoGuardOptions): WebHandler {
   const auth = cognitoGuard(options);
-  const api = cognitoApiGuard(apiOptions(options));
+  const api = cognitoApiGuard(apiGuardOptions(options));
   const logout = auth.logout();
 
   const routes: Record<string, WebHandler> = {
     'GET /': () =>
       Promise.resolve(
-        page(`<h1>cognito-guard example</h1>
-<ul>
-  <li><a href="/login">Log in</a></li>
-  <li><a href="/claims">Claims</a></li>
-  <li><a href="/admin">Admin (group admin)</a></li>
-  <li><a href="/edit">Edit (group admin or editor)</a></li>
-  <li><form method="post" action="/refresh"><button type="submit">Refresh tokens</button></form></li>
-  <li><a href="/logout">Log out</a></li>
-</ul>`),
+        new Response(HOME_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
       ),
 
     // Redirects to the Cognito hosted UI; `?returnTo=/path` (same-origin paths only) is honoured.

@@ -127,7 +127,10 @@ export interface CognitoGuardOptions {
   disabled?: boolean | undefined;
   /** Lets `disabled` work in production, for an operator who really means it (`AWS_COGNITO_ALLOW_DISABLED_IN_PRODUCTION`). */
   allowDisabledInProduction?: boolean | undefined;
-  /** Whether this is a production deployment. Default: `NODE_ENV === 'production'` (`NODE_ENV`). */
+  /**
+   * Whether this is a production deployment (`NODE_ENV`). Default: `NODE_ENV === 'production'`;
+   * on runtimes without `process` (Cloudflare Workers), true.
+   */
   production?: boolean | undefined;
   /**
    * Host names (besides loopback) on which plain-http Cognito URLs are allowed, e.g. `['cognito']`
@@ -430,9 +433,17 @@ function resolveSessionStore(
 }
 
 /** `NODE_ENV` of the running process, without depending on Node's types. */
-function processNodeEnv(): string | undefined {
+/**
+ * Whether this looks like production when the options do not say: `NODE_ENV=production` where
+ * there is a `process` (Node, Bun, Deno's compatibility layer); where there is none (Cloudflare
+ * Workers and other edge runtimes), production is assumed, so that a development-only setting
+ * such as `disabled` is never accepted silently on a deployed Worker — set `production: false`
+ * (or a `NODE_ENV` binding read by `fromEnv`) in development there.
+ */
+function productionByDefault(): boolean {
   const runtime = globalThis as { process?: { env?: Record<string, string | undefined> } };
-  return runtime.process?.env?.['NODE_ENV'];
+  if (runtime.process?.env === undefined) return true;
+  return runtime.process.env['NODE_ENV'] === 'production';
 }
 
 /**
@@ -481,12 +492,7 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     problems.push('clientSecret must be a string');
   }
 
-  const production = checkBoolean(
-    'production',
-    o.production,
-    processNodeEnv() === 'production',
-    problems,
-  );
+  const production = checkBoolean('production', o.production, productionByDefault(), problems);
   let httpHosts = new Set<string>();
   const allowHttpHosts: unknown = o.allowHttpHosts;
   if (allowHttpHosts !== undefined) {
@@ -968,5 +974,34 @@ export function apiGuardFromEnv(env: Environment): ApiGuardOptions {
     allowHttpHosts: hosts?.split(/[\s,]+/).filter((h) => h !== ''),
     expirationLeewaySeconds: leeway === undefined ? undefined : Number(leeway),
     ...(nodeEnv === undefined ? {} : { production: nodeEnv === 'production' }),
+  };
+}
+
+/**
+ * The API guard's options for the same pool and app client as a web app's guard: an app that
+ * serves pages (with {@link CognitoGuard}) and an API (with {@link CognitoApiGuard}) configures
+ * both from one set of options.
+ *
+ * @example
+ * ```ts
+ * const options = fromEnv(process.env);
+ * const api = new CognitoApiGuard(apiGuardOptions(options));
+ * ```
+ */
+export function apiGuardOptions(options: CognitoGuardOptions): ApiGuardOptions {
+  return {
+    region: options.region,
+    userPoolId: options.userPoolId,
+    clientId: options.clientId,
+    issuer: options.issuer,
+    internalDomain: options.internalDomain,
+    allowHttpHosts: options.allowHttpHosts,
+    expirationLeewaySeconds: options.expirationLeewaySeconds,
+    production: options.production,
+    httpTimeoutMs: options.httpTimeoutMs,
+    verifiedTokenCacheSize: options.verifiedTokenCacheSize,
+    fetch: options.fetch,
+    logger: options.logger,
+    now: options.now,
   };
 }

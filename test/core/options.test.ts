@@ -274,6 +274,21 @@ describe('resolveOptions', () => {
     );
   });
 
+  it('without a process (Cloudflare Workers), production is assumed: disabled is refused unless production is set false', () => {
+    const runtime = globalThis as { process?: unknown };
+    const saved = runtime.process;
+    let problems: readonly string[] = [];
+    try {
+      delete runtime.process;
+      problems = configurationProblems(() => resolveOptions({ ...base, disabled: true }));
+    } finally {
+      runtime.process = saved;
+    }
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /refused in production/);
+    assert.equal(resolveOptions({ ...base, disabled: true, production: false }).disabled, true);
+  });
+
   it('disabled logs a warning when the guard is built', () => {
     const warnings: string[] = [];
     new CognitoGuard({
