@@ -7,33 +7,21 @@
  * whole flow works offline, with no AWS account. The app reads its configuration from the
  * environment when it runs (`next start`), never at build time.
  */
-import { CognitoGuard, ConfigurationError, fromEnv } from 'cognito-guard';
-import { exampleEnvironment, stopOnSignals } from '../shared/environment.js';
+import { CognitoGuard, fromEnv } from 'cognito-guard';
+import { runExample } from '../shared/environment.js';
 import { buildNextExample, startNextExample } from './run.js';
 
-const environment = await exampleEnvironment();
-
-let app: Awaited<ReturnType<typeof startNextExample>>;
-try {
+await runExample('Next.js', async ({ env, port }) => {
   // The app reads the same configuration at its first request; a problem is reported now
   // instead, naming every variable at once.
-  new CognitoGuard(fromEnv(environment.env));
+  new CognitoGuard(fromEnv(env));
   await buildNextExample({ log: console.log });
-  app = await startNextExample({
-    port: environment.port,
-    env: environment.env,
+  const app = await startNextExample({
+    port,
+    env,
     onOutput: (chunk) => {
       process.stdout.write(chunk);
     },
   });
-} catch (error) {
-  await environment.stop();
-  if (error instanceof ConfigurationError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
-
-environment.printBanner('Next.js');
-stopOnSignals(() => app.stop(), environment);
+  return () => app.stop();
+});
