@@ -7,6 +7,7 @@ import {
   type IncomingRequest,
 } from '../../src/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import { sessionCookies } from '../../src/testing/index.js';
 import { CLIENT_ID, guardOptions, registerClient } from '../support/stack.js';
 
 function requestWith(cookie: string): IncomingRequest {
@@ -147,6 +148,21 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
     assert.doesNotThrow(() => {
       guard.authorize(identity, {});
     });
+  });
+
+  it('automatic refresh when the access-token cookie is gone but the refresh token is there (its cookie outlives the access cookie)', async () => {
+    const session = await sessionCookies(emulator, guard, 'alice', {
+      appUrl: 'http://127.0.0.1:1',
+    });
+    const refreshOnly = session.cookie
+      .split('; ')
+      .filter((pair) => pair.startsWith('cognito_refresh_token='))
+      .join('; ');
+    assert.match(refreshOnly, /^cognito_refresh_token=/);
+    const result = await guard.protector({ groups: ['admin'] })(requestWith(refreshOnly));
+    assert.ok(result.action === 'continue', 'signed in, not refused');
+    assert.equal(result.identity?.claims.username, 'alice');
+    assert.ok(result.setCookies.some((cookie) => cookie.startsWith('cognito_access_token=ey')));
   });
 
   it('verifiedTokenCacheSize 0: a real guard remembers nothing and verifies every request', async () => {
