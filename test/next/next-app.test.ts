@@ -116,6 +116,21 @@ for (const [variant, label] of VARIANTS) {
       assert.match(response.headers.get('cache-control') ?? '', /no-store/);
     });
 
+    it('after the access-token cookie has expired (only the refresh token is left), the proxy signs the page back in with new tokens', async () => {
+      const session = await signIn(appUrl, { username: 'bob', password: 'Passw0rd!' });
+      const refreshOnly = `cognito_refresh_token=${cookieIn(session.cookie, 'cognito_refresh_token') ?? ''}`;
+      const response = await fetch(`${appUrl}/profile`, {
+        headers: { cookie: refreshOnly, ...HTML },
+        redirect: 'manual',
+      });
+      assert.equal(response.status, 200, 'not sent to sign in');
+      const refreshed = setCookieValue(response, 'cognito_access_token');
+      assert.ok(refreshed !== undefined);
+      const html = await response.text();
+      assert.ok(html.includes('Signed in as bob'));
+      assert.equal(renderedTokenId(html), decodeJwt(refreshed).jti);
+    });
+
     it('a signed-out browser asking for a page is sent to sign in, and comes back to it', async () => {
       const response = await fetch(`${appUrl}/profile`, { headers: HTML, redirect: 'manual' });
       assert.ok([302, 307].includes(response.status), `a redirect (got ${response.status})`);
