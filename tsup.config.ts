@@ -23,6 +23,7 @@ export const ENTRIES = [
   'lambda/bridge',
   'next/index',
   'testing/index',
+  'redis/index',
 ].filter((name) => name === 'index' || existsSource(name));
 
 function existsSource(name: string): boolean {

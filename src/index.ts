@@ -46,7 +46,12 @@ export {
   registerSessionStore,
   SessionStoreError,
 } from './core/store-session.js';
-export type { SessionKey, SessionStore, SessionStoreFactory } from './core/store-session.js';
+export type {
+  SessionKey,
+  SessionStore,
+  SessionStoreContext,
+  SessionStoreFactory,
+} from './core/store-session.js';
 export type { LogoutOptions } from './core/logout.js';
 export type { CognitoGuardErrorCode } from './core/errors.js';
 export type { AccessTokenClaims, IdTokenClaims, CognitoIdentity } from './core/claims.js';

@@ -7,17 +7,20 @@
 import type { Express, Request, Response } from 'express';
 import express from 'express';
 import { apiGuardOptions, type CognitoGuardOptions } from 'cognito-guard';
-import { cognitoApiGuard, cognitoGuard } from 'cognito-guard/express';
+import { cognitoApiGuard, cognitoGuard, type ExpressCognitoGuard } from 'cognito-guard/express';
 import { HOME_PAGE } from '../shared/home.js';
 
 /** The `express` factory to build with (Express 5 by default; tests also pass Express 4). */
 export type ExpressFactory = () => Express;
 
+/** The example app, with its guard (`app.cognito.guard.close()` releases a session store). */
+export type ExampleApp = Express & { readonly cognito: ExpressCognitoGuard };
+
 /** Builds the example app. */
 export function createExampleApp(
   options: CognitoGuardOptions,
   createExpress: ExpressFactory = express,
-): Express {
+): ExampleApp {
   const app = createExpress();
   app.disable('x-powered-by');
   const auth = cognitoGuard(options);
@@ -63,6 +66,12 @@ export function createExampleApp(
   app.get('/logout', auth.logout());
   app.post('/logout', auth.logout());
 
+  // Signs the user out of every device: Cognito's GlobalSignOut (the access token needs the
+  // aws.cognito.signin.user.admin scope) ends every refresh token of the user. With a session
+  // store (AWS_COGNITO_SESSION_STORE) every other browser is signed out at once; with cookie
+  // sessions, at its next refresh (when its access token expires).
+  app.post('/logout/everywhere', auth.logout({ everywhere: true }));
+
   // Beyond flask-cognito-lib's example: a page that greets signed-in users and lets everyone in…
   app.get('/whoami', auth.optional(), (req: Request, res: Response) => {
     res.json({
@@ -83,5 +92,5 @@ export function createExampleApp(
     res.redirect('/');
   });
 
-  return app;
+  return Object.assign(app, { cognito: auth });
 }

@@ -11,10 +11,13 @@ import { runExample } from '../shared/environment.js';
 import { createExampleApp } from './app.js';
 
 await runExample('Express', async ({ env, port }) => {
-  const server = createExampleApp(fromEnv(env)).listen(port);
+  const app = createExampleApp(fromEnv(env));
+  const server = app.listen(port);
   await once(server, 'listening');
-  return () => {
+  return async () => {
     server.closeAllConnections();
     server.close();
+    // Releases the session store's connections (AWS_COGNITO_SESSION_STORE), if any.
+    await app.cognito.guard.close();
   };
 });

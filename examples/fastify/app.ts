@@ -71,6 +71,12 @@ export async function createExampleApp(
   app.get('/logout', auth.logout());
   app.post('/logout', auth.logout());
 
+  // Signs the user out of every device: Cognito's GlobalSignOut (the access token needs the
+  // aws.cognito.signin.user.admin scope) ends every refresh token of the user. With a session
+  // store (AWS_COGNITO_SESSION_STORE) every other browser is signed out at once; with cookie
+  // sessions, at its next refresh (when its access token expires).
+  app.post('/logout/everywhere', auth.logout({ everywhere: true }));
+
   // Beyond flask-cognito-lib's example: a page that greets signed-in users and lets everyone in…
   app.get('/whoami', { preHandler: auth.optional() }, (request) => ({
     signedIn: request.cognito !== undefined,

@@ -14,7 +14,7 @@ import { buildNextExample, startNextExample } from './run.js';
 await runExample('Next.js', async ({ env, port }) => {
   // The app reads the same configuration at its first request; a problem is reported now
   // instead, naming every variable at once.
-  new CognitoGuard(fromEnv(env));
+  await new CognitoGuard(fromEnv(env)).close();
   await buildNextExample({ log: console.log });
   const app = await startNextExample({
     port,

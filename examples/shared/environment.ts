@@ -65,12 +65,16 @@ export async function exampleEnvironment(): Promise<ExampleEnvironment> {
       AWS_COGNITO_USER_POOL_CLIENT_SECRET: demoClient.clientSecret,
       AWS_COGNITO_REDIRECT_URL: `${appOrigin}/postlogin`,
       AWS_COGNITO_LOGOUT_URL: `${appOrigin}/postlogout`,
-      AWS_COGNITO_SCOPES: env['AWS_COGNITO_SCOPES'] ?? 'openid email profile',
+      // aws.cognito.signin.user.admin lets POST /logout/everywhere call Cognito's GlobalSignOut.
+      AWS_COGNITO_SCOPES:
+        env['AWS_COGNITO_SCOPES'] ?? 'openid email profile aws.cognito.signin.user.admin',
       AWS_COGNITO_REFRESH_FLOW_ENABLED: env['AWS_COGNITO_REFRESH_FLOW_ENABLED'] ?? 'true',
       // A fresh secret per run is fine for a demo; set SECRET_KEY to keep sessions across restarts.
       SECRET_KEY: env['SECRET_KEY'] ?? randomBytes(32).toString('base64url'),
     });
   }
+
+  await loadSessionStore(env['AWS_COGNITO_SESSION_STORE']);
 
   return {
     port,
@@ -78,6 +82,11 @@ export async function exampleEnvironment(): Promise<ExampleEnvironment> {
     emulator,
     printBanner: (framework) => {
       console.log(`Example app (${framework}): http://localhost:${port}/`);
+      console.log(
+        env['AWS_COGNITO_SESSION_STORE']
+          ? 'Sessions: in the session store'
+          : 'Sessions: in cookies',
+      );
       if (emulator === undefined) return;
       console.log(`Cognito emulator: ${emulator.domain} (issuer ${emulator.issuer})`);
       console.log(`Log in with one of (password ${DEMO_PASSWORD}):`);
@@ -90,6 +99,20 @@ export async function exampleEnvironment(): Promise<ExampleEnvironment> {
       await emulator?.stop();
     },
   };
+}
+
+/**
+ * Makes `AWS_COGNITO_SESSION_STORE=redis://…` (or `rediss://…`) work: imports
+ * `cognito-guard/redis`, which registers those schemes — only for a Redis URL, so the examples
+ * never need the `redis` package otherwise.
+ *
+ * @example
+ * ```ts
+ * await loadSessionStore(process.env['AWS_COGNITO_SESSION_STORE']);
+ * ```
+ */
+export async function loadSessionStore(url: string | undefined): Promise<void> {
+  if (url !== undefined && /^rediss?:/i.test(url)) await import('cognito-guard/redis');
 }
 
 /**

@@ -71,6 +71,11 @@ export function createExampleApp(options: CognitoGuardOptions): WebHandler {
     // Revokes the refresh token, clears the cookies and signs out of Cognito.
     'GET /logout': logout,
     'POST /logout': logout,
+    // Signs the user out of every device: Cognito's GlobalSignOut (the access token needs the
+    // aws.cognito.signin.user.admin scope) ends every refresh token of the user. With a session
+    // store (AWS_COGNITO_SESSION_STORE) every other browser is signed out at once; with cookie
+    // sessions, at its next refresh (when its access token expires).
+    'POST /logout/everywhere': auth.logout({ everywhere: true }),
 
     // Beyond flask-cognito-lib's example: a page that greets signed-in users and lets everyone in…
     'GET /whoami': guarded(auth.optional(), (identity) =>

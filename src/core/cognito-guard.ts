@@ -35,7 +35,7 @@ import {
   type TokenSource,
 } from './protect.js';
 import { CookieSessions } from './cookie-session.js';
-import { refreshRoute, refreshSession } from './refresh.js';
+import { RecentRefreshes, refreshRoute, refreshSession } from './refresh.js';
 import { StoreSessions } from './store-session.js';
 import { continuationResponse, errorResponse, redirectResponse } from './responses.js';
 import { CognitoTokenClient } from './token-client.js';
@@ -172,7 +172,7 @@ export class CognitoGuard {
       }),
       sealer,
       consumedStates: createConsumedStates(resolved.now),
-      refreshesInFlight: new Map(),
+      recentRefreshes: new RecentRefreshes(resolved.now),
     };
     const context = this.#context;
     this.#tokens = {
@@ -184,7 +184,9 @@ export class CognitoGuard {
         ? {
             marginMs: resolved.autoRefreshMarginSeconds * 1000,
             now: resolved.now,
-            run: (request, presented) => refreshSession(context, request, presented),
+            ticket: () => context.recentRefreshes.ticket(),
+            run: (request, presented, ticket) =>
+              refreshSession(context, request, presented, ticket),
           }
         : undefined,
     };

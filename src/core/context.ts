@@ -11,6 +11,7 @@ import type { CognitoGuardError } from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { LIMITS } from './limits.js';
 import type { ResolvedOptions, UrlOption } from './options.js';
+import type { RecentRefreshes } from './refresh.js';
 import type { SessionBackend } from './session.js';
 import type { CognitoTokenClient } from './token-client.js';
 import type { CognitoJwtVerifier } from './verify.js';
@@ -29,8 +30,8 @@ export interface GuardContext {
    * of sign-ins can push a live entry out (when full, new sign-ins wait instead).
    */
   readonly consumedStates: BoundedCache<string, true>;
-  /** Refreshes in flight, keyed by the refresh token: concurrent requests share one exchange. */
-  readonly refreshesInFlight: Map<string, Promise<unknown>>;
+  /** Refreshes that concurrent requests of one session share (one exchange per instance). */
+  readonly recentRefreshes: RecentRefreshes;
 }
 
 /** What a session backend needs. */

@@ -129,12 +129,12 @@ export class CookieSealer {
    * by one of our secrets for this purpose (tampered, expired, other purpose, garbage).
    */
   async unseal(purpose: SealPurpose, sealed: string): Promise<Record<string, unknown> | undefined> {
-    // Sealed values are small; refuse oversized input before any parsing.
-    if (
-      sealed.length === 0 ||
-      sealed.length > LIMITS.maxSealedValueLength ||
-      sealed.split('.').length !== 5
-    )
+    // Refuse oversized input before any parsing. A stored session holds whole tokens (an ID token
+    // alone can be 6 KB or more: that is why it is in a store), so it gets a larger bound than
+    // the values that travel in cookies.
+    const maxLength =
+      purpose === 'session' ? LIMITS.maxSealedSessionLength : LIMITS.maxSealedValueLength;
+    if (sealed.length === 0 || sealed.length > maxLength || sealed.split('.').length !== 5)
       return undefined;
     const keys = await this.#keysFor(purpose);
     const { jwtDecrypt } = await loadDecrypt();

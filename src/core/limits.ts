@@ -61,8 +61,28 @@ export const LIMITS = {
    * new one is added, so the header a browser sends stays under nginx's default 8 KB limit.
    */
   crowdedCookieHeaderBytes: 5 * 1024,
+  /**
+   * A successful refresh is shared with requests of the same session for this long (at most half
+   * of the new access token's remaining life): a page's parallel requests, or requests sent
+   * before the browser stored the new cookies, reuse it instead of spending the refresh token
+   * again (one exchange per instance).
+   */
+  recentRefreshMs: 10_000,
+  /** Refreshes remembered per instance for that purpose (in flight or recent). */
+  maxRecentRefreshes: 10_000,
+  /**
+   * Sessions from a session store kept decrypted per instance, so a protected request costs one
+   * store read and no decryption while the stored value is unchanged (tokens of a few KB each:
+   * tens of MB at most, about what the verified-token cache holds).
+   */
+  maxRecentSessions: 10_000,
   /** Redeemed login states remembered per instance (a few MB at most). */
   maxConsumedStates: 100_000,
   /** Sealed cookie values larger than this are refused before decryption. */
   maxSealedValueLength: 8192,
+  /**
+   * Sealed sessions read from a session store larger than this are refused before decryption:
+   * three tokens of `maxTokenLength`, base64url-encoded once more by the encryption, with room.
+   */
+  maxSealedSessionLength: 96 * 1024,
 } as const;

@@ -106,6 +106,7 @@ async function revokeAll(context: GuardContext, refreshTokens: readonly string[]
  * token has expired; returns the user's `sub`. Nothing changes when this fails.
  */
 async function signOutEverywhere(context: GuardContext, request: IncomingRequest): Promise<string> {
+  const ticket = context.recentRefreshes.ticket();
   const presented = await context.sessions.read(request);
   let accessToken = presented.accessToken;
   if (accessToken === undefined && !presented.refreshable) {
@@ -117,7 +118,7 @@ async function signOutEverywhere(context: GuardContext, request: IncomingRequest
     claims = await context.verifier.verifyAccessToken(accessToken);
   } catch (error) {
     if (!(error instanceof TokenExpiredError) || !presented.refreshable) throw error;
-    const refreshed = await refreshSession(context, request, presented).catch(
+    const refreshed = await refreshSession(context, request, presented, ticket).catch(
       (failure: unknown) => {
         throw failure instanceof FlowFailure ? failure.error : failure;
       },

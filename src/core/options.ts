@@ -12,7 +12,13 @@ import { deriveEndpoints, defaultIssuer, type CognitoEndpoints } from './endpoin
 import { ConfigurationError } from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { DEFAULTS, LIMITS } from './limits.js';
-import { MemorySessionStore, sessionStoreFactory, type SessionStore } from './store-session.js';
+import {
+  MemorySessionStore,
+  sessionStoreFactory,
+  type SessionStore,
+  type SessionStoreContext,
+  type SessionStoreFactory,
+} from './store-session.js';
 
 export type { CognitoEndpoints };
 
@@ -388,12 +394,19 @@ function checkBoolean(
   return value;
 }
 
-/** A session store from the option: an object as given, or built from its URL. */
-function resolveSessionStore(
+/**
+ * A session store from the option: an object as given, or the factory registered for its URL.
+ * The factory runs only once the rest of the configuration is valid (see {@link resolveOptions}),
+ * so an invalid configuration never builds a client.
+ */
+function sessionStoreSource(
   value: unknown,
-  now: () => number,
   problems: string[],
-): SessionStore | undefined {
+):
+  | SessionStore
+  | { readonly url: URL; readonly factory: SessionStoreFactory }
+  | 'memory'
+  | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value === 'object' && value !== null) {
     const store = value as Partial<SessionStore>;
@@ -407,7 +420,7 @@ function resolveSessionStore(
     problems.push('sessionStore must be a SessionStore or a URL');
     return undefined;
   }
-  if (value === 'memory' || value === 'memory:') return new MemorySessionStore(now);
+  if (value === 'memory' || value === 'memory:') return 'memory';
   const url = parseUrl(value);
   const factory = url === undefined ? undefined : sessionStoreFactory(url);
   if (url === undefined) {
@@ -421,15 +434,28 @@ function resolveSessionStore(
         : `sessionStore (AWS_COGNITO_SESSION_STORE): no store is registered for ${url.protocol}//`,
     );
   } else {
-    try {
-      return factory(url);
-    } catch (error) {
-      problems.push(
-        `sessionStore (AWS_COGNITO_SESSION_STORE): ${error instanceof Error ? error.message : 'could not be created'}`,
-      );
-    }
+    return { url, factory };
   }
   return undefined;
+}
+
+/** Builds the store of a {@link sessionStoreSource}; a factory's error is a configuration problem. */
+function buildSessionStore(
+  source: ReturnType<typeof sessionStoreSource>,
+  context: SessionStoreContext & { readonly now: () => number },
+  problems: string[],
+): SessionStore | undefined {
+  if (source === undefined) return undefined;
+  if (source === 'memory') return new MemorySessionStore(context.now);
+  if (!('factory' in source)) return source;
+  try {
+    return source.factory(source.url, { timeoutMs: context.timeoutMs, logger: context.logger });
+  } catch (error) {
+    problems.push(
+      `sessionStore (AWS_COGNITO_SESSION_STORE): ${error instanceof Error ? error.message : 'could not be created'}`,
+    );
+    return undefined;
+  }
 }
 
 /** `NODE_ENV` of the running process, without depending on Node's types. */
@@ -607,7 +633,7 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     problems.push('autoRefresh needs refreshFlowEnabled (AWS_COGNITO_REFRESH_FLOW_ENABLED=true)');
   }
   const now = o.now ?? Date.now;
-  const sessionStore = resolveSessionStore(o.sessionStore, now, problems);
+  const sessionStore = sessionStoreSource(o.sessionStore, problems);
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') problems.push('fetch must be a function');
   if (
@@ -672,7 +698,7 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
       0,
       LIMITS.maxLeewaySeconds,
     ),
-    sessionStore,
+    sessionStore: undefined,
     disabled,
     production,
     secureCookies,
@@ -713,7 +739,14 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
   };
 
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return resolved;
+  // Only now, for a configuration that is otherwise valid: a store may build a client.
+  const store = buildSessionStore(
+    sessionStore,
+    { now, timeoutMs: resolved.httpTimeoutMs, logger: resolved.logger },
+    problems,
+  );
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return store === undefined ? resolved : { ...resolved, sessionStore: store };
 }
 
 /** An environment: `process.env` or any string map. */

@@ -141,8 +141,14 @@ export interface AutoRefresh {
   /** Refresh this long before the access token's `exp`. */
   readonly marginMs: number;
   readonly now: () => number;
+  /** A ticket for a request that may refresh, taken when its handling starts. */
+  ticket(): number;
   /** Refreshes the presented session; throws a `FlowFailure`. */
-  run(request: IncomingRequest, presented: PresentedSession): Promise<RefreshSuccess>;
+  run(
+    request: IncomingRequest,
+    presented: PresentedSession,
+    ticket: number,
+  ): Promise<RefreshSuccess>;
 }
 
 /** An API caller's `Authorization: Bearer` token: a session with nothing to refresh. */
@@ -301,14 +307,21 @@ export function createProtector(
   /** Whether a session may be refreshed now: it can be, and this is not a speculative load. */
   const mayRefresh = (tokens: PresentedSession, request: IncomingRequest): boolean =>
     autoRefresh !== undefined && tokens.refreshable && !isSpeculativeRequest(request);
-  const expiresSoon = (identity: CognitoIdentity): boolean =>
-    autoRefresh !== undefined &&
-    identity.claims.exp * 1000 - autoRefresh.now() <= autoRefresh.marginMs;
+  const expiresSoon = (identity: CognitoIdentity): boolean => {
+    if (autoRefresh === undefined) return false;
+    const { exp, iat } = identity.claims;
+    // At most half the token's lifetime: a margin as long as the lifetime (300 s of margin on
+    // Cognito's shortest, 5-minute tokens) would refresh on every request.
+    const marginMs = Math.min(autoRefresh.marginMs, ((exp - iat) * 1000) / 2);
+    return exp * 1000 - autoRefresh.now() <= marginMs;
+  };
 
   const verify = async (
     request: IncomingRequest,
     pending: PresentedSession | Promise<PresentedSession>,
   ): Promise<GuardResult> => {
+    // Taken before anything is awaited: this request started now, whenever it gets to refresh.
+    const ticket = autoRefresh?.ticket() ?? 0;
     let tokens: PresentedSession;
     try {
       tokens = await pending;
@@ -329,7 +342,7 @@ export function createProtector(
         : expiresSoon(identity);
     if (autoRefresh !== undefined && refreshable && mayRefresh(tokens, request)) {
       try {
-        const refreshed = await autoRefresh.run(request, tokens);
+        const refreshed = await autoRefresh.run(request, tokens, ticket);
         return allow(refreshed.identity, refreshed.setCookies);
       } catch (error) {
         const refusal = error instanceof FlowFailure ? error : undefined;

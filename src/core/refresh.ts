@@ -14,7 +14,9 @@ import {
   RefreshError,
   TokenVerifyError,
 } from './errors.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { IncomingRequest } from './http.js';
+import { LIMITS } from './limits.js';
 import { isCrossSiteRequest } from './request-rules.js';
 import type { PresentedSession } from './session.js';
 import { GrantRejectedError } from './token-client.js';
@@ -24,6 +26,80 @@ import { refreshOf, toIdentity, verifyTokenResponse } from './tokens.js';
 export interface RefreshSuccess {
   readonly identity: CognitoIdentity;
   readonly setCookies: readonly string[];
+}
+
+interface SharedRefresh {
+  readonly exchange: Promise<RefreshSuccess>;
+  /** The first ticket handed out after the exchange succeeded; `undefined` while in flight. */
+  boundary: number | undefined;
+}
+
+/**
+ * The refreshes of one instance that requests of the same session share, keyed by the refresh
+ * token they spend: one exchange for a page's parallel requests, however their reading of the
+ * session cookies interleaves with it.
+ *
+ * A request takes a ticket when its handling starts. An exchange in flight is shared with every
+ * request; a finished one only with requests that started before it finished — they were sent
+ * with the old cookies. A request that starts later with the old refresh token gets a new
+ * exchange of its own: after a logout (revoked) or past a rotation's grace period, Cognito's
+ * refusal must reach it, not a remembered success.
+ *
+ * @example
+ * ```ts
+ * const refreshes = new RecentRefreshes(Date.now);
+ * const ticket = refreshes.ticket();
+ * ```
+ */
+export class RecentRefreshes {
+  #nextTicket = 0;
+  readonly #entries: BoundedCache<string, SharedRefresh>;
+
+  constructor(now: () => number) {
+    this.#entries = new BoundedCache(LIMITS.maxRecentRefreshes, now, { touchOnRead: false });
+  }
+
+  /** A ticket for a request that may refresh, taken when its handling starts. */
+  ticket(): number {
+    return this.#nextTicket++;
+  }
+
+  /** The exchange a request with `ticket` shares for `refreshToken`, if any. */
+  shared(refreshToken: string, ticket: number): Promise<RefreshSuccess> | undefined {
+    const entry = this.#entries.get(refreshToken);
+    if (entry === undefined) return undefined;
+    return entry.boundary === undefined || ticket < entry.boundary ? entry.exchange : undefined;
+  }
+
+  /**
+   * Records an exchange: shared while in flight (at most `inFlightMs`), then for at most
+   * `afterMs` with the requests that started before it succeeded; forgotten if it fails (the next
+   * request tries again).
+   */
+  record(
+    refreshToken: string,
+    exchange: Promise<RefreshSuccess>,
+    now: () => number,
+    inFlightMs: number,
+  ): void {
+    const entry: SharedRefresh = { exchange, boundary: undefined };
+    this.#entries.set(refreshToken, entry, now() + inFlightMs);
+    exchange.then(
+      ({ identity }) => {
+        entry.boundary = this.#nextTicket;
+        // Never longer than half what is left of the new access token's life: a request must
+        // not be handed tokens that need refreshing themselves.
+        const at = now();
+        const halfLife = (identity.claims.exp * 1000 - at) / 2;
+        if (this.#entries.get(refreshToken) === entry) {
+          this.#entries.set(refreshToken, entry, at + Math.min(LIMITS.recentRefreshMs, halfLife));
+        }
+      },
+      () => {
+        if (this.#entries.get(refreshToken) === entry) this.#entries.delete(refreshToken);
+      },
+    );
+  }
 }
 
 /**
@@ -36,6 +112,7 @@ export async function refreshRoute(
   context: GuardContext,
   request: IncomingRequest,
 ): Promise<RefreshSuccess> {
+  const ticket = context.recentRefreshes.ticket();
   const { options } = context;
   if (!options.refreshFlowEnabled)
     throw new FlowFailure(new RefreshError('ERR_REFRESH_DISABLED'), []);
@@ -51,7 +128,7 @@ export async function refreshRoute(
   } catch (error) {
     throw asFlowFailure(error, context.sessions.clear(request));
   }
-  return refreshSession(context, request, presented);
+  return refreshSession(context, request, presented, ticket);
 }
 
 /** A failure as a flow answer: a token problem ends the session; an outage keeps it. */
@@ -70,8 +147,9 @@ function asFlowFailure(error: unknown, endSession: readonly string[]): unknown {
 }
 
 /**
- * Refreshes a presented session, sharing one exchange among concurrent requests of the same
- * session on this instance.
+ * Refreshes a presented session, sharing one exchange among the concurrent requests of the same
+ * session on this instance (see {@link RecentRefreshes}); `ticket` is the request's, taken when
+ * its handling started.
  *
  * @throws {FlowFailure} 401 clearing the session when the refresh token is missing, unreadable,
  *   duplicated, revoked or expired; 502–504 (503 for a session store) keeping it when Cognito or
@@ -81,6 +159,7 @@ export async function refreshSession(
   context: GuardContext,
   request: IncomingRequest,
   presented: PresentedSession,
+  ticket: number,
 ): Promise<RefreshSuccess> {
   const endSession = context.sessions.clear(request);
   let stored;
@@ -106,8 +185,8 @@ export async function refreshSession(
   }
 
   const key = stored.refreshToken;
-  const inFlight = context.refreshesInFlight.get(key) as Promise<RefreshSuccess> | undefined;
-  if (inFlight !== undefined) return inFlight;
+  const shared = context.recentRefreshes.shared(key, ticket);
+  if (shared !== undefined) return shared;
   const previous = stored;
   const exchange = (async (): Promise<RefreshSuccess> => {
     try {
@@ -145,10 +224,10 @@ export async function refreshSession(
         );
       }
       throw asFlowFailure(error, endSession);
-    } finally {
-      context.refreshesInFlight.delete(key);
     }
   })();
-  context.refreshesInFlight.set(key, exchange);
+  const { now, httpTimeoutMs } = context.options;
+  // In flight: until it settles (an exchange, a key fetch and a store write, each bounded).
+  context.recentRefreshes.record(key, exchange, now, 4 * httpTimeoutMs);
   return exchange;
 }

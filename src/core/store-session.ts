@@ -15,8 +15,11 @@
 import * as base64url from 'jose/base64url';
 import { COOKIE_NAMES, deleteCookie, parseCookies, setCookie } from './cookies.js';
 import { tokenCookieAttributes, type SessionDependencies } from './context.js';
+import { BoundedCache } from './bounded-cache.js';
 import { CognitoGuardError, TokenVerifyError } from './errors.js';
 import type { IncomingRequest } from './http.js';
+import { LIMITS } from './limits.js';
+import type { CognitoGuardLogger } from './options.js';
 import type { EndedSession, PresentedSession, SessionBackend } from './session.js';
 import type { SessionTokens, StoredRefreshToken } from './tokens.js';
 
@@ -77,8 +80,32 @@ export class SessionStoreError extends CognitoGuardError {
   }
 }
 
-/** Builds a {@link SessionStore} from a URL (`redis://…`). */
-export type SessionStoreFactory = (url: URL) => SessionStore;
+/**
+ * What a store built from a URL is told about the guard that uses it.
+ *
+ * @example
+ * ```ts
+ * const factory: SessionStoreFactory = (url, { timeoutMs, logger }) => {
+ *   logger.warn('sessions in this process only: for development', { host: url.host, timeoutMs });
+ *   return new MemorySessionStore();
+ * };
+ * ```
+ */
+export interface SessionStoreContext {
+  /**
+   * The guard's deadline for one call (`httpTimeoutMs`): a store whose own timeouts are no
+   * longer fails before the guard gives up, so it never keeps requests of an outage queued.
+   */
+  readonly timeoutMs: number;
+  /** The guard's logger, for connection trouble (never log the URL: it may hold a password). */
+  readonly logger: CognitoGuardLogger;
+}
+
+/**
+ * Builds a {@link SessionStore} from a URL (`redis://…`). Called once per guard, only for a
+ * configuration without other problems, and before any request: connect lazily.
+ */
+export type SessionStoreFactory = (url: URL, context: SessionStoreContext) => SessionStore;
 
 const factories = new Map<string, SessionStoreFactory>();
 
@@ -177,6 +204,34 @@ export class MemorySessionStore implements SessionStore {
 const SESSION_COOKIE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 const encoder = new TextEncoder();
 
+/** A stored session, decrypted. */
+interface Unsealed {
+  readonly tokens: Omit<SessionTokens, 'rotated'>;
+  /** When the session ends (seconds). */
+  readonly expiresAt: number;
+}
+
+/** A session read recently (see {@link StoreSessions}). */
+interface RecentSession {
+  readonly key: SessionKey;
+  readonly fingerprint: string;
+  readonly stored: Unsealed;
+}
+
+/**
+ * What tells two sealed values apart without decrypting them: the random IV and the
+ * authentication tag of the compact JWE (and its length). Every seal draws a new IV, so a
+ * rewritten session never matches; a value altered in the store without the key cannot be read
+ * anyway, and a match can only ever yield what this instance decrypted before for that cookie.
+ */
+function fingerprintOf(sealed: string): string {
+  // header.encryptedKey.iv.ciphertext.tag (dir: the encrypted key is empty)
+  const ivStart = sealed.indexOf('.', sealed.indexOf('.') + 1) + 1;
+  const ivEnd = sealed.indexOf('.', ivStart);
+  const tag = sealed.slice(sealed.lastIndexOf('.') + 1);
+  return `${String(sealed.length)}.${sealed.slice(ivStart, ivEnd)}.${tag}`;
+}
+
 async function sha256(text: string): Promise<string> {
   return base64url.encode(
     new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))),
@@ -198,10 +253,19 @@ export class StoreSessions implements SessionBackend {
   readonly #context: SessionDependencies;
   readonly #store: SessionStore;
   #userKey: Promise<CryptoKey> | undefined;
+  /**
+   * Sessions this instance read recently, by cookie: their store key (no hash to compute) and
+   * what their stored value decrypted to, reused while the store returns that same value.
+   * Filled only by sessions found in the store, so junk cookies cannot crowd it.
+   */
+  readonly #recent: BoundedCache<string, RecentSession>;
 
   constructor(context: SessionDependencies, store: SessionStore) {
     this.#context = context;
     this.#store = store;
+    this.#recent = new BoundedCache(LIMITS.maxRecentSessions, context.options.now, {
+      touchOnRead: false,
+    });
   }
 
   /** The store, for shutdown. */
@@ -264,19 +328,32 @@ export class StoreSessions implements SessionBackend {
     return base64url.encode(new Uint8Array(mac).subarray(0, 16));
   }
 
-  /** The key of the session cookie a request presents; `undefined` when none. */
-  async #presentedKey(request: IncomingRequest): Promise<SessionKey | undefined> {
+  /**
+   * The session cookie a request presents, checked for shape; `undefined` when none. Throws
+   * `TokenVerifyError` for a duplicated or malformed one: a forged or garbled id never reaches
+   * the store.
+   */
+  #presentedCookie(request: IncomingRequest): string | undefined {
     const header = request.header('cookie');
     if (header?.includes(COOKIE_NAMES.session) !== true) return undefined;
     const cookies = parseCookies(header, [COOKIE_NAMES.session]);
     if (cookies.duplicates.size > 0) throw new TokenVerifyError('duplicate session cookies');
     const value = cookies.values[COOKIE_NAMES.session];
     if (value === undefined) return undefined;
-    const match = SESSION_COOKIE.exec(value);
-    // A forged or garbled id never reaches the store.
-    if (match?.[1] === undefined || match[2] === undefined)
-      throw new TokenVerifyError('malformed session cookie');
-    return { user: match[1], id: await sha256(match[2]) };
+    if (!SESSION_COOKIE.test(value)) throw new TokenVerifyError('malformed session cookie');
+    return value;
+  }
+
+  /** The store key of a (well-formed) session cookie: its user tag, and a hash of its secret. */
+  async #keyOf(cookie: string): Promise<SessionKey> {
+    const dot = cookie.indexOf('.');
+    return { user: cookie.slice(0, dot), id: await sha256(cookie.slice(dot + 1)) };
+  }
+
+  /** The key of the session cookie a request presents; `undefined` when none. */
+  async #presentedKey(request: IncomingRequest): Promise<SessionKey | undefined> {
+    const cookie = this.#presentedCookie(request);
+    return cookie === undefined ? undefined : this.#keyOf(cookie);
   }
 
   async #seal(tokens: SessionTokens, expiresAt: number): Promise<string> {
@@ -300,13 +377,7 @@ export class StoreSessions implements SessionBackend {
     );
   }
 
-  async #unseal(value: string | undefined): Promise<
-    | {
-        readonly tokens: Omit<SessionTokens, 'rotated'>;
-        readonly expiresAt: number;
-      }
-    | undefined
-  > {
+  async #unseal(value: string | undefined): Promise<Unsealed | undefined> {
     if (value === undefined) return undefined;
     const payload = await this.#context.sealer.unseal('session', value);
     if (
@@ -336,11 +407,8 @@ export class StoreSessions implements SessionBackend {
   }
 
   async read(request: IncomingRequest): Promise<PresentedSession> {
-    const key = await this.#presentedKey(request);
-    const stored =
-      key === undefined
-        ? undefined
-        : await this.#unseal(await this.#call('get', () => this.#store.get(key)));
+    const cookie = this.#presentedCookie(request);
+    const stored = cookie === undefined ? undefined : await this.#readStored(cookie);
     const refresh = stored?.tokens.refresh;
     return {
       accessToken: stored?.tokens.accessToken,
@@ -348,6 +416,24 @@ export class StoreSessions implements SessionBackend {
       refreshable: refresh !== undefined && this.#context.options.refreshFlowEnabled,
       refresh: () => Promise.resolve(refresh),
     };
+  }
+
+  /**
+   * The stored session of a cookie: one GET, always (the store decides whether it still exists),
+   * and the decryption only when the stored value changed since this instance last read it.
+   */
+  async #readStored(cookie: string): Promise<Unsealed | undefined> {
+    const recent = this.#recent.get(cookie);
+    const key = recent?.key ?? (await this.#keyOf(cookie));
+    const value = await this.#call('get', () => this.#store.get(key));
+    if (value === undefined) return undefined;
+    const fingerprint = fingerprintOf(value);
+    if (recent !== undefined && recent.fingerprint === fingerprint) return recent.stored;
+    const stored = await this.#unseal(value);
+    if (stored !== undefined) {
+      this.#recent.set(cookie, { key, fingerprint, stored }, stored.expiresAt * 1000);
+    }
+    return stored;
   }
 
   async start(request: IncomingRequest, tokens: SessionTokens): Promise<readonly string[]> {

@@ -61,6 +61,28 @@ function isTimeout(error: unknown): boolean {
 }
 
 /**
+ * The request never got an answer: the connection was refused, reset or lost. Runtimes word this
+ * differently (Node's fetch rejects with a `TypeError`, workerd with a plain `Error` such as
+ * "Network connection lost"), so the fetch is wrapped and any rejection that is not a timeout is
+ * marked with this class, for a 503 with Retry-After instead of a 502 "bad response".
+ */
+class UnreachableError extends Error {
+  override readonly name = 'UnreachableError';
+}
+
+/** `fetchImpl`, with every failure to get an answer (other than a timeout) an {@link UnreachableError}. */
+function markUnreachable(fetchImpl: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetchImpl(input, init);
+    } catch (error) {
+      if (isTimeout(error) || (error instanceof Error && isTimeout(error.cause))) throw error;
+      throw new UnreachableError('no answer from Cognito', { cause: error });
+    }
+  };
+}
+
+/**
  * Maps anything thrown while talking to Cognito to a cognito-guard error. Never includes
  * response bodies or tokens in the detail.
  */
@@ -136,8 +158,8 @@ export function mapUpstreamError(error: unknown, operation: string): Error {
       },
     );
   }
-  if (error instanceof TypeError) {
-    // fetch() rejects with a TypeError when the connection fails.
+  if (error instanceof UnreachableError || error instanceof TypeError) {
+    // The connection failed (fetch() rejects with a TypeError in Node for that).
     return new CognitoError(
       'ERR_COGNITO_UNREACHABLE',
       `${operation}: ${error.message}`,
@@ -177,9 +199,11 @@ export class CognitoTokenClient {
   readonly #client: oauth.Client;
   readonly #auth: oauth.ClientAuth;
   readonly #options: TokenClientOptions;
+  readonly #fetch: typeof fetch;
 
   constructor(options: TokenClientOptions) {
     this.#options = options;
+    this.#fetch = markUnreachable(options.fetch);
     this.#as = {
       issuer: options.issuer,
       token_endpoint: options.tokenEndpoint,
@@ -195,7 +219,7 @@ export class CognitoTokenClient {
   #requestOptions(): oauth.TokenEndpointRequestOptions {
     return {
       signal: AbortSignal.timeout(this.#options.timeoutMs),
-      [oauth.customFetch]: this.#options.fetch,
+      [oauth.customFetch]: this.#fetch,
       // Plain http only for a loopback emulator; the options refuse it for any other host.
       // eslint-disable-next-line @typescript-eslint/no-deprecated
       [oauth.allowInsecureRequests]: this.#options.allowInsecureHttp,
@@ -288,8 +312,10 @@ export async function globalSignOut(
   accessToken: string,
 ): Promise<void> {
   let response: Response;
+  // Called unbound (markUnreachable calls it as a plain function): Workers' fetch throws
+  // "Illegal invocation" when called as a method of another object.
   try {
-    response = await options.fetch(options.userPoolApi, {
+    response = await markUnreachable(options.fetch)(options.userPoolApi, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',

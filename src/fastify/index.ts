@@ -366,10 +366,14 @@ export const cognitoGuard = plugin<CognitoGuardPluginOptions>(
   'cognito-guard',
   (fastify, options) => {
     const { guard } = options;
-    fastify.decorate(
-      'cognito',
-      guardRoutes(guard instanceof CognitoGuard ? guard : new CognitoGuard(guard)),
-    );
+    if (guard instanceof CognitoGuard) {
+      fastify.decorate('cognito', guardRoutes(guard));
+      return;
+    }
+    // A guard built here is ours to release: its session store's connections close with the app.
+    const owned = new CognitoGuard(guard);
+    fastify.decorate('cognito', guardRoutes(owned));
+    fastify.addHook('onClose', () => owned.close());
   },
 );
 

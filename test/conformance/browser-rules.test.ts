@@ -13,11 +13,10 @@ import {
   type EmulatorHandle,
   type RequestLogEntry,
 } from '../../src/emulator/index.js';
-import { type BrowserResponse } from '../support/browser.js';
-import { login, TestBrowser } from '../support/stack.js';
-import { ADAPTERS, startConformanceApp, type ConformanceApp } from './harness.js';
+import { type BrowserResponse, TestBrowser, JSON_ACCEPT } from '../support/browser.js';
+import { login } from '../support/sign-in.js';
+import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
 
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const SESSION = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'] as const;
 
 const SPECULATIVE_HEADERS: readonly Record<string, string>[] = [
@@ -27,11 +26,6 @@ const SPECULATIVE_HEADERS: readonly Record<string, string>[] = [
   { 'x-purpose': 'preview' },
   { 'x-moz': 'prefetch' },
 ];
-
-/** The Cookie header a browser would send to `url` (all cookies of its host: ports don't count). */
-function cookieHeaderFor(browser: TestBrowser, url: string): string {
-  return [...browser.cookiesFor(url)].map(([name, value]) => `${name}=${value}`).join('; ');
-}
 
 function errorCode(response: BrowserResponse): unknown {
   return (JSON.parse(response.body) as { error?: unknown }).error;
@@ -293,7 +287,7 @@ for (const adapter of ADAPTERS) {
           `${app.url}/login?returnTo=${encodeURIComponent(crafted)}`,
         );
         assert.equal(started.status, 302);
-        const header = cookieHeaderFor(browser, app.url);
+        const header = browser.cookieHeader(app.url);
         assert.ok(
           Buffer.byteLength(header) <= 8192,
           `attempt ${attempt}: Cookie header ${Buffer.byteLength(header)} bytes`,

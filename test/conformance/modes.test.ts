@@ -6,10 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { login, TestBrowser } from '../support/stack.js';
-import { ADAPTERS, startConformanceApp, type ConformanceApp } from './harness.js';
-
-const JSON_ACCEPT = { accept: 'application/json' } as const;
+import { login } from '../support/sign-in.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
+import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
 
 for (const adapter of ADAPTERS) {
   describe(`optional and API modes (${adapter.name})`, () => {

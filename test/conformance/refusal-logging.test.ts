@@ -11,25 +11,24 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { readForm } from '../support/browser.js';
-import { DEMO_PASSWORD, TestBrowser } from '../support/stack.js';
-import { ADAPTERS, freePort, startConformanceApp } from './harness.js';
-
-interface Warning {
-  readonly message: string;
-  readonly fields: Record<string, unknown> | undefined;
-}
+import { TestBrowser } from '../support/browser.js';
+import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
+import { callbackUrlFor } from '../support/sign-in.js';
 
 for (const adapter of ADAPTERS) {
   describe(`refused sign-ins are logged once (${adapter.name})`, () => {
-    /** Whether the app's warnings reach this process; says so in the test's output if not. */
-    const logsVisible = (t: TestContext): boolean => {
-      if (!adapter.inProcess) {
+    /**
+     * The app's refusal warnings, when its log reaches this process; `undefined` (and a line in
+     * the test's output saying so) for an app in another process.
+     */
+    const refusals = (t: TestContext, app: ConformanceApp) => {
+      if (app.log === undefined) {
         t.diagnostic(
           'the app logger lives in another process: the answer is checked, the warning is not',
         );
+        return undefined;
       }
-      return adapter.inProcess;
+      return app.log.warnings().filter((w) => w.message === 'sign-in refused');
     };
     let emulator: EmulatorHandle;
     before(async () => {
@@ -39,29 +38,24 @@ for (const adapter of ADAPTERS) {
       await emulator.stop();
     });
 
-    /** Signs in at `startUrl` and follows Cognito's redirect to the callback; returns its response. */
-    async function signIn(browser: TestBrowser, startUrl: string) {
-      const page = await browser.follow(startUrl);
-      const form = readForm(page.body, page.url);
-      const submitted = await browser.request(form.action, {
-        form: { ...form.fields, username: 'alice', password: DEMO_PASSWORD },
-      });
-      return browser.request(submitted.location!, { headers: { accept: 'text/html' } });
+    /** Signs alice in at `appUrl` and follows Cognito's redirect to the callback. */
+    async function signIn(appUrl: string) {
+      const browser = new TestBrowser();
+      const callbackUrl = await callbackUrlFor(browser, appUrl, 'alice');
+      return browser.request(callbackUrl, { headers: { accept: 'text/html' } });
     }
 
     it('a wrong AWS_COGNITO_ISSUER: 400, and one warning naming the issuer mismatch', async (t) => {
-      const warnings: Warning[] = [];
       const app = await startConformanceApp(adapter, emulator, {
         env: { AWS_COGNITO_ISSUER: `${emulator.domain}/eu-west-1_SomeOtherPool` },
-        extras: { logger: { warn: (message, fields) => warnings.push({ message, fields }) } },
       });
       try {
-        const callback = await signIn(new TestBrowser(), `${app.url}/login`);
+        const callback = await signIn(app.url);
         assert.equal(callback.status, 400);
         assert.match(callback.body, /Sign in again/);
-        if (!logsVisible(t)) return;
-        const refused = warnings.filter((w) => w.message === 'sign-in refused');
-        assert.equal(refused.length, 1, JSON.stringify(warnings));
+        const refused = refusals(t, app);
+        if (refused === undefined) return;
+        assert.equal(refused.length, 1, app.log?.text());
         const fields = refused[0]?.fields ?? {};
         assert.equal(fields['code'], 'ERR_CALLBACK_REJECTED');
         assert.equal(fields['detail'], 'code exchange refused: id_token_rejected (iss mismatch)');
@@ -71,31 +65,30 @@ for (const adapter of ADAPTERS) {
     });
 
     it('a callback on localhost for a sign-in started on 127.0.0.1: 400, and one warning that says so', async (t) => {
-      const warnings: Warning[] = [];
-      const port = await freePort();
+      /** The app's origin with the host name localhost instead of 127.0.0.1. */
+      const onLocalhost = (appUrl: string) => appUrl.replace('127.0.0.1', 'localhost');
       const local = await startConformanceApp(adapter, emulator, {
-        port,
-        env: {
-          AWS_COGNITO_REDIRECT_URL: `http://localhost:${port}/postlogin`,
-          AWS_COGNITO_LOGOUT_URL: `http://localhost:${port}/postlogout`,
-        },
-        client: {
-          callbackUrls: [`http://localhost:${port}/postlogin`],
-          logoutUrls: [`http://localhost:${port}/postlogout`],
-        },
-        extras: { logger: { warn: (message, fields) => warnings.push({ message, fields }) } },
+        env: (appUrl) => ({
+          AWS_COGNITO_REDIRECT_URL: `${onLocalhost(appUrl)}/postlogin`,
+          AWS_COGNITO_LOGOUT_URL: `${onLocalhost(appUrl)}/postlogout`,
+        }),
+        client: (appUrl) => ({
+          callbackUrls: [`${onLocalhost(appUrl)}/postlogin`],
+          logoutUrls: [`${onLocalhost(appUrl)}/postlogout`],
+        }),
       });
+      const port = new URL(local.url).port;
       try {
-        const callback = await signIn(new TestBrowser(), `${local.url}/login`);
+        const callback = await signIn(local.url);
         assert.ok(callback.url.startsWith(`http://localhost:${port}/postlogin?`));
         assert.equal(callback.status, 400);
-        if (!logsVisible(t)) return;
-        const refused = warnings.filter((w) => w.message === 'sign-in refused');
-        assert.equal(refused.length, 1, JSON.stringify(warnings));
+        const refused = refusals(t, local);
+        if (refused === undefined) return;
+        assert.equal(refused.length, 1, local.log?.text());
         const fields = refused[0]?.fields ?? {};
         assert.equal(fields['code'], 'ERR_CALLBACK_NO_TRANSACTION');
         assert.match(String(fields['detail']), /another host name/);
-        const logged = JSON.stringify(warnings);
+        const logged = local.log?.text() ?? '';
         const code = new URL(callback.url).searchParams.get('code')!;
         assert.ok(!logged.includes(code), 'the code is not logged');
       } finally {

@@ -10,7 +10,7 @@ import {
 } from '../../src/core/authorize.js';
 
 describe('transaction secrets', () => {
-  it('regression (seed fault 14) / B7: the PKCE verifier is 43+ unreserved characters and the challenge is S256 of it', async () => {
+  it('regression (flask-cognito-lib fault 14) / B7: the PKCE verifier is 43+ unreserved characters and the challenge is S256 of it', async () => {
     for (let i = 0; i < 200; i += 1) {
       const secrets = await createTransactionSecrets();
       assert.match(secrets.codeVerifier, /^[A-Za-z0-9\-._~]{43,128}$/);
@@ -41,7 +41,7 @@ describe('buildAuthorizeUrl', () => {
     nonce: 'n o',
   };
 
-  it('regression (seed fault 12): every parameter is URL-encoded; S256 and code are fixed (B6, B15)', () => {
+  it('regression (flask-cognito-lib fault 12): every parameter is URL-encoded; S256 and code are fixed (B6, B15)', () => {
     const url = new URL(
       buildAuthorizeUrl({
         authorizeEndpoint: 'https://auth.example.com/oauth2/authorize',

@@ -4,6 +4,8 @@ import {
   CognitoGuard,
   ConfigurationError,
   fromEnv,
+  MemorySessionStore,
+  registerSessionStore,
   type CognitoGuardOptions,
 } from '../../src/index.js';
 import { resolveOptions } from '../../src/core/options.js';
@@ -33,7 +35,7 @@ function configurationProblems(run: () => unknown): readonly string[] {
 }
 
 describe('fromEnv', () => {
-  it('reads the seed names and derives the issuer and endpoints', () => {
+  it("reads flask-cognito-lib's variable names and derives the issuer and endpoints", () => {
     const resolved = resolveOptions(fromEnv(validEnv));
     assert.equal(
       resolved.endpoints.issuer,
@@ -77,7 +79,7 @@ describe('fromEnv', () => {
     assert.ok(!problems.some((p) => p.includes('CLIENT_SECRET')), 'the client secret is optional');
   });
 
-  it('regression (seed fault 16): booleans accept only true/false/1/0, "False" does not disable auth', () => {
+  it('regression (flask-cognito-lib fault 16): booleans accept only true/false/1/0, "False" does not disable auth', () => {
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'false' }).disabled, false);
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: 'False' }).disabled, false);
     assert.equal(fromEnv({ ...validEnv, AWS_COGNITO_DISABLED: '0' }).disabled, false);
@@ -91,7 +93,7 @@ describe('fromEnv', () => {
     }
   });
 
-  it('regression (seed fault 16): scopes given as a string are split, not joined per character', () => {
+  it('regression (flask-cognito-lib fault 16): scopes given as a string are split, not joined per character', () => {
     assert.deepEqual(fromEnv({ ...validEnv, AWS_COGNITO_SCOPES: 'openid email' }).scopes, [
       'openid',
       'email',
@@ -344,5 +346,56 @@ describe('resolveOptions', () => {
 
   it('treats an empty client secret as a public client', () => {
     assert.equal(resolveOptions({ ...base, clientSecret: '' }).clientSecret, undefined);
+  });
+});
+
+describe('sessionStore (AWS_COGNITO_SESSION_STORE)', () => {
+  it('a registered URL scheme builds its store once, with the guard’s deadline and logger', () => {
+    const calls: { url: string; timeoutMs: number; logger: unknown }[] = [];
+    registerSessionStore('test-store:', (url, context) => {
+      calls.push({ url: url.href, timeoutMs: context.timeoutMs, logger: context.logger });
+      return new MemorySessionStore();
+    });
+    const logger = { warn: () => undefined };
+    const resolved = resolveOptions({
+      ...fromEnv({ ...validEnv, AWS_COGNITO_SESSION_STORE: 'test-store://somewhere/1' }),
+      httpTimeoutMs: 1234,
+      logger,
+    });
+    assert.ok(resolved.sessionStore instanceof MemorySessionStore);
+    assert.deepEqual(calls, [{ url: 'test-store://somewhere/1', timeoutMs: 1234, logger }]);
+  });
+
+  it('an invalid configuration never builds a store (no client is created for nothing)', () => {
+    let built = 0;
+    registerSessionStore('counting:', () => {
+      built += 1;
+      return new MemorySessionStore();
+    });
+    const problems = configurationProblems(() =>
+      resolveOptions(
+        fromEnv({ ...validEnv, SECRET_KEY: 'short', AWS_COGNITO_SESSION_STORE: 'counting://x' }),
+      ),
+    );
+    assert.ok(problems.some((p) => p.startsWith('secretKey')));
+    assert.equal(built, 0);
+  });
+
+  it('a factory that throws, an unregistered scheme and a Redis URL without the import are configuration problems', () => {
+    registerSessionStore('broken:', () => {
+      throw new Error('bad database number');
+    });
+    assert.deepEqual(
+      configurationProblems(() =>
+        resolveOptions(fromEnv({ ...validEnv, AWS_COGNITO_SESSION_STORE: 'broken://x' })),
+      ),
+      ['sessionStore (AWS_COGNITO_SESSION_STORE): bad database number'],
+    );
+    assert.match(
+      configurationProblems(() =>
+        resolveOptions(fromEnv({ ...validEnv, AWS_COGNITO_SESSION_STORE: 'nothing://x' })),
+      )[0] ?? '',
+      /no store is registered for nothing:/,
+    );
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '../../src/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { sessionCookies } from '../../src/testing/index.js';
-import { CLIENT_ID, guardOptions, registerClient } from '../support/stack.js';
+import { CLIENT_ID, guardOptions, registerClient } from '../support/pool.js';
 
 function requestWith(cookie: string): IncomingRequest {
   return {

@@ -17,8 +17,8 @@ import helmet from 'helmet';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
-import { DEMO_PASSWORD, guardOptions, registerClient } from '../support/stack.js';
-import { closeServer, freePort, listenOn } from '../conformance/harness.js';
+import { DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
+import { closeServer, freePort, listenOn } from '../support/http.js';
 import { findSystemComponent, launchChromium } from '../support/system.js';
 import { createServer } from 'node:http';
 

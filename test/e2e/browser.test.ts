@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { DEMO_PASSWORD } from '../support/stack.js';
-import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../conformance/harness.js';
+import { DEMO_PASSWORD } from '../support/pool.js';
+import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
 import { findSystemComponent, launchChromium } from '../support/system.js';
 
 /** The example app under test and the emulator it signs in with. */

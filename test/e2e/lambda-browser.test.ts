@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { DEMO_PASSWORD } from '../support/stack.js';
-import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../conformance/harness.js';
+import { DEMO_PASSWORD } from '../support/pool.js';
+import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { decodeJwt } from 'jose';
 import { DEMO_PASSWORD, startTestPool, type TestPool } from '../../src/testing/index.js';
 import type { RunningNextApp } from '../../examples/next/run.js';
-import { freePort } from '../conformance/harness.js';
+import { freePort } from '../support/http.js';
 import { startNextApp } from '../next/apps.js';
 import { findSystemComponent, launchChromium } from '../support/system.js';
 

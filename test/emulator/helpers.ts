@@ -2,10 +2,6 @@
 // PKCE values, token requests and JWT decoding. Not a test file itself.
 import { createHash, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 
 import { DEFAULT_SWITCHES, DEMO_PASSWORD } from '../../src/emulator/index.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
@@ -185,58 +181,7 @@ export async function signIn(
   return (await response.json()) as TokenSet;
 }
 
-export function decodeJwt(token: string): {
-  header: Record<string, unknown>;
-  payload: Record<string, unknown>;
-  rawHeader: string;
-  rawPayload: string;
-} {
-  const [header = '', payload = ''] = token.split('.');
-  const rawHeader = Buffer.from(header, 'base64url').toString('utf8');
-  const rawPayload = Buffer.from(payload, 'base64url').toString('utf8');
-  return {
-    header: JSON.parse(rawHeader) as Record<string, unknown>,
-    payload: JSON.parse(rawPayload) as Record<string, unknown>,
-    rawHeader,
-    rawPayload,
-  };
-}
-
-/**
- * A request through `node:http`, which (unlike `fetch`) sends the `Host` header it is given, so a
- * test can forge one.
- */
-export function rawRequest(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      { method: options.method ?? 'GET', headers: options.headers ?? {} },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(options.body);
-  });
-}
-
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// Shared with every suite: JWT decoding, raw requests with any Host header, free ports.
+export { decodeJwt } from '../support/jwt.js';
+export { rawRequest } from '../support/requests.js';
+export { freePort } from '../support/http.js';

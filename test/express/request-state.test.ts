@@ -6,18 +6,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { Express, Request, Response } from 'express';
-import express5 from 'express';
-import express4 from 'express4';
+import type { Request, Response } from 'express';
 import { cognitoGuard } from '../../src/express/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { closeServer, listenOn } from '../conformance/harness.js';
-import { guardOptions, login, registerClient, TestBrowser } from '../support/stack.js';
+import { EXPRESS_VERSIONS, expressApp } from '../support/express.js';
+import { closeServer, listenOn } from '../support/http.js';
+import { guardOptions, registerClient } from '../support/pool.js';
+import { login } from '../support/sign-in.js';
+import { TestBrowser } from '../support/browser.js';
 
-for (const [version, create] of [
-  ['express5', () => express5()],
-  ['express4', () => express4() as unknown as Express],
-] as const) {
+for (const version of EXPRESS_VERSIONS) {
+  const create = () => expressApp(version);
   describe(`req.cognito on ${version}`, () => {
     let emulator: EmulatorHandle;
     let server: Server;

@@ -12,9 +12,10 @@ import { parseSetCookie } from 'cookie';
 import { cognitoGuard } from '../../src/fastify/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import type { CognitoGuardOptions } from '../../src/index.js';
-import { login, TestBrowser } from '../support/stack.js';
-import type { BrowserResponse } from '../support/browser.js';
-import { cookieNames, startFastify, type FastifyUnderTest } from './helpers.js';
+import { login } from '../support/sign-in.js';
+import { type BrowserResponse, TestBrowser } from '../support/browser.js';
+import { cookieNames } from '../support/cookies.js';
+import { type FastifyUnderTest, startFastify } from '../support/fastify.js';
 
 const SESSION = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 

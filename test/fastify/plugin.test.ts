@@ -18,10 +18,12 @@ import {
 } from '../../src/index.js';
 import { cognitoGuard, getIdentity } from '../../src/fastify/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { guardOptions, login, registerClient, TestBrowser } from '../support/stack.js';
-import { cookieNames, deferred, startFastify, type FastifyUnderTest } from './helpers.js';
-
-const JSON_ACCEPT = { accept: 'application/json' } as const;
+import { guardOptions, registerClient } from '../support/pool.js';
+import { login } from '../support/sign-in.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
+import { cookieNames } from '../support/cookies.js';
+import { deferred } from '../support/async.js';
+import { type FastifyUnderTest, startFastify } from '../support/fastify.js';
 
 describe('the Fastify plugin', () => {
   let emulator: EmulatorHandle;

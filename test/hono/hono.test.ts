@@ -20,18 +20,11 @@ import {
 } from '../../src/index.js';
 import { cognitoGuard, getIdentity } from '../../src/hono/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { closeServer, freePort, listenOn } from '../conformance/harness.js';
-import {
-  CLIENT_ID,
-  DEMO_PASSWORD,
-  guardOptions,
-  login,
-  registerClient,
-  TestBrowser,
-} from '../support/stack.js';
-import { readForm } from '../support/browser.js';
+import { closeServer, freePort, listenOn } from '../support/http.js';
+import { CLIENT_ID, DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
+import { login } from '../support/sign-in.js';
+import { readForm, TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 
 function names(setCookies: readonly string[]): string[] {

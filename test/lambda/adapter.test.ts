@@ -15,14 +15,8 @@ import {
   type LambdaHandler,
   type LambdaHttpEvent,
 } from '../../src/lambda/index.js';
-import { readForm } from '../support/browser.js';
-import {
-  CLIENT_ID,
-  DEMO_PASSWORD,
-  guardOptions,
-  registerClient,
-  TestBrowser,
-} from '../support/stack.js';
+import { readForm, TestBrowser } from '../support/browser.js';
+import { CLIENT_ID, DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
 import {
   ALB_EVENT,
   ALB_MULTI_VALUE_EVENT,

@@ -11,8 +11,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { DEMO_PASSWORD, login, TestBrowser } from '../support/stack.js';
-import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../conformance/harness.js';
+import { DEMO_PASSWORD } from '../support/pool.js';
+import { login } from '../support/sign-in.js';
+import { TestBrowser } from '../support/browser.js';
+import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
 
 const API_GATEWAY_QUOTA_BYTES = 10_240;
 

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { signIn, startTestPool, type TestPool } from '../../src/testing/index.js';
 import type { RunningNextApp } from '../../examples/next/run.js';
-import { freePort } from '../conformance/harness.js';
+import { freePort } from '../support/http.js';
 import { startNextApp, type NextVariant } from './apps.js';
 
 const HTML = { accept: 'text/html' } as const;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { signIn, startTestPool } from '../../src/testing/index.js';
-import { freePort } from '../support/system.js';
+import { freePort } from '../support/http.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -48,6 +48,7 @@ const DECLARATIONS = [
   ['cognito-guard/web', 'web/index'],
   ['cognito-guard/hono', 'hono/index'],
   ['cognito-guard/testing', 'testing/index'],
+  ['cognito-guard/redis', 'redis/index'],
 ] as const;
 
 interface RunResult {
@@ -282,6 +283,25 @@ import {
   type FastifyCognitoGuard,
 } from 'cognito-guard/fastify';
 import { DEMO_CONFIG, startEmulator, type EmulatorHandle } from 'cognito-guard/emulator';
+import {
+  redisSessionStore,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from 'cognito-guard/redis';
+import { createClient } from 'redis';
+
+export function sessionsOnRedis(options: CognitoGuardOptions): CognitoGuard[] {
+  const settings: RedisSessionStoreOptions = { keyPrefix: 'shop:', timeoutMs: 1000 };
+  const store: RedisSessionStore = redisSessionStore('redis://127.0.0.1:6379/0', settings);
+  const mine = redisSessionStore(createClient({ url: 'redis://127.0.0.1:6379' }));
+  // @ts-expect-error -- a store is built from a URL or a node-redis client, nothing else
+  redisSessionStore(6379);
+  return [
+    new CognitoGuard({ ...options, sessionStore: store }),
+    new CognitoGuard({ ...options, sessionStore: mine }),
+    new CognitoGuard({ ...options, sessionStore: 'redis://127.0.0.1:6379/0' }),
+  ];
+}
 import * as web from 'cognito-guard/web';
 import * as hn from 'cognito-guard/hono';
 import { Hono } from 'hono';
@@ -792,6 +812,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         '@types/node',
         'fastify',
         'hono',
+        'redis',
         'next',
         'react',
         'react-dom',
@@ -827,6 +848,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       'dist/web/index',
       'dist/hono/index',
       'dist/next/index',
+      'dist/redis/index',
     ]) {
       for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
         assert.ok(files.includes(base + extension), `${base}${extension} is missing`);
@@ -875,6 +897,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       './web',
       './hono',
       './next',
+      './redis',
     ]) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
     }
@@ -1183,6 +1206,47 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       await pool.stop();
     }
   });
+
+  for (const [format, file, load] of [
+    [
+      'ESM import',
+      'esm/redis.mjs',
+      "import * as core from 'cognito-guard';\nimport * as rd from 'cognito-guard/redis';",
+    ],
+    [
+      'CommonJS require',
+      'redis.cjs',
+      "const core = require('cognito-guard');\nconst rd = require('cognito-guard/redis');",
+    ],
+  ] as const) {
+    it(`loads cognito-guard/redis with ${format}: AWS_COGNITO_SESSION_STORE=redis://… builds its store`, async () => {
+      // The subpath registers redis: with the core of the same format; a guard configured by URL
+      // then keeps sessions in Redis (lazily connected: nothing listens on port 1).
+      await writeFile(
+        join(app, file),
+        `${load}
+const guard = new core.CognitoGuard({
+  region: 'eu-west-1',
+  userPoolId: 'eu-west-1_abcdef',
+  domain: 'https://auth.example.com',
+  clientId: 'client',
+  redirectUrl: 'https://app.example.com/postlogin',
+  logoutUrl: 'https://app.example.com/postlogout',
+  secretKey: 'package-test-secret-package-test-secret-0123',
+  sessionStore: 'redis://127.0.0.1:1/0',
+});
+const result = {
+  factory: typeof rd.redisSessionStore,
+  registered: guard.options.sessionStore instanceof rd.RedisSessionStore,
+};
+guard.close().then(() => process.stdout.write(JSON.stringify(result) + '\\n'));
+`,
+      );
+      const { stdout, stderr } = await run(process.execPath, [file], app, 30_000);
+      assert.deepEqual(JSON.parse(stdout), { factory: 'function', registered: true });
+      assert.equal(stderr, '');
+    });
+  }
 
   it('keeps every declaration in a file named after its module (no hashed chunks)', () => {
     const declarations = entries.filter((entry) => /\.d\.c?ts$/.test(entry));

@@ -13,30 +13,24 @@ import { createExampleApp } from '../../examples/express/app.js';
 import type { EmulatorFault, EmulatorHandle, FaultEndpoint } from '../../src/emulator/index.js';
 import {
   CLIENT_ID,
-  callbackUrlFor,
   guardOptions,
-  login,
-  startStack,
-  TestBrowser,
-  type Stack,
-} from '../support/stack.js';
-import type { BrowserResponse } from '../support/browser.js';
+  type RecordingEmulator,
+  startRecordingEmulator,
+} from '../support/pool.js';
+import { callbackUrlFor, login } from '../support/sign-in.js';
+import { type Stack, startStack } from '../support/express.js';
+import { type BrowserResponse, TestBrowser, JSON_ACCEPT } from '../support/browser.js';
+import { assertSafeResponse } from '../support/safety.js';
+import { cookiesDeleted, cookiesSet } from '../support/cookies.js';
+import { decodeJwt } from '../support/jwt.js';
+import { type RunningServer, serveBuilt } from '../support/http.js';
+import { sleep, timed } from '../support/async.js';
 import {
-  assertSafeResponse,
-  cookiesDeleted,
-  cookiesSet,
-  jwtHeader,
-  serveApp,
-  sleep,
-  startBrokenUpstream,
-  startCountingEmulator,
-  timed,
   type BreakageMode,
   type BrokenUpstream,
-  type CountingEmulator,
-  type RunningServer,
+  startBrokenUpstream,
   watchUnhandledRejections,
-} from './helpers.js';
+} from '../support/faults.js';
 
 /** Short enough that a hanging Cognito is answered quickly; long enough for loopback under load. */
 const HTTP_TIMEOUT_MS = 500;
@@ -47,7 +41,6 @@ const ANSWER_WITHIN_MS = 5000;
 const rejections = watchUnhandledRejections();
 
 const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
-const JSON_ACCEPT = { accept: 'application/json' };
 
 interface FaultCase {
   readonly name: string;
@@ -110,7 +103,7 @@ function safe(stack: Stack, response: BrowserResponse, context: string): void {
 
 /** A second instance of the example app on the same pool, with an empty JWKS cache. */
 function startColdApp(emulator: EmulatorHandle): Promise<RunningServer> {
-  return serveApp((appUrl) =>
+  return serveBuilt((appUrl) =>
     createExampleApp(guardOptions(emulator, appUrl, { httpTimeoutMs: HTTP_TIMEOUT_MS })),
   );
 }
@@ -420,7 +413,7 @@ describe('keys rotated mid-run', { timeout: 30_000 }, () => {
   it('new logins use the new key, existing sessions keep working while the old key is published', async () => {
     const alice = new TestBrowser();
     await login(alice, stack.appUrl, 'alice');
-    const oldKid = jwtHeader(alice.cookie(stack.appUrl, 'cognito_access_token')!)['kid'];
+    const oldKid = decodeJwt(alice.cookie(stack.appUrl, 'cognito_access_token')!).header['kid'];
     assert.equal(
       (await alice.request(`${stack.appUrl}/claims`, { headers: JSON_ACCEPT })).status,
       200,
@@ -431,7 +424,7 @@ describe('keys rotated mid-run', { timeout: 30_000 }, () => {
     const signIn = await login(bob, stack.appUrl, 'bob');
     assert.equal(signIn.status, 302, 'a login signed by the new key completes');
     assert.equal(signIn.location, `${stack.appUrl}/claims`);
-    const newKid = jwtHeader(bob.cookie(stack.appUrl, 'cognito_access_token')!)['kid'];
+    const newKid = decodeJwt(bob.cookie(stack.appUrl, 'cognito_access_token')!).header['kid'];
     assert.notEqual(newKid, oldKid);
     assert.ok(added.some((key) => key.kid === newKid));
 
@@ -454,7 +447,7 @@ describe('keys rotated mid-run', { timeout: 30_000 }, () => {
     const refreshed = await alice.request(`${stack.appUrl}/refresh`, { method: 'POST' });
     assert.equal(refreshed.status, 303);
     assert.equal(
-      jwtHeader(alice.cookie(stack.appUrl, 'cognito_access_token')!)['kid'],
+      decodeJwt(alice.cookie(stack.appUrl, 'cognito_access_token')!).header['kid'],
       newKid,
       'refreshed tokens are signed by the new key',
     );
@@ -495,10 +488,10 @@ describe('keys rotated mid-run', { timeout: 30_000 }, () => {
 });
 
 describe('unknown-kid storm (B36)', { timeout: 30_000 }, () => {
-  let counting: CountingEmulator;
+  let counting: RecordingEmulator;
   let stack: Stack;
   before(async () => {
-    counting = await startCountingEmulator();
+    counting = await startRecordingEmulator();
     stack = await startStack({
       emulator: counting.emulator,
       guard: { httpTimeoutMs: HTTP_TIMEOUT_MS },
@@ -653,7 +646,7 @@ describe('broken connections to Cognito (socket-level faults)', { timeout: 30_00
       safe(stack, refresh.value, `${mode} refresh`);
 
       // A protected route on an instance with nothing cached.
-      const cold = await serveApp((appUrl) =>
+      const cold = await serveBuilt((appUrl) =>
         createExampleApp(
           guardOptions(stack.emulator, appUrl, {
             httpTimeoutMs: HTTP_TIMEOUT_MS,

@@ -13,9 +13,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CLIENT_ID, login, startStack, TestBrowser, type Stack } from '../support/stack.js';
-import { readForm } from '../support/browser.js';
-import { assertSafeResponse, watchUnhandledRejections } from './helpers.js';
+import { CLIENT_ID } from '../support/pool.js';
+import { login } from '../support/sign-in.js';
+import { type Stack, startStack } from '../support/express.js';
+import { readForm, TestBrowser } from '../support/browser.js';
+import { assertSafeResponse } from '../support/safety.js';
+import { watchUnhandledRejections } from '../support/faults.js';
 
 const SCALE = Number(process.env['FUZZ_SCALE'] ?? 1);
 const runs = (base: number): number => Math.max(1, Math.round(base * SCALE));

@@ -11,19 +11,15 @@ import {
   CLIENT_ID,
   DEMO_PASSWORD,
   guardOptions,
-  login,
-  startStack,
-  TestBrowser,
-  type Stack,
-} from '../support/stack.js';
-import {
-  cookieHeader,
-  serveApp,
-  startCountingEmulator,
-  type CountingEmulator,
-  type RunningServer,
-  watchUnhandledRejections,
-} from './helpers.js';
+  type RecordingEmulator,
+  startRecordingEmulator,
+} from '../support/pool.js';
+import { login } from '../support/sign-in.js';
+import { type Stack, startStack } from '../support/express.js';
+import { TestBrowser } from '../support/browser.js';
+import { cookieHeader } from '../support/cookies.js';
+import { type RunningServer, serveBuilt } from '../support/http.js';
+import { watchUnhandledRejections } from '../support/faults.js';
 
 // Aborted fetches and races with timers must never leave a rejection unhandled.
 const rejections = watchUnhandledRejections();
@@ -44,13 +40,13 @@ async function getClaims(url: string, cookie: string): Promise<ClaimsAnswer> {
 }
 
 describe('load: 200 concurrent protected requests', { timeout: 40_000 }, () => {
-  let counting: CountingEmulator;
+  let counting: RecordingEmulator;
   let stack: Stack;
   let sessionCookie: string;
   const cold: RunningServer[] = [];
 
   const startCold = async (): Promise<RunningServer> => {
-    const running = await serveApp((appUrl) =>
+    const running = await serveBuilt((appUrl) =>
       createExampleApp(guardOptions(counting.emulator, appUrl)),
     );
     cold.push(running);
@@ -58,7 +54,7 @@ describe('load: 200 concurrent protected requests', { timeout: 40_000 }, () => {
   };
 
   before(async () => {
-    counting = await startCountingEmulator();
+    counting = await startRecordingEmulator();
     stack = await startStack({ emulator: counting.emulator });
     const browser = new TestBrowser();
     await login(browser, stack.appUrl, 'alice');

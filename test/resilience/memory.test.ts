@@ -13,16 +13,18 @@ import express from 'express';
 import { cognitoGuard } from '../../src/express/index.js';
 import { CognitoGuard, type IncomingRequest } from '../../src/index.js';
 import { LIMITS } from '../../src/core/limits.js';
-import { CLIENT_ID, guardOptions, registerClient, TestBrowser } from '../support/stack.js';
 import {
-  cookieHeader,
-  inProcessRequest,
-  serveApp,
-  startCountingEmulator,
-  type CountingEmulator,
-  type RunningServer,
-  watchUnhandledRejections,
-} from './helpers.js';
+  CLIENT_ID,
+  guardOptions,
+  type RecordingEmulator,
+  registerClient,
+  startRecordingEmulator,
+} from '../support/pool.js';
+import { TestBrowser } from '../support/browser.js';
+import { cookieHeader } from '../support/cookies.js';
+import { inProcessRequest } from '../support/requests.js';
+import { type RunningServer, serveBuilt } from '../support/http.js';
+import { watchUnhandledRejections } from '../support/faults.js';
 
 // Aborted fetches and races with timers must never leave a rejection unhandled.
 const rejections = watchUnhandledRejections();
@@ -87,7 +89,7 @@ class JunkFactory {
 }
 
 describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
-  let counting: CountingEmulator;
+  let counting: RecordingEmulator;
   let app: RunningServer;
   let guard: CognitoGuard;
   let validAccess: string;
@@ -97,11 +99,11 @@ describe('bounded memory under hostile input', { timeout: 50_000 }, () => {
   let idKid: string;
 
   before(async () => {
-    counting = await startCountingEmulator();
+    counting = await startRecordingEmulator();
     const { emulator } = counting;
     // The guard is built first and served by an app around the same instance, so the HTTP
     // requests below land in the caches the in-process requests filled.
-    app = await serveApp((appUrl) => {
+    app = await serveBuilt((appUrl) => {
       registerClient(emulator, appUrl);
       guard = new CognitoGuard(guardOptions(emulator, appUrl));
       const auth = cognitoGuard(guard);

@@ -12,16 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createExampleApp } from '../../examples/express/app.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import {
-  DEMO_PASSWORD,
-  guardOptions,
-  registerClient,
-  SECRET_KEY,
-  TestBrowser,
-} from '../support/stack.js';
-import { readForm, type BrowserResponse } from '../support/browser.js';
-import { findSystemComponent, freePort, startNginx, type NginxServer } from '../support/system.js';
-import { serve, type RunningServer } from './helpers.js';
+import { DEMO_PASSWORD, guardOptions, registerClient, SECRET_KEY } from '../support/pool.js';
+import { type BrowserResponse, readForm, TestBrowser } from '../support/browser.js';
+import { freePort, type RunningServer, serve } from '../support/http.js';
+import { findSystemComponent, startNginx, type NginxServer } from '../support/system.js';
 
 const OTHER_SECRET = 'another-secret-another-secret-0123456789';
 

@@ -1,9 +1,26 @@
 /**
  * A small cookie-keeping HTTP client that behaves like a browser for the flows under test:
  * one cookie jar per host name (browsers ignore ports for cookies), manual redirects, and
- * form submission. Real sockets, real Set-Cookie headers.
+ * form submission. Real sockets, real Set-Cookie headers. Unlike `CookieJar` from
+ * `cognito-guard/testing` it keeps cookies by name only, with no Domain, Path or Secure rules, so
+ * a test can hold and send what a real browser would refuse (a tossed cookie, a copied one).
+ *
+ * @example
+ * ```ts
+ * const browser = new TestBrowser();
+ * const started = await browser.request(`${appUrl}/login`);
+ * const page = await browser.follow(started.location!);
+ * ```
  */
 import { parseSetCookie } from 'cookie';
+import { cookieHeader, isTransactionCookie } from './cookies.js';
+
+/** Headers of an API caller: error answers come as JSON. */
+export const JSON_ACCEPT = { accept: 'application/json' } as const;
+/** Headers of a browser navigation: error answers come as an HTML page. */
+export const HTML_ACCEPT = { accept: 'text/html' } as const;
+/** What a browser sends for a request from the app's own page (`Sec-Fetch-Site`). */
+export const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' } as const;
 
 export interface BrowserResponse {
   readonly status: number;
@@ -38,6 +55,16 @@ export class TestBrowser {
     return this.cookiesFor(url).get(name);
   }
 
+  /** The Cookie header this browser sends to `url` (every cookie of its host: ports don't count). */
+  cookieHeader(url: string): string {
+    return cookieHeader(this.cookiesFor(url));
+  }
+
+  /** The names of the transaction cookies of sign-ins in progress at `url`'s host. */
+  transactionCookies(url: string): string[] {
+    return [...this.cookiesFor(url).keys()].filter(isTransactionCookie);
+  }
+
   setCookie(url: string, name: string, value: string): void {
     this.cookiesFor(url).set(name, value);
   }
@@ -65,7 +92,7 @@ export class TestBrowser {
       ...options.headers,
     };
     if (cookies.size > 0 && headers.cookie === undefined) {
-      headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+      headers.cookie = cookieHeader(cookies);
     }
     let body: string | undefined;
     if (options.form !== undefined) {

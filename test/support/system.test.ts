@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acceptsConnections } from './http.js';
 import {
-  acceptsConnections,
   findSystemComponent,
   RedisReplyError,
   requireSystemComponent,

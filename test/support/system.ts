@@ -20,10 +20,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { sleep } from './async.js';
+import { acceptsConnections, freePort } from './http.js';
 
 // ---------------------------------------------------------------------------------------------
 // Finding components
@@ -216,50 +218,7 @@ function captureOutput(child: ChildProcess): () => string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ports
-
-/**
- * A loopback port that was free a moment ago, for servers that must be told their port up front
- * (nginx, redis-server). Another process may take it before they bind: the starters retry.
- *
- * @example
- * ```ts
- * const port = await freePort();
- * ```
- */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => {
-    probe.close(() => {
-      resolve();
-    });
-  });
-  return port;
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
+// Waiting for a child
 
 /** Polls `ready` every 25 ms until it is true, `child` exits, or `timeoutMs` passes. */
 async function waitUntil(
@@ -412,7 +371,7 @@ export interface RedisServer {
   readonly port: number;
   /** `redis://127.0.0.1:<port>` (with the password when one was set). */
   readonly url: string;
-  /** The throwaway working directory (nothing is persisted in it). */
+  /** The throwaway working directory (nothing is persisted in it, unless `persistent`). */
   readonly dir: string;
   /** Whether the server is running (false between `stop()` and `start()`). */
   readonly running: boolean;
@@ -421,9 +380,12 @@ export interface RedisServer {
    * e.g. `KEYS *`). Rejects after `timeoutMs` (default 2 s): a frozen server never answers.
    */
   command(args: readonly string[], timeoutMs?: number): Promise<RedisReply>;
-  /** Stops the server (SIGTERM): connections are refused until `start()`. Its data is gone. */
+  /**
+   * Stops the server (SIGTERM): connections are refused until `start()`. Its data is gone,
+   * unless it was started `persistent`.
+   */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty, and waits until it answers PING. */
+  /** Starts it again on the same port (empty unless `persistent`) and waits until it answers PING. */
   start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections open, but nothing is ever answered. */
   freeze(): void;
@@ -436,6 +398,12 @@ export interface RedisServer {
 export interface StartRedisOptions {
   /** Sets `requirepass`; clients must AUTH (the URL carries it). */
   readonly password?: string;
+  /**
+   * Keeps the data across `stop()`/`start()`, as a production Redis does (an append-only file in
+   * the throwaway directory, written through on every command): for tests of an outage that must
+   * lose nothing.
+   */
+  readonly persistent?: boolean;
 }
 
 /** Encodes a command as a RESP array of bulk strings. */
@@ -572,11 +540,13 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       '127.0.0.1',
       '--dir',
       dir,
-      // No snapshots and no append-only file: nothing persists, and a restart starts empty.
+      // No snapshots; an append-only file only when asked to persist (a restart then keeps the
+      // data), else nothing persists and a restart starts empty.
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(options.persistent === true
+        ? ['--appendonly', 'yes', '--appendfsync', 'always']
+        : ['--appendonly', 'no']),
       '--daemonize',
       'no',
       '--logfile',
@@ -656,4 +626,121 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     },
   };
   return server;
+}
+
+/** A Redis Cluster of three masters on loopback, started by a test. */
+export interface RedisCluster {
+  /** The nodes' ports. */
+  readonly ports: readonly number[];
+  /** Sends one command to the node on `port`. */
+  command(port: number, args: readonly string[]): Promise<RedisReply>;
+  /** Stops every node and deletes their directories. */
+  close(): Promise<void>;
+}
+
+/** A port `p` such that `p` and its cluster-bus port `p + 10000` were free a moment ago. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all(
+      [port, port + 10_000].map(
+        (candidate) =>
+          new Promise<boolean>((resolve) => {
+            const probe = createServer();
+            probe.once('error', () => {
+              resolve(false);
+            });
+            probe.listen(candidate, '127.0.0.1', () => {
+              probe.close(() => {
+                resolve(true);
+              });
+            });
+          }),
+      ),
+    );
+    if (free.every(Boolean)) return port;
+  }
+}
+
+/**
+ * Starts three redis-server nodes in cluster mode and joins them with `redis-cli --cluster
+ * create` (no replicas): every hash slot is served, spread over the three. Needs redis-cli (Debian's
+ * redis-tools, which redis-server depends on) next to redis-server.
+ *
+ * @example
+ * ```ts
+ * const cluster = await startRedisCluster();
+ * try {
+ *   const client = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${cluster.ports[0]}` }] });
+ * } finally {
+ *   await cluster.close();
+ * }
+ * ```
+ */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const binary = requireSystemComponent('redis-server');
+  const cli = join(binary, '..', 'redis-cli');
+  const nodes: { child: ChildProcess; dir: string; port: number }[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(nodes.map(({ child }) => terminate(child)));
+    for (const { dir } of nodes) removeDir(dir);
+  };
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      const port = await freeClusterPort();
+      const dir = throwawayDir('cognito-guard-redis-cluster-');
+      const child = spawn(
+        binary,
+        [
+          ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
+          ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')],
+          ...['--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''],
+        ],
+        { cwd: dir, stdio: 'ignore' },
+      );
+      adopt(child);
+      nodes.push({ child, dir, port });
+    }
+    for (const { child, port } of nodes) {
+      const ready = async (): Promise<boolean> => {
+        try {
+          return (await sendCommands(port, [['PING']], 500)) === 'PONG';
+        } catch {
+          return false;
+        }
+      };
+      if ((await waitUntil(child, ready, 10_000)) !== 'ready')
+        throw new Error(`cluster node on port ${port} did not start`);
+    }
+    const create = spawn(
+      cli,
+      [
+        ...['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`)],
+        ...['--cluster-replicas', '0', '--cluster-yes'],
+      ],
+      { stdio: 'ignore' },
+    );
+    const code = await new Promise<number | null>((resolve) => {
+      create.once('exit', resolve);
+      create.once('error', () => {
+        resolve(-1);
+      });
+    });
+    if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${String(code)}`);
+    const [first] = nodes;
+    const formed = async (): Promise<boolean> =>
+      String(await sendCommands(first!.port, [['CLUSTER', 'INFO']], 1000)).includes(
+        'cluster_state:ok',
+      );
+    if ((await waitUntil(first!.child, formed, 10_000)) !== 'ready')
+      throw new Error('the Redis Cluster did not become ready');
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    ports: nodes.map(({ port }) => port),
+    command: (port, args) => sendCommands(port, [args], 2000),
+    close,
+  };
 }

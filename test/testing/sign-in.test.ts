@@ -20,7 +20,8 @@ import {
   type TestPool,
 } from '../../src/testing/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
-import { ADAPTERS, freePort, type AppUnderTest } from '../conformance/harness.js';
+import { ADAPTERS, type AppUnderTest } from '../support/adapters.js';
+import { freePort } from '../support/http.js';
 
 const QUIET = { logger: { warn: () => undefined } };
 

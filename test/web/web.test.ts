@@ -18,11 +18,12 @@ import {
   type WebHandler,
 } from '../../src/web/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { closeServer, freePort, listenOn } from '../conformance/harness.js';
+import { closeServer, freePort, listenOn } from '../support/http.js';
+import { guardOptions, registerClient } from '../support/pool.js';
+import { login } from '../support/sign-in.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { createServer, type Server } from 'node:http';
-import { guardOptions, login, registerClient, TestBrowser } from '../support/stack.js';
 
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 
 /** Serves a Fetch handler on 127.0.0.1 with Node's HTTP server. */

@@ -9,10 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { bundleWorker } from '../../examples/workers/workerd.js';
-import { login, TestBrowser } from '../support/stack.js';
-import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../conformance/harness.js';
+import { login } from '../support/sign-in.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
+import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
 
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 const workerd = ADAPTERS.find((adapter) => adapter.name === 'workerd');
 

@@ -1,4 +1,4 @@
-/** Home, with plain links (no `<Link>`: a prefetch of /login or /logout must not start a flow). */
+/** Home: the home page of every example (examples/shared/home.ts), plus /profile; plain links (no `<Link>`: a prefetch of /login or /logout must not start a flow). */
 export default function Home() {
   return (
     <main>
@@ -26,6 +26,11 @@ export default function Home() {
         </li>
         <li>
           <a href="/logout">Log out</a>
+        </li>
+        <li>
+          <form method="post" action="/logout/everywhere">
+            <button type="submit">Sign out everywhere</button>
+          </form>
         </li>
       </ul>
     </main>

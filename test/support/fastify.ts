@@ -1,13 +1,14 @@
 /**
- * Helpers for the Fastify-specific suites: a Fastify app built by the test, on a loopback port
+ * Fastify-only test apps, for the Fastify-specific suites (the plugin, its encapsulation, cookies
+ * with and without @fastify/cookie): a Fastify app built by the test, on a loopback port
  * its guard options already know (the redirect URL names the port), against the emulator, with
  * Fastify's own log captured so a test can assert that nothing was sent twice.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { CognitoGuardOptions } from '../../src/index.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { freePort } from '../conformance/harness.js';
-import { CLIENT_ID, guardOptions, registerClient } from '../support/stack.js';
+import { freePort } from './http.js';
+import { CLIENT_ID, guardOptions, registerClient } from './pool.js';
 
 /** One line of Fastify's (pino) JSON log. */
 export interface LogLine {
@@ -67,18 +68,4 @@ export async function startFastify(
     throw error;
   }
   return { app, url, options, warnings, stop: () => app.close() };
-}
-
-/** A promise with its resolve function, for a test to release a step it holds. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
-/** The names of `Set-Cookie` headers, one entry per header as it arrived. */
-export function cookieNames(setCookies: readonly string[]): string[] {
-  return setCookies.map((header) => header.slice(0, header.indexOf('=')));
 }

@@ -10,12 +10,12 @@
  * }
  * ```
  *
- * Adapters that run the app in this process also accept `inProcess` extras (a logger, a fetch, a
- * clock); a test that needs them checks `adapter.inProcess`, and where it is false checks what it
- * can still see from outside and says in its output what it could not check (a skip would fail CI).
+ * Adapters that run the app in this process (`inProcess: true`) also accept extras no
+ * environment variable can carry (a logger, a fetch, a clock, a timeout, Secure cookies on a
+ * plain-http loopback app), and their app's log is captured. A test that needs one of those is
+ * generated only for those adapters (`IN_PROCESS_ADAPTERS`), and its file says so; a test that
+ * only partly needs them checks from outside what it can for the others.
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
 import type { Express } from 'express';
@@ -25,14 +25,25 @@ import { getRequestListener } from '@hono/node-server';
 import { createExampleApp } from '../../examples/express/app.js';
 import { createExampleApp as createFastifyExampleApp } from '../../examples/fastify/app.js';
 import { createExampleHandler } from '../../examples/lambda/app.js';
+import { loadSessionStore } from '../../examples/shared/environment.js';
 import { serveLambda } from '../../src/lambda/bridge.js';
 import { createExampleApp as createHonoApp } from '../../examples/hono/app.js';
 import { startWorker } from '../../examples/workers/workerd.js';
 import { startNextApp } from '../next/apps.js';
-import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from '../support/stack.js';
+import { freePort, serve } from './http.js';
+import { captureLogger, type CapturedLog } from './logs.js';
+import { CLIENT_ID, CLIENT_SECRET, registerClient, SECRET_KEY } from './pool.js';
 
-/** Guard options that only an in-process app can take (functions cannot cross into workerd). */
-export type InProcessExtras = Partial<Pick<CognitoGuardOptions, 'logger' | 'fetch' | 'now'>>;
+/**
+ * Guard options that only an in-process app can take: functions cannot cross into workerd, and
+ * no environment variable sets these (`secureCookies` follows the redirect URL's scheme there).
+ */
+export type InProcessExtras = Partial<
+  Pick<
+    CognitoGuardOptions,
+    'logger' | 'fetch' | 'now' | 'httpTimeoutMs' | 'secureCookies' | 'redirectUrl'
+  >
+>;
 
 /** A running example app. */
 export interface AppUnderTest {
@@ -49,15 +60,27 @@ export interface AdapterUnderTest {
   readonly inProcess: boolean;
   /**
    * The platform's quota on the request line plus header values, when it has one (API Gateway:
-   * 10,240 bytes, refused before the function runs). Tests that send deliberately huge URLs
-   * beside a full Cookie header stay within it there.
+   * 10,240 bytes, refused with 431 before the function runs). Tests that send deliberately huge
+   * URLs or headers expect that refusal past it.
    */
   readonly requestHeadQuotaBytes?: number;
+  /**
+   * The server's own limit on the request line plus headers, past which it answers 431 before
+   * the app runs (Node's default `maxHeaderSize`, 16 KiB); undefined where it is larger than any
+   * request the suite sends (workerd). A platform quota below it is `requestHeadQuotaBytes`.
+   */
+  readonly requestHeadLimitBytes?: number;
   /**
    * The status the server in front of the app answers a request line in absolute form
    * (`GET http://host/path`) with when it refuses it before the app runs; default 400.
    */
   readonly absoluteFormRefusal?: number;
+  /**
+   * Whether the server may reset the connection instead of answering 431 when a request head is
+   * over its own limit (Fastify's client-error handler destroys the socket right after writing
+   * its 431, so a client still sending the head may see only the reset).
+   */
+  readonly headOverflowMayReset?: boolean;
   /**
    * Starts the adapter's example app on `port` (127.0.0.1), configured by `env` exactly as the
    * example's own entry point would be.
@@ -69,58 +92,34 @@ export interface AdapterUnderTest {
   ): Promise<AppUnderTest>;
 }
 
-/** Listens on 127.0.0.1:`port` (0 for any) and resolves with the bound port. */
-export async function listenOn(server: Server, port = 0): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-/** Closes a server and every connection it holds. */
-export async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-}
-
-/** A free loopback port (bound and released; loopback ports are not reused that fast). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listenOn(server);
-  await closeServer(server);
-  return port;
-}
-
-/** Serves a Node request listener as an {@link AppUnderTest}. */
-export async function serveListener(
-  listener: RequestListener,
-  port: number,
-): Promise<AppUnderTest> {
-  const server = createServer(listener);
-  await listenOn(server, port);
-  return { url: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
-}
+/** Node's default limit on a request's line and headers (`--max-http-header-size`). */
+const NODE_HEAD_LIMIT_BYTES = 16 * 1024;
 
 function expressAdapter(name: string, create: () => Express): AdapterUnderTest {
   return {
     name,
     inProcess: true,
-    start: (env, port, extras) =>
-      serveListener(createExampleApp({ ...fromEnv(env), ...extras }, create), port),
+    requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
+    start: async (env, port, extras) => {
+      const app = createExampleApp({ ...fromEnv(env), ...extras }, create);
+      const served = await serve(app, port);
+      return {
+        url: served.url,
+        stop: async () => {
+          await served.stop();
+          // As the example's server.ts does at shutdown: release a session store's connections.
+          await app.cognito.guard.close();
+        },
+      };
+    },
   };
 }
 
 const fastifyAdapter: AdapterUnderTest = {
   name: 'fastify',
   inProcess: true,
+  requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
+  headOverflowMayReset: true,
   start: async (env, port, extras) => {
     const app = await createFastifyExampleApp({ ...fromEnv(env), ...extras });
     await app.listen({ port, host: '127.0.0.1' });
@@ -132,6 +131,7 @@ const fastifyAdapter: AdapterUnderTest = {
 const lambdaAdapter: AdapterUnderTest = {
   name: 'lambda',
   inProcess: true,
+  requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
   requestHeadQuotaBytes: 10_240,
   start: async (env, port, extras) => {
     const handler = createExampleHandler({ ...fromEnv(env), ...extras });
@@ -144,10 +144,11 @@ const lambdaAdapter: AdapterUnderTest = {
 const honoAdapter: AdapterUnderTest = {
   name: 'hono',
   inProcess: true,
+  requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
   start: (env, port, extras) => {
     const listener = getRequestListener(createHonoApp({ ...fromEnv(env), ...extras }).fetch);
     // The listener settles its own errors (a 500 from @hono/node-server, never a rejection).
-    return serveListener((req, res) => {
+    return serve((req, res) => {
       void listener(req, res);
     }, port);
   },
@@ -177,6 +178,7 @@ function workerdAdapter(name: string, worker: 'web' | 'hono'): AdapterUnderTest 
 const nextAdapter: AdapterUnderTest = {
   name: 'next',
   inProcess: false,
+  requestHeadLimitBytes: NODE_HEAD_LIMIT_BYTES,
   // `next start` answers a request line in absolute form (`GET http://evil.example/x`) itself,
   // before the proxy or any route runs: a 308 to that URL (seen with Next.js 16.4). Browsers
   // never send that form to an origin server; a forward proxy in front of Next.js could.
@@ -238,42 +240,109 @@ export function conformanceEnv(
 export interface ConformanceAppOptions {
   /** The port to listen on; default a free one. */
   readonly port?: number;
-  /** Environment overrides (`AWS_COGNITO_COOKIE_SAMESITE: 'Strict'`…). */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Emulator app-client overrides; the client is registered for the app's URLs. */
-  readonly client?: Partial<EmulatorClient>;
-  /** In-process extras (a logger, a fetch, a clock); ignored by out-of-process adapters. */
+  /**
+   * Environment overrides (`AWS_COGNITO_COOKIE_SAMESITE: 'Strict'`…), or a function of the app's
+   * URL that returns them; an empty value unsets a variable (`AWS_COGNITO_USER_POOL_CLIENT_SECRET:
+   * ''` makes a public client).
+   */
+  readonly env?: Readonly<Record<string, string>> | ((appUrl: string) => Record<string, string>);
+  /**
+   * Emulator app-client overrides (or a function of the app's URL that returns them); the client
+   * is registered for the app's URLs.
+   */
+  readonly client?: Partial<EmulatorClient> | ((appUrl: string) => Partial<EmulatorClient>);
+  /** Register no app client (the test registers its own, or wants none). */
+  readonly register?: false;
+  /**
+   * In-process extras (a logger, a fetch, a clock…). Refused for an adapter in another process,
+   * where they could not apply: a test that needs them runs on `IN_PROCESS_ADAPTERS` only.
+   */
   readonly extras?: InProcessExtras;
 }
 
 /** A started app, with what it was configured with. */
 export interface ConformanceApp extends AppUnderTest {
   readonly env: Readonly<Record<string, string>>;
+  /** Its app client id (`AWS_COGNITO_USER_POOL_CLIENT_ID`). */
+  readonly clientId: string;
+  /**
+   * What its guard logged, for an in-process app not given its own `logger` extra; `undefined`
+   * for an app in another process (its log stays there).
+   */
+  readonly log: CapturedLog | undefined;
 }
 
-/** Registers an app client for a fresh port, and starts `adapter`'s example app there. */
+/** Whether `error` says the port was taken (Node: EADDRINUSE; Miniflare: ERR_ADDRESS_IN_USE). */
+function isPortInUse(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EADDRINUSE' || code === 'ERR_ADDRESS_IN_USE';
+}
+
+/**
+ * Registers an app client for a fresh port (its id `conformance-{port}`, so apps sharing an
+ * emulator do not replace each other's callback URLs), and starts `adapter`'s example app there.
+ *
+ * The app's URLs name its port, so the port is chosen before the app binds it; another socket of
+ * this machine (a client's outgoing connection, another test file's server) can take it in the
+ * meantime. Then it starts again on another free port, a few times, unless the port was given.
+ */
 export async function startConformanceApp(
   adapter: AdapterUnderTest,
   emulator: EmulatorHandle,
   options: ConformanceAppOptions = {},
 ): Promise<ConformanceApp> {
-  const port = options.port ?? (await freePort());
+  if (!adapter.inProcess && Object.keys(options.extras ?? {}).length > 0) {
+    throw new Error(`${adapter.name} runs in another process: it cannot take in-process extras`);
+  }
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnPort(adapter, emulator, options.port ?? (await freePort()), options);
+    } catch (error) {
+      if (options.port !== undefined || attempt === 5 || !isPortInUse(error)) throw error;
+    }
+  }
+}
+
+async function startOnPort(
+  adapter: AdapterUnderTest,
+  emulator: EmulatorHandle,
+  port: number,
+  options: ConformanceAppOptions,
+): Promise<ConformanceApp> {
   const appUrl = `http://127.0.0.1:${port}`;
-  // One app client per app, so apps sharing an emulator do not replace each other's callback URLs.
   const env = conformanceEnv(emulator, appUrl, {
     AWS_COGNITO_USER_POOL_CLIENT_ID: `conformance-${port}`,
-    ...options.env,
+    ...(typeof options.env === 'function' ? options.env(appUrl) : options.env),
   });
-  registerClient(emulator, appUrl, {
-    clientId: env['AWS_COGNITO_USER_POOL_CLIENT_ID'] ?? CLIENT_ID,
-    ...(env['AWS_COGNITO_USER_POOL_CLIENT_SECRET'] === undefined
-      ? {}
-      : { clientSecret: env['AWS_COGNITO_USER_POOL_CLIENT_SECRET'] }),
-    ...options.client,
-  });
+  const client = typeof options.client === 'function' ? options.client(appUrl) : options.client;
+  const clientId = env['AWS_COGNITO_USER_POOL_CLIENT_ID'] ?? CLIENT_ID;
+  const clientSecret = env['AWS_COGNITO_USER_POOL_CLIENT_SECRET'] ?? '';
+  if (options.register !== false) {
+    registerClient(
+      emulator,
+      appUrl,
+      { clientId, ...(clientSecret === '' ? {} : { clientSecret }), ...client },
+      { publicClient: clientSecret === '' },
+    );
+  }
+  const log =
+    adapter.inProcess && options.extras?.logger === undefined ? captureLogger() : undefined;
+  // As every example's entry point does: `cognito-guard/redis` for a Redis URL.
+  await loadSessionStore(env['AWS_COGNITO_SESSION_STORE']);
   const app = await adapter.start(env, port, {
-    logger: { warn: () => undefined },
+    logger: log?.logger ?? { warn: () => undefined },
     ...options.extras,
   });
-  return { ...app, env };
+  return { ...app, env, clientId, log };
 }
+
+/** The log of an in-process app; throws for an app whose log lives in another process. */
+export function logOf(app: ConformanceApp): CapturedLog {
+  if (app.log === undefined) throw new Error('this app logs in another process');
+  return app.log;
+}
+
+/** The adapters whose app runs in this process and takes {@link InProcessExtras}. */
+export const IN_PROCESS_ADAPTERS: readonly AdapterUnderTest[] = ADAPTERS.filter(
+  (adapter) => adapter.inProcess,
+);

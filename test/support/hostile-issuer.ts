@@ -12,7 +12,7 @@
  * emulator's real keys and differ only in the claim under test.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from './http.js';
 
 /** One request the library sent to the hostile domain. */
 export interface CapturedRequest {
@@ -194,12 +194,7 @@ export async function startHostileIssuer(upstream: string): Promise<HostileIssue
       res.end();
     });
   });
-  // Never close idle keep-alive connections from this side (see listen() in support/stack.ts).
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((resolve) => {
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server);
 
   const handle: HostileIssuer = {
     url: `http://127.0.0.1:${port}`,
@@ -232,4 +227,27 @@ export async function startHostileIssuer(upstream: string): Promise<HostileIssue
       }),
   };
   return handle;
+}
+
+/**
+ * The client id and secret of a request's HTTP Basic credentials, form-decoded as RFC 6749
+ * §2.3.1 asks (`+` is a space); `undefined` without Basic credentials.
+ *
+ * @example
+ * ```ts
+ * assert.equal(basicCredentials(hostile.tokenRequests()[0]!)?.clientId, 'my-client');
+ * ```
+ */
+export function basicCredentials(
+  request: CapturedRequest,
+): { readonly clientId: string; readonly clientSecret: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(request.headers['authorization'] ?? '');
+  if (match === null) return undefined;
+  const userPass = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const separator = userPass.indexOf(':');
+  const decode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
+  return {
+    clientId: decode(userPass.slice(0, separator)),
+    clientSecret: decode(userPass.slice(separator + 1)),
+  };
 }

@@ -1,45 +1,41 @@
 /**
- * The Express behaviour suite: every seed feature, over real HTTP, against the emulator, on
- * Express 5 and Express 4.
+ * The main flows, over real HTTP against the emulator, on every adapter's example app: sign-in
+ * with PKCE, state and nonce, claims, groups, Bearer tokens, refresh, logout, and the callback
+ * that works once. Each fails if its protection is removed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  callbackUrlFor,
-  EXPRESS_VERSIONS,
-  login,
-  startStack,
-  TestBrowser,
-  type Stack,
-} from '../support/stack.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
+import { assertNoSessionCookies } from '../support/cookies.js';
+import { decodeJwt } from '../support/jwt.js';
+import { callbackUrlFor, login } from '../support/sign-in.js';
 
-function decodePayload(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
-    string,
-    unknown
-  >;
-}
-
-for (const version of EXPRESS_VERSIONS) {
-  describe(`Express adapter (${version})`, () => {
-    let stack: Stack;
+for (const adapter of ADAPTERS) {
+  describe(`sign-in, groups, refresh and logout (${adapter.name})`, () => {
+    let emulator: EmulatorHandle;
+    let app: ConformanceApp;
+    let appUrl: string;
     before(async () => {
-      stack = await startStack({ express: version });
+      emulator = await startEmulator({ port: 0 });
+      app = await startConformanceApp(adapter, emulator);
+      appUrl = app.url;
     });
     after(async () => {
-      await stack.stop();
+      await app.stop();
+      await emulator.stop();
     });
-
     it('login redirects to /oauth2/authorize with code, PKCE S256, state, nonce and scope', async () => {
       const browser = new TestBrowser();
-      const response = await browser.request(`${stack.appUrl}/login`);
+      const response = await browser.request(`${appUrl}/login`);
       assert.equal(response.status, 302);
       const url = new URL(response.location!);
-      assert.equal(`${url.origin}${url.pathname}`, `${stack.emulator.domain}/oauth2/authorize`);
+      assert.equal(`${url.origin}${url.pathname}`, `${emulator.domain}/oauth2/authorize`);
       const q = url.searchParams;
       assert.equal(q.get('response_type'), 'code');
-      assert.equal(q.get('client_id'), 'test-client');
-      assert.equal(q.get('redirect_uri'), `${stack.appUrl}/postlogin`);
+      assert.equal(q.get('client_id'), app.clientId);
+      assert.equal(q.get('redirect_uri'), `${appUrl}/postlogin`);
       assert.equal(q.get('code_challenge_method'), 'S256');
       assert.match(q.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
       assert.ok((q.get('state') ?? '').length >= 43);
@@ -54,9 +50,9 @@ for (const version of EXPRESS_VERSIONS) {
 
     it('a full login as alice: cookies set, /claims shows verified claims and user info', async () => {
       const browser = new TestBrowser();
-      const callback = await login(browser, stack.appUrl, 'alice');
+      const callback = await login(browser, appUrl, 'alice');
       assert.equal(callback.status, 302);
-      assert.equal(callback.location, `${stack.appUrl}/claims`);
+      assert.equal(callback.location, `${appUrl}/claims`);
       assert.equal(callback.headers.get('referrer-policy'), 'no-referrer');
       const names = callback.setCookies.map((c) => c.split('=')[0]);
       assert.ok(names.includes('cognito_access_token'));
@@ -66,12 +62,12 @@ for (const version of EXPRESS_VERSIONS) {
         assert.match(cookie, /HttpOnly/);
         assert.match(cookie, /SameSite=Lax/);
       }
-      const refreshCookie = browser.cookie(stack.appUrl, 'cognito_refresh_token')!;
+      const refreshCookie = browser.cookie(appUrl, 'cognito_refresh_token')!;
       assert.equal(refreshCookie.split('.').length, 5, 'the refresh cookie is a JWE');
       assert.ok(!refreshCookie.startsWith('eyJjdHkiOiJKV1Qi'), 'not the raw Cognito refresh token');
 
-      const claims = await browser.request(`${stack.appUrl}/claims`, {
-        headers: { accept: 'application/json' },
+      const claims = await browser.request(`${appUrl}/claims`, {
+        headers: JSON_ACCEPT,
       });
       assert.equal(claims.status, 200);
       const body = JSON.parse(claims.body) as {
@@ -88,29 +84,14 @@ for (const version of EXPRESS_VERSIONS) {
 
     it('returnTo: a same-origin path is honoured, an off-origin one is ignored', async () => {
       const browser = new TestBrowser();
-      const start = await browser.request(
-        `${stack.appUrl}/login?returnTo=${encodeURIComponent('/edit?x=1')}`,
-      );
-      const page = await browser.follow(start.location!);
-      const { readForm } = await import('../support/browser.js');
-      const form = readForm(page.body, page.url);
-      const submitted = await browser.request(form.action, {
-        form: { ...form.fields, username: 'bob', password: 'Passw0rd!' },
-      });
-      const callback = await browser.request(submitted.location!);
-      assert.equal(callback.location, `${stack.appUrl}/edit?x=1`);
+      const path = `/login?returnTo=${encodeURIComponent('/edit?x=1')}`;
+      const callback = await browser.request(await callbackUrlFor(browser, appUrl, 'bob', path));
+      assert.equal(callback.location, `${appUrl}/edit?x=1`);
 
       const evil = new TestBrowser();
-      const start2 = await evil.request(
-        `${stack.appUrl}/login?returnTo=${encodeURIComponent('//evil.example/x')}`,
-      );
-      const page2 = await evil.follow(start2.location!);
-      const form2 = readForm(page2.body, page2.url);
-      const submitted2 = await evil.request(form2.action, {
-        form: { ...form2.fields, username: 'bob', password: 'Passw0rd!' },
-      });
-      const callback2 = await evil.request(submitted2.location!);
-      assert.equal(callback2.location, `${stack.appUrl}/claims`);
+      const evilPath = `/login?returnTo=${encodeURIComponent('//evil.example/x')}`;
+      const callback2 = await evil.request(await callbackUrlFor(evil, appUrl, 'bob', evilPath));
+      assert.equal(callback2.location, `${appUrl}/claims`);
     });
 
     it('groups: alice (admin) passes /admin and /edit; bob (editor) passes /edit only; carol (none) neither', async () => {
@@ -121,13 +102,13 @@ for (const version of EXPRESS_VERSIONS) {
       };
       for (const [user, [admin, edit]] of Object.entries(expectations)) {
         const browser = new TestBrowser();
-        await login(browser, stack.appUrl, user);
-        const adminResponse = await browser.request(`${stack.appUrl}/admin`, {
-          headers: { accept: 'application/json' },
+        await login(browser, appUrl, user);
+        const adminResponse = await browser.request(`${appUrl}/admin`, {
+          headers: JSON_ACCEPT,
         });
         assert.equal(adminResponse.status, admin, `${user} /admin`);
-        const editResponse = await browser.request(`${stack.appUrl}/edit`, {
-          headers: { accept: 'application/json' },
+        const editResponse = await browser.request(`${appUrl}/edit`, {
+          headers: JSON_ACCEPT,
         });
         assert.equal(editResponse.status, edit, `${user} /edit`);
         if (admin === 403) {
@@ -139,9 +120,9 @@ for (const version of EXPRESS_VERSIONS) {
       }
     });
 
-    it('regression (seed fault 4): unauthenticated is 401 with WWW-Authenticate, not 403', async () => {
-      const response = await new TestBrowser().request(`${stack.appUrl}/claims`, {
-        headers: { accept: 'application/json' },
+    it('regression (flask-cognito-lib fault 4): a request without a session is 401 with WWW-Authenticate, not 403', async () => {
+      const response = await new TestBrowser().request(`${appUrl}/claims`, {
+        headers: JSON_ACCEPT,
       });
       assert.equal(response.status, 401);
       assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="cognito-guard"');
@@ -150,9 +131,9 @@ for (const version of EXPRESS_VERSIONS) {
 
     it('a Bearer access token in the Authorization header authenticates API callers', async () => {
       const browser = new TestBrowser();
-      await login(browser, stack.appUrl, 'alice');
-      const token = browser.cookie(stack.appUrl, 'cognito_access_token')!;
-      const response = await fetch(`${stack.appUrl}/admin`, {
+      await login(browser, appUrl, 'alice');
+      const token = browser.cookie(appUrl, 'cognito_access_token')!;
+      const response = await fetch(`${appUrl}/admin`, {
         headers: { authorization: `Bearer ${token}` },
       });
       assert.equal(response.status, 200);
@@ -161,34 +142,34 @@ for (const version of EXPRESS_VERSIONS) {
 
     it('refresh: POST /refresh exchanges the encrypted refresh token and re-sets the cookies', async () => {
       const browser = new TestBrowser();
-      await login(browser, stack.appUrl, 'bob');
-      const before = browser.cookie(stack.appUrl, 'cognito_access_token')!;
-      const response = await browser.request(`${stack.appUrl}/refresh`, {
+      await login(browser, appUrl, 'bob');
+      const before = browser.cookie(appUrl, 'cognito_access_token')!;
+      const response = await browser.request(`${appUrl}/refresh`, {
         method: 'POST',
-        headers: { origin: stack.appUrl },
+        headers: { origin: appUrl },
       });
       assert.equal(response.status, 303);
-      assert.equal(response.location, `${stack.appUrl}/claims`);
-      const after = browser.cookie(stack.appUrl, 'cognito_access_token')!;
+      assert.equal(response.location, `${appUrl}/claims`);
+      const after = browser.cookie(appUrl, 'cognito_access_token')!;
       assert.notEqual(after, before);
-      assert.equal(decodePayload(after).origin_jti, decodePayload(before).origin_jti);
+      assert.equal(decodeJwt(after).payload.origin_jti, decodeJwt(before).payload.origin_jti);
       assert.ok(
         !response.setCookies.some((c) => c.startsWith('cognito_refresh_token=')),
         'no rotation: refresh cookie kept',
       );
-      const claims = await browser.request(`${stack.appUrl}/claims`);
+      const claims = await browser.request(`${appUrl}/claims`);
       assert.equal(claims.status, 200);
     });
 
     it('refresh without a refresh cookie is 401; a cross-site refresh is 403', async () => {
-      const anonymous = await new TestBrowser().request(`${stack.appUrl}/refresh`, {
+      const anonymous = await new TestBrowser().request(`${appUrl}/refresh`, {
         method: 'POST',
-        headers: { accept: 'application/json' },
+        headers: JSON_ACCEPT,
       });
       assert.equal(anonymous.status, 401);
       const browser = new TestBrowser();
-      await login(browser, stack.appUrl, 'bob');
-      const crossSite = await browser.request(`${stack.appUrl}/refresh`, {
+      await login(browser, appUrl, 'bob');
+      const crossSite = await browser.request(`${appUrl}/refresh`, {
         method: 'POST',
         headers: { origin: 'https://evil.example', accept: 'application/json' },
       });
@@ -199,14 +180,14 @@ for (const version of EXPRESS_VERSIONS) {
 
     it('refresh from a sibling subdomain (Sec-Fetch-Site: same-site) is 403 and changes nothing', async () => {
       const browser = new TestBrowser();
-      await login(browser, stack.appUrl, 'bob');
-      const refreshCookie = browser.cookie(stack.appUrl, 'cognito_refresh_token');
+      await login(browser, appUrl, 'bob');
+      const refreshCookie = browser.cookie(appUrl, 'cognito_refresh_token');
       // Sec-Fetch-Site decides when present: an Origin that looks like ours does not override it.
       for (const headers of [
         { 'sec-fetch-site': 'same-site' },
-        { 'sec-fetch-site': 'same-site', origin: stack.appUrl },
+        { 'sec-fetch-site': 'same-site', origin: appUrl },
       ]) {
-        const refused = await browser.request(`${stack.appUrl}/refresh`, {
+        const refused = await browser.request(`${appUrl}/refresh`, {
           method: 'POST',
           headers: { ...headers, accept: 'application/json' },
         });
@@ -214,11 +195,11 @@ for (const version of EXPRESS_VERSIONS) {
         assert.equal(JSON.parse(refused.body).error, 'ERR_CROSS_SITE_REQUEST');
         assert.deepEqual(refused.setCookies, []);
       }
-      assert.equal(browser.cookie(stack.appUrl, 'cognito_refresh_token'), refreshCookie);
+      assert.equal(browser.cookie(appUrl, 'cognito_refresh_token'), refreshCookie);
       // Control: the same refresh from the app's own page works.
-      const own = await browser.request(`${stack.appUrl}/refresh`, {
+      const own = await browser.request(`${appUrl}/refresh`, {
         method: 'POST',
-        headers: { 'sec-fetch-site': 'same-origin', origin: stack.appUrl },
+        headers: { 'sec-fetch-site': 'same-origin', origin: appUrl },
       });
       assert.equal(own.status, 303);
       assert.ok(own.setCookies.some((c) => c.startsWith('cognito_access_token=')));
@@ -226,52 +207,49 @@ for (const version of EXPRESS_VERSIONS) {
 
     it('logout clears every cookie, revokes the refresh token and redirects to Cognito /logout', async () => {
       const browser = new TestBrowser();
-      await login(browser, stack.appUrl, 'alice');
-      const refreshCookie = browser.cookie(stack.appUrl, 'cognito_refresh_token')!;
-      const response = await browser.request(`${stack.appUrl}/logout`, {
+      await login(browser, appUrl, 'alice');
+      const refreshCookie = browser.cookie(appUrl, 'cognito_refresh_token')!;
+      const response = await browser.request(`${appUrl}/logout`, {
         headers: { 'sec-fetch-site': 'same-origin' },
       });
       assert.equal(response.status, 302);
       const location = new URL(response.location!);
-      assert.equal(`${location.origin}${location.pathname}`, `${stack.emulator.domain}/logout`);
-      assert.equal(location.searchParams.get('client_id'), 'test-client');
-      assert.equal(location.searchParams.get('logout_uri'), `${stack.appUrl}/postlogout`);
+      assert.equal(`${location.origin}${location.pathname}`, `${emulator.domain}/logout`);
+      assert.equal(location.searchParams.get('client_id'), app.clientId);
+      assert.equal(location.searchParams.get('logout_uri'), `${appUrl}/postlogout`);
       for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
         const cleared = response.setCookies.find((c) => c.startsWith(`${name}=;`));
         assert.ok(cleared, `${name} cleared`);
         assert.match(cleared, /Max-Age=0/);
         assert.match(cleared, /Path=\//);
       }
-      assert.equal(browser.cookie(stack.appUrl, 'cognito_access_token'), undefined);
-      assert.equal((await browser.request(`${stack.appUrl}/claims`)).status, 401);
+      assert.equal(browser.cookie(appUrl, 'cognito_access_token'), undefined);
+      assert.equal((await browser.request(`${appUrl}/claims`)).status, 401);
       // The revoked refresh token no longer works at Cognito.
       const replay = new TestBrowser();
-      replay.setCookie(stack.appUrl, 'cognito_refresh_token', refreshCookie);
-      const refused = await replay.request(`${stack.appUrl}/refresh`, {
+      replay.setCookie(appUrl, 'cognito_refresh_token', refreshCookie);
+      const refused = await replay.request(`${appUrl}/refresh`, {
         method: 'POST',
-        headers: { accept: 'application/json' },
+        headers: JSON_ACCEPT,
       });
       assert.equal(refused.status, 401);
       assert.equal(JSON.parse(refused.body).error, 'ERR_REFRESH_REJECTED', 'refused by Cognito');
       // Cognito's logout lands back on /postlogout, which goes home.
       const landed = await browser.follow(response.location!, {
-        stopAt: (url) => url.startsWith(stack.appUrl),
+        stopAt: (url) => url.startsWith(appUrl),
       });
-      assert.equal(landed.location, `${stack.appUrl}/postlogout`);
+      assert.equal(landed.location, `${appUrl}/postlogout`);
     });
 
-    it('B2/seed fault "state reusable": a callback URL works once', async () => {
+    it("B2 and flask-cognito-lib's reusable state: a callback URL signs in once, a second visit is 400 with no session", async () => {
       const browser = new TestBrowser();
-      const callbackUrl = await callbackUrlFor(browser, stack.appUrl, 'carol');
+      const callbackUrl = await callbackUrlFor(browser, appUrl, 'carol');
       const first = await browser.request(callbackUrl);
       assert.equal(first.status, 302);
       const second = await browser.request(callbackUrl, { headers: { accept: 'text/html' } });
       assert.equal(second.status, 400);
       assert.match(second.body, /Sign in again/);
-      assert.ok(
-        !second.setCookies.some((c) => /^cognito_(access|id|refresh)_token=[^;]/.test(c)),
-        'no session cookie set',
-      );
+      assertNoSessionCookies(second.setCookies, 'the second visit');
     });
   });
 }
