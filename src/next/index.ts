@@ -184,10 +184,42 @@ function guardOf(options: CognitoGuardOptions): CognitoGuard {
   return guard;
 }
 
-/** The guard from the environment, shared by every `cognitoGuard()` of this module graph. */
-let environmentGuard: CognitoGuard | undefined;
+/** A guard and its Fetch-API adapter, built together by one copy of this package. */
+interface GuardAndAdapter {
+  readonly guard: CognitoGuard;
+  readonly web: WebCognitoGuard;
+}
 
-function guardFromEnvironment(): CognitoGuard {
+/** The guard of the environment, with what it was built from. */
+interface EnvironmentGuard extends GuardAndAdapter {
+  readonly fingerprint: string;
+}
+
+const ENVIRONMENT_GUARD = Symbol.for('cognito-guard/next: the guard of the environment');
+
+/** The variables a guard is built from (what `fromEnv` reads), to tell two environments apart. */
+function fingerprintOf(env: Environment): string {
+  return JSON.stringify(
+    Object.keys(env)
+      .filter((name) => /^(AWS_|SECRET_KEY|NODE_ENV$)/.test(name))
+      .sort()
+      .map((name) => [name, env[name]]),
+  );
+}
+
+/** This module graph's look-up of the guard of the environment. */
+let environmentGuard: EnvironmentGuard | undefined;
+
+/**
+ * The guard configured by the environment, one per process on the Node.js runtime. Next.js
+ * builds the proxy, the route handlers and the pages as separate module graphs, each with its own
+ * copy of this package; one guard for all of them means one JWKS download, one cache of verified
+ * tokens, and concurrent refreshes of a session shared, whichever graph a request reaches. It is
+ * kept on the process's global object with the adapter built beside it, so that each copy calls
+ * the first copy's code, never mixing classes of two copies. (The Edge runtime has a global
+ * object of its own.)
+ */
+function guardFromEnvironment(): EnvironmentGuard {
   if (environmentGuard !== undefined) return environmentGuard;
   const env = processEnvironment();
   // Refused before fromEnv() reads it: a Redis URL would otherwise fail as a store nobody
@@ -195,8 +227,14 @@ function guardFromEnvironment(): CognitoGuard {
   if (storeOutOfReach(env['AWS_COGNITO_SESSION_STORE'])) {
     throw new ConfigurationError([STORE_NEEDS_NODE]);
   }
-  environmentGuard = guardOf(fromEnv(env));
-  return environmentGuard;
+  const fingerprint = fingerprintOf(env);
+  const shared = globalThis as unknown as Partial<Record<symbol, EnvironmentGuard>>;
+  const existing = shared[ENVIRONMENT_GUARD];
+  if (existing?.fingerprint === fingerprint) return (environmentGuard = existing);
+  const guard = guardOf(fromEnv(env));
+  const built: EnvironmentGuard = { fingerprint, guard, web: webGuard(guard) };
+  shared[ENVIRONMENT_GUARD] = built;
+  return (environmentGuard = built);
 }
 
 /** A value built at its first use and kept; a failure (bad configuration) is thrown each time. */
@@ -205,15 +243,18 @@ function once<T>(build: () => T): () => T {
   return () => (built ??= { value: build() }).value;
 }
 
-function resolveGuard(source: GuardSource | undefined): () => CognitoGuard {
+function resolveGuard(source: GuardSource | undefined): () => GuardAndAdapter {
   if (source === undefined) return guardFromEnvironment;
   return once(() => {
     const given = typeof source === 'function' ? source() : source;
-    if (!(given instanceof CognitoGuard)) return guardOf(given);
-    if (storeOutOfReach(given.options.sessionStore)) {
-      throw new ConfigurationError([STORE_NEEDS_NODE]);
-    }
-    return given;
+    let guard: CognitoGuard;
+    if (given instanceof CognitoGuard) {
+      if (storeOutOfReach(given.options.sessionStore)) {
+        throw new ConfigurationError([STORE_NEEDS_NODE]);
+      }
+      guard = given;
+    } else guard = guardOf(given);
+    return { guard, web: webGuard(guard) };
   });
 }
 
@@ -244,13 +285,20 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** The request as `getIdentity()` shows it to the core: the session cookies and nothing else. */
-class CookieRequest implements IncomingRequest {
+/**
+ * The request as `getIdentity()` shows it to the core: what carries a session (the cookies, or
+ * an `Authorization: Bearer` access token, as the proxy reads them) and nothing else.
+ */
+class SessionRequest implements IncomingRequest {
   readonly method = 'GET';
   readonly url = '/';
-  constructor(readonly cookie: string | undefined) {}
+  constructor(
+    readonly cookie: string | undefined,
+    readonly authorization: string | undefined,
+  ) {}
   header(name: string): string | undefined {
-    return name === 'cookie' ? this.cookie : undefined;
+    if (name === 'cookie') return this.cookie;
+    return name === 'authorization' ? this.authorization : undefined;
   }
 }
 
@@ -412,7 +460,7 @@ export interface NextCognitoGuard {
   protect(requirement: Requirement, handler: ProtectedHandler): RouteHandler;
   /**
    * The signed-in identity of the request being rendered, or `undefined`: reads the session
-   * cookies, verifies the tokens (through the verified-token cache), never refreshes and never
+   * cookies (or an `Authorization: Bearer` access token, as the proxy does), verifies the tokens (through the verified-token cache), never refreshes and never
    * writes a cookie (Server Components cannot). Behind the proxy, it sees the tokens the proxy
    * has just refreshed.
    *
@@ -456,8 +504,9 @@ export interface NextCognitoGuard {
  * ```
  */
 export function cognitoGuard(source?: GuardSource): NextCognitoGuard {
-  const guard = resolveGuard(source);
-  const web = once((): WebCognitoGuard => webGuard(guard()));
+  const resolved = resolveGuard(source);
+  const guard = (): CognitoGuard => resolved().guard;
+  const web = (): WebCognitoGuard => resolved().web;
   /** A handler built at its first request (the guard's configuration is read then). */
   const lazyHandler = (build: (web: WebCognitoGuard) => RouteHandler): RouteHandler => {
     const handler = once(() => build(web()));
@@ -474,11 +523,13 @@ export function cognitoGuard(source?: GuardSource): NextCognitoGuard {
     // cookies(), which merges names: the core refuses a session cookie sent twice, a sign of one
     // planted from a sibling domain.
     await atRequestTime();
-    const cookie = (await headers()).get('cookie') ?? undefined;
+    const received = await headers();
+    const cookie = received.get('cookie') ?? undefined;
+    const authorization = received.get('authorization') ?? undefined;
     const current = guard();
     if (current.disabled) return undefined;
     try {
-      return await current.authenticate(new CookieRequest(cookie));
+      return await current.authenticate(new SessionRequest(cookie, authorization));
     } catch (error) {
       if (statusOf(error) === 401) return undefined;
       throw error;

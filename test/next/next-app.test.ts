@@ -18,6 +18,14 @@ import { startNextApp, type NextVariant } from './apps.js';
 const HTML = { accept: 'text/html' } as const;
 const JSON_ACCEPT = { accept: 'application/json' } as const;
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' } as const;
+const TOKEN_SECONDS = 4;
+
+/** Waits (at most half a token's lifetime) until a token is inside its refresh margin. */
+async function untilRefreshDue(accessToken: string): Promise<void> {
+  const { exp } = decodeJwt(accessToken);
+  const wait = ((exp ?? 0) - TOKEN_SECONDS / 2) * 1000 + 100 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
 
 const VARIANTS: readonly [NextVariant, string][] = [
   ['proxy', 'proxy.ts, Node.js runtime'],
@@ -57,12 +65,15 @@ async function startRunning(
 ): Promise<Running> {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
-  // Two-minute tokens inside a five-minute refresh margin: every protected request refreshes.
+  // Four-second tokens: the proxy refreshes them in their last two seconds (the refresh margin
+  // is at most half a token's lifetime), or once they have expired.
   const pool = await startTestPool({
     appUrl,
-    appClient: { accessTokenValiditySeconds: 120, idTokenValiditySeconds: 120 },
+    appClient: {
+      accessTokenValiditySeconds: TOKEN_SECONDS,
+      idTokenValiditySeconds: TOKEN_SECONDS,
+    },
     env: {
-      AWS_COGNITO_AUTO_REFRESH_MARGIN_SECONDS: '300',
       AWS_COGNITO_SCOPES: 'openid email profile aws.cognito.signin.user.admin',
       ...env,
     },
@@ -99,7 +110,11 @@ for (const [variant, label] of VARIANTS) {
 
     it('the proxy refreshes an expiring session: new cookies for the browser, and the Server Component of that very request renders with the new token', async () => {
       const session = await signIn(appUrl, { username: 'alice', password: 'Passw0rd!' });
-      const signedInWith = decodeJwt(cookieIn(session.cookie, 'cognito_access_token') ?? '').jti;
+      const token = cookieIn(session.cookie, 'cognito_access_token') ?? '';
+      const signedInWith = decodeJwt(token).jti;
+      // Still valid, but inside the refresh margin: a page that saw the browser's cookies would
+      // render this token.
+      await untilRefreshDue(token);
 
       const response = await fetch(`${appUrl}/profile`, {
         headers: { cookie: session.cookie, ...HTML },

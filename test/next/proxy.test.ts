@@ -22,6 +22,8 @@ import { cognitoApiGuard, cognitoGuard, type CognitoProxy } from '../../src/next
 import { sessionCookies, startTestPool, type TestPool } from '../../src/testing/index.js';
 
 const APP = 'http://127.0.0.1:3000';
+/** A guard clock 70 s ahead: two-minute tokens are 50 s from expiry, inside the refresh margin. */
+const SEVENTY_SECONDS_LATER = { now: () => Date.now() + 70_000 } as const;
 const HTML = { accept: 'text/html' } as const;
 const JSON_ACCEPT = { accept: 'application/json' } as const;
 
@@ -60,7 +62,8 @@ describe('cognito-guard/next proxy (in-process, real emulator)', () => {
   let options: CognitoGuardOptions;
 
   before(async () => {
-    // Two-minute tokens: within a 300-second refresh margin from the start.
+    // Two-minute tokens: a guard whose clock runs 70 s ahead sees them within the refresh margin
+    // (60 s, at most half the lifetime) from the start.
     pool = await startTestPool({
       appUrl: APP,
       appClient: { accessTokenValiditySeconds: 120, idTokenValiditySeconds: 120 },
@@ -84,7 +87,7 @@ describe('cognito-guard/next proxy (in-process, real emulator)', () => {
 
   it('a refreshed session: new cookies for the browser, and the same cookies on the request that goes on to the page', async () => {
     // Every access token is within the refresh margin: the first request refreshes.
-    const proxy = proxyWith({ autoRefreshMarginSeconds: 300 });
+    const proxy = proxyWith(SEVENTY_SECONDS_LATER);
     const session = await sessionCookies(pool, options, 'alice');
     const oldAccess = cookieIn(session.cookie, 'cognito_access_token');
     const response = await proxy(
@@ -114,7 +117,7 @@ describe('cognito-guard/next proxy (in-process, real emulator)', () => {
   });
 
   it('an optional path refreshes too, so a page that only greets signed-in users sees fresh tokens', async () => {
-    const proxy = proxyWith({ autoRefreshMarginSeconds: 300 });
+    const proxy = proxyWith(SEVENTY_SECONDS_LATER);
     const session = await sessionCookies(pool, options, 'bob');
     const response = await proxy(request('/whoami', { cookie: session.cookie, ...JSON_ACCEPT }));
     const newAccess = setCookieValue(response, 'cognito_access_token');
@@ -282,7 +285,7 @@ describe('cognito-guard/next route handlers (in-process, real emulator)', () => 
   });
 
   it("protect(): the handler runs with the identity; a refresh puts its cookies on the handler's response; 401 without a session", async () => {
-    const auth = cognitoGuard({ ...options, autoRefreshMarginSeconds: 300 });
+    const auth = cognitoGuard({ ...options, ...SEVENTY_SECONDS_LATER });
     const handler = auth.protect({ groups: ['admin'] }, (_request, identity) =>
       Response.json({ user: identity?.claims.username }),
     );
