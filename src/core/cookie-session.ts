@@ -365,6 +365,15 @@ export class CookieSessions implements SessionBackend {
         `the session needs ${total} bytes of cookies, more than a server accepts in one Cookie header; configure a session store (AWS_COGNITO_SESSION_STORE) to keep tokens server-side`,
       );
     }
+    // A platform that caps request headers (API Gateway) would refuse every later request of a
+    // session that does not fit, logout included: refuse it now, while the user can be told.
+    const platformLimit = request.cookieHeaderLimitBytes;
+    if (platformLimit !== undefined && total > platformLimit) {
+      throw new CognitoError(
+        'ERR_COGNITO_BAD_RESPONSE',
+        `the session needs ${total} bytes of cookies and the platform in front accepts ${Math.max(0, platformLimit)} in this request's Cookie header (API Gateway caps request line and headers at 10,240 bytes); configure a session store (AWS_COGNITO_SESSION_STORE) to keep tokens server-side`,
+      );
+    }
     const now = options.now();
     if (total > LIMITS.proxyCookieHeaderBytes && now - this.#lastSizeWarningAt > 3_600_000) {
       this.#lastSizeWarningAt = now;

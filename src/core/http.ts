@@ -31,6 +31,15 @@ export interface IncomingRequest {
    * (`cookie` with `; `, others with `, `). Returns `undefined` when absent.
    */
   header(name: string): string | undefined;
+  /**
+   * The most bytes the platform in front lets the `Cookie` header take on a next request like
+   * this one, when it caps the request's headers (API Gateway: 10,240 bytes of request line and
+   * header values, minus this request's other headers). Adapters for such platforms set it: a
+   * session whose cookies would not fit is then refused at sign-in, with advice, instead of
+   * being set and refused with 431 on every later request, logout included. `undefined`: no cap
+   * beyond the library's own.
+   */
+  readonly cookieHeaderLimitBytes?: number | undefined;
 }
 
 /**

@@ -353,7 +353,12 @@ export function createProtector(
         return settle(refusal?.error ?? error, request, refusal?.setCookies ?? []);
       }
     }
-    if (identity === undefined) return settle(failure, request);
+    if (identity === undefined) {
+      // A session cookie whose session is gone (ended on another instance) is cleared with the
+      // refusal, so the browser stops sending it.
+      const clear = tokens.orphaned === true ? (source.sessions?.clear(request) ?? []) : [];
+      return settle(failure, request, clear);
+    }
     return tryAllow(identity, request);
   };
   const tryAllow = (identity: CognitoIdentity, request: IncomingRequest): GuardResult => {

@@ -21,6 +21,11 @@ export interface PresentedSession {
   /** Whether the session holds refresh material (a refresh cookie, or a stored refresh token). */
   readonly refreshable: boolean;
   /**
+   * A session cookie whose session no longer exists (ended on another instance, by sign-out
+   * everywhere, or expired in the store): the refusal clears it.
+   */
+  readonly orphaned?: boolean | undefined;
+  /**
    * The refresh token and the sign-in it belongs to; `undefined` when there is none or it is not
    * ours (tampered, expired, sealed with another secret). Unsealing costs, so it is lazy.
    */

@@ -414,6 +414,7 @@ export class StoreSessions implements SessionBackend {
       accessToken: stored?.tokens.accessToken,
       idToken: stored?.tokens.idToken,
       refreshable: refresh !== undefined && this.#context.options.refreshFlowEnabled,
+      orphaned: cookie !== undefined && stored === undefined,
       refresh: () => Promise.resolve(refresh),
     };
   }

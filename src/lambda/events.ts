@@ -188,6 +188,16 @@ function shapeOf(event: LambdaHttpEvent): Shape {
   return V1;
 }
 
+/** "Total combined size of request line and header values" (API Gateway quotas). */
+const API_GATEWAY_HEADER_QUOTA_BYTES = 10_240;
+
+/** A function URL's event has the payload 2.0 shape; its domain says which it is. */
+function isFunctionUrl(event: LambdaHttpEvent): boolean {
+  const domain = (event as { requestContext?: { domainName?: unknown } }).requestContext
+    ?.domainName;
+  return typeof domain === 'string' && domain.includes('.lambda-url.');
+}
+
 /** Looks a header up by its lower-case name; REST APIs keep the client's spelling of names. */
 function lookup<T>(map: Readonly<Record<string, T | undefined>>, name: string): T | undefined {
   const exact = map[name];
@@ -286,6 +296,26 @@ export class LambdaRequest implements IncomingRequest {
     path = typeof path === 'string' && path.startsWith('/') ? safePath(path) : '/';
     this.#url = query === '' ? path : `${path}?${query}`;
     return this.#url;
+  }
+
+  /**
+   * API Gateway caps the request line plus header values at 10,240 bytes (REST and HTTP APIs
+   * alike): what this request's other headers leave for the Cookie header. Load balancers (16 KB
+   * per header) and function URLs have no such cap here.
+   */
+  get cookieHeaderLimitBytes(): number | undefined {
+    if (this.shape !== V1 && !(this.shape === V2 && !isFunctionUrl(this.event))) return undefined;
+    const encoder = new TextEncoder();
+    let used = encoder.encode(`${this.method} ${this.url} HTTP/1.1`).length;
+    const headers =
+      this.shape === V2
+        ? (this.event as ApiGatewayV2Event).headers
+        : (this.event as ApiGatewayV1Event).headers;
+    for (const name in headers ?? {}) {
+      if (name.toLowerCase() === 'cookie') continue;
+      used += encoder.encode(headers?.[name] ?? '').length;
+    }
+    return API_GATEWAY_HEADER_QUOTA_BYTES - used;
   }
 
   header(name: string): string | undefined {

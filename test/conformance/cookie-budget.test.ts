@@ -112,6 +112,21 @@ for (const adapter of ADAPTERS) {
       warnings.length = 0;
       const browser = new TestBrowser();
       const callback = await login(browser, app.url, 'erin');
+      const quota = adapter.requestHeadQuotaBytes;
+      if (quota !== undefined) {
+        // Behind API Gateway (10,240 bytes of request line and headers) this session could never
+        // be sent back: it is refused at sign-in, where the user can still be told, instead of
+        // being set and refused with 431 on every later request, logout included.
+        assert.equal(callback.status, 502, `over the platform's ${quota}-byte header quota`);
+        assert.deepEqual(names(browser, app), [], 'nothing half-stored');
+        if (logsVisible(t)) {
+          assert.ok(
+            warnings.some((w) => /platform in front accepts/.test(JSON.stringify(w))),
+            `logged: ${JSON.stringify(warnings)}`,
+          );
+        }
+        return;
+      }
       assert.equal(callback.status, 302);
       assertWithinBrowserLimit(callback, 'callback');
       const set = setCookiesOf(callback);
@@ -130,12 +145,6 @@ for (const adapter of ADAPTERS) {
       }
 
       const claims = await browser.request(`${app.url}/claims`, { headers: JSON_ACCEPT });
-      const quota = adapter.requestHeadQuotaBytes;
-      if (quota !== undefined && header > quota) {
-        // API Gateway refuses the request before the function runs: the warning was the notice.
-        assert.equal(claims.status, 431, `over the platform's ${quota}-byte header quota`);
-        return;
-      }
       assert.equal(claims.status, 200);
       const body = JSON.parse(claims.body) as ClaimsBody;
       assert.equal(body.user_info?.['email'], 'erin@example.com');
@@ -201,6 +210,11 @@ for (const adapter of ADAPTERS) {
 
     it('the warning about oversized sessions comes at most hourly, not at every sign-in', async (t) => {
       if (!logsVisible(t)) return;
+      if (adapter.requestHeadQuotaBytes !== undefined) {
+        // Behind API Gateway such sessions are refused, not stored with a warning (above).
+        t.diagnostic('sessions over the platform header quota are refused, not warned about');
+        return;
+      }
       await userWithIdTokenOf(time.pool.emulator, 'gina', 8 * 1024, clientId);
       warnings.length = 0;
       await login(new TestBrowser(), app.url, 'gina');

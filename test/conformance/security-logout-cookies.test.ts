@@ -269,6 +269,14 @@ for (const adapter of ADAPTERS) {
         (answer.id_token as string).length > 4096,
         'precondition: Cognito issued a token too large for one cookie',
       );
+      if (adapter.requestHeadQuotaBytes !== undefined) {
+        // Behind API Gateway's 10,240-byte quota on request line and headers this session could
+        // never be sent back: refused at sign-in (a session store is the way out), not set and
+        // then refused with 431 on every request, logout included.
+        assert.equal(response.status, 502);
+        assert.deepEqual(sessionCookiesSet(response.setCookies), [], 'no half-set session');
+        return;
+      }
       assert.equal(response.status, 302);
       for (const header of response.setCookies) {
         assert.ok(Buffer.byteLength(header) <= 4096, `${header.slice(0, 30)}… is over 4,096 bytes`);
@@ -277,14 +285,6 @@ for (const adapter of ADAPTERS) {
       assert.ok(names.includes('cognito_id_token.0') && names.includes('cognito_id_token.1'));
       assert.ok(!names.includes('cognito_id_token'), 'not also whole');
       const claims = await browser.request(`${appUrl}/claims`, { headers: JSON_ACCEPT });
-      const quota = adapter.requestHeadQuotaBytes;
-      if (quota !== undefined && Buffer.byteLength(browser.cookieHeader(appUrl)) > quota) {
-        // Behind API Gateway the whole session is over the quota on the request head: the next
-        // request is refused before the function runs (431), as the operator is warned when the
-        // cookies are set (in-process.test.ts); a session store is the way out.
-        assert.equal(claims.status, 431);
-        return;
-      }
       assert.equal(claims.status, 200);
       assert.equal(JSON.parse(claims.body).user_info['cognito:groups'].length, 150);
       // Logout clears every piece.

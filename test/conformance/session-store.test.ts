@@ -212,6 +212,13 @@ describe('session store on Redis', { skip: redisSkip }, () => {
           headers: { ...JSON_ACCEPT, cookie: `cognito_session=${first}` },
         });
         assert.equal(old.status, 401);
+        // The dead id is cleared with the refusal, so the browser stops sending it.
+        assert.ok(
+          old.headers
+            .getSetCookie()
+            .some((c) => c.startsWith('cognito_session=;') && /Max-Age=0/.test(c)),
+          `cleared: ${old.headers.getSetCookie().join(' | ')}`,
+        );
       });
 
       it('a dump of Redis holds no token, no refresh token, no cookie and nothing naming the user', async () => {

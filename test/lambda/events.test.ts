@@ -135,6 +135,27 @@ describe('Lambda events: what the core reads', () => {
   });
 });
 
+describe('Lambda events: the Cookie header API Gateway leaves room for', () => {
+  it('API Gateway (REST and HTTP API) caps request line and header values at 10,240 bytes; load balancers and function URLs are not capped here', () => {
+    for (const event of [HTTP_API_V2_EVENT, REST_API_EVENT, HTTP_API_V1_EVENT]) {
+      const limit = new LambdaRequest(event).cookieHeaderLimitBytes;
+      assert.ok(limit !== undefined && limit > 8000 && limit < 10_240, `${limit}`);
+    }
+    // More of the quota taken by other headers leaves less for cookies.
+    const heavy = {
+      ...HTTP_API_V2_EVENT,
+      headers: { ...HTTP_API_V2_EVENT.headers, 'x-large': 'x'.repeat(4000) },
+    };
+    assert.equal(
+      new LambdaRequest(heavy as never).cookieHeaderLimitBytes,
+      (new LambdaRequest(HTTP_API_V2_EVENT as never).cookieHeaderLimitBytes ?? 0) - 4000,
+    );
+    for (const event of [FUNCTION_URL_EVENT, ALB_EVENT, ALB_MULTI_VALUE_EVENT]) {
+      assert.equal(new LambdaRequest(event as never).cookieHeaderLimitBytes, undefined);
+    }
+  });
+});
+
 describe('Lambda results: written in the shape the event came in', () => {
   it('HTTP API payload 2.0 and function URLs: every cookie in `cookies`, none in `headers`', () => {
     for (const event of [HTTP_API_V2_EVENT, FUNCTION_URL_EVENT]) {
