@@ -13,6 +13,7 @@ import { decodeJwt } from 'jose';
 import { signIn, startTestPool, type TestPool } from '../../src/testing/index.js';
 import type { RunningNextApp } from '../../examples/next/run.js';
 import { freePort } from '../support/http.js';
+import { findSystemComponent, startRedis, type RedisServer } from '../support/system.js';
 import { startNextApp, type NextVariant } from './apps.js';
 
 const HTML = { accept: 'text/html' } as const;
@@ -219,13 +220,57 @@ for (const [variant, label] of VARIANTS) {
   });
 }
 
+const redisSkip = findSystemComponent('redis-server').skip;
+
 describe('sessions in a store under next start', () => {
   let memory: Running | undefined;
   let edgeRedis: Running | undefined;
+  let nodeRedis: Running | undefined;
+  let redis: RedisServer | undefined;
   after(async () => {
     await stopRunning(memory);
     await stopRunning(edgeRedis);
+    await stopRunning(nodeRedis);
+    await redis?.close();
   });
+
+  it(
+    'AWS_COGNITO_SESSION_STORE=redis://… (proxy.ts, Node.js runtime): one opaque cookie, the session in Redis for the proxy, the route handlers and the pages; sign-out deletes it',
+    { skip: redisSkip },
+    async () => {
+      redis = await startRedis();
+      nodeRedis = await startRunning('proxy', { AWS_COGNITO_SESSION_STORE: `${redis.url}/0` });
+      const appUrl = nodeRedis.app.url;
+      const session = await signIn(appUrl, { username: 'alice', password: 'Passw0rd!' });
+      assert.ok(cookieIn(session.cookie, 'cognito_session') !== undefined, 'one opaque cookie…');
+      assert.equal(cookieIn(session.cookie, 'cognito_access_token'), undefined, '…and no token');
+      const keys = (await redis.command(['KEYS', '*'])) as string[];
+      assert.ok(keys.length > 0, 'the session is in Redis');
+      const claims = await fetch(`${appUrl}/claims`, {
+        headers: { cookie: session.cookie, ...JSON_ACCEPT },
+      });
+      assert.equal(claims.status, 200);
+      const profile = await fetch(`${appUrl}/profile`, {
+        headers: { cookie: session.cookie, ...HTML },
+      });
+      assert.equal(profile.status, 200);
+      assert.ok((await profile.text()).includes('Signed in as alice'));
+
+      const logout = await fetch(`${appUrl}/logout`, {
+        headers: { cookie: session.cookie, ...SAME_ORIGIN },
+        redirect: 'manual',
+      });
+      assert.equal(logout.status, 302);
+      const after = await fetch(`${appUrl}/claims`, {
+        headers: { cookie: session.cookie, ...JSON_ACCEPT },
+      });
+      assert.equal(
+        after.status,
+        401,
+        'the stored session is gone: the old cookie is worth nothing',
+      );
+    },
+  );
 
   it('AWS_COGNITO_SESSION_STORE=memory (proxy.ts): the session the sign-in route stored is the one the proxy and the pages read', async () => {
     memory = await startRunning('proxy', { AWS_COGNITO_SESSION_STORE: 'memory' });

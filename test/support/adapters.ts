@@ -82,6 +82,12 @@ export interface AdapterUnderTest {
    */
   readonly headOverflowMayReset?: boolean;
   /**
+   * Where sessions in Redis are tested for an app in another process that can reach Redis (the
+   * session-store suite needs an in-process clock, and refuses Redis for the other ones, which
+   * run in workerd): `test/next/next-app.test.ts` for Next.js on the Node.js runtime.
+   */
+  readonly redisSessionsTestedIn?: string;
+  /**
    * Starts the adapter's example app on `port` (127.0.0.1), configured by `env` exactly as the
    * example's own entry point would be.
    */
@@ -183,6 +189,7 @@ const nextAdapter: AdapterUnderTest = {
   // before the proxy or any route runs: a 308 to that URL (seen with Next.js 16.4). Browsers
   // never send that form to an origin server; a forward proxy in front of Next.js could.
   absoluteFormRefusal: 308,
+  redisSessionsTestedIn: 'test/next/next-app.test.ts',
   start: async (env, port) => {
     const app = await startNextApp('proxy', env, port);
     return { url: app.url, stop: () => app.stop() };

@@ -6,12 +6,13 @@
  *
  * Cookie sessions work here as on Node.js. A session store (AWS_COGNITO_SESSION_STORE) does
  * not: Redis needs TCP, which the Edge runtime cannot open, and the guard refuses to start,
- * saying so. Use `proxy.ts`, or `export const config = { runtime: 'nodejs', matcher: … }`.
+ * saying so. Use `proxy.ts`, or `export const config = { runtime: 'nodejs', … }` here. (This file
+ * builds its guard itself rather than importing lib/auth.ts, which brings in the Redis client.)
  */
-import { auth } from '@/lib/auth.js';
+import { cognitoGuard } from 'cognito-guard/next';
 import { PROTECTED_PATHS } from '@/lib/protected-paths.js';
 
-export const middleware = auth.proxy(PROTECTED_PATHS);
+export const middleware = cognitoGuard().proxy(PROTECTED_PATHS);
 
 export const config = {
   matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],

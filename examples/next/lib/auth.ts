@@ -3,6 +3,11 @@
  * so one build runs against the emulator and against a real pool): the same `AWS_COGNITO_*` and
  * `SECRET_KEY` as `npm start`.
  */
+// Registers redis:// and rediss:// for AWS_COGNITO_SESSION_STORE (sessions in Redis). Only the
+// Node.js runtime can reach Redis: proxy.ts, route handlers and pages import this module; the
+// Edge-runtime middleware (edge/middleware.ts) does not. Without a session store, drop the line
+// and the `redis` package.
+import 'cognito-guard/redis';
 import { cognitoApiGuard, cognitoGuard } from 'cognito-guard/next';
 
 /** Sign-in routes, the proxy, and the identity of Server Components. */
