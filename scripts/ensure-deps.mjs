@@ -44,6 +44,10 @@ function staleReason() {
   }
   for (const [path, wanted] of Object.entries(lock)) {
     if (path === '' || path in installed) continue;
+    // A package nested in another's node_modules serves that package alone: when the owner is not
+    // installed (a binary for another platform, like sharp's FreeBSD build), neither is it.
+    const owner = path.slice(0, Math.max(0, path.lastIndexOf('/node_modules/')));
+    if (owner !== '' && !(owner in installed)) continue;
     // Optional packages for other platforms (esbuild's and rollup's binaries) are never installed.
     // (A `libc` constraint is not checked: glibc and musl builds are told apart by npm itself.)
     if (wanted.optional === true && (!runsHere(wanted) || wanted.libc !== undefined)) continue;

@@ -66,7 +66,7 @@ export type { Requirement, ProtectOptions, Protector } from './core/protect.js';
 export type { LoginOptions } from './core/login.js';
 export type { AuthorizeParams } from './core/authorize.js';
 export { safeReturnTo } from './core/authorize.js';
-export { COOKIE_NAMES } from './core/cookies.js';
+export { COOKIE_NAMES, cookieHeaderAfter } from './core/cookies.js';
 export { JwksCache } from './core/jwks.js';
 export type { JwksCacheOptions, JwksCacheEvent, GetKeyOptions, KeyForVerify } from './core/jwks.js';
 export { CognitoJwtVerifier } from './core/verify.js';

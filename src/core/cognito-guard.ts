@@ -407,8 +407,21 @@ export class CognitoGuard {
     return authenticate(this.#tokens, request);
   }
 
-  /** Checks groups/scopes of an identity; throws 403 errors. */
+  /**
+   * Checks groups/scopes of an identity; throws 403 errors. The requirement is validated as
+   * {@link CognitoGuard.protector} validates it: from plain JavaScript, a misspelt key such as
+   * `{ group: ['admin'] }` would otherwise let every signed-in user through.
+   *
+   * @throws {@link CognitoGroupRequiredError} or {@link ScopeRequiredError} (403) when the
+   *   identity lacks them; {@link ConfigurationError} for an invalid requirement.
+   * @example
+   * ```ts
+   * const identity = await guard.authenticate(request);
+   * guard.authorize(identity, { groups: ['admin'] });
+   * ```
+   */
   authorize(identity: CognitoIdentity, requirement: Requirement): void {
+    checkRequirement(requirement);
     authorize(identity, requirement);
   }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parse, serialize } from 'cookie';
+import { parse, parseSetCookie, serialize } from 'cookie';
 import { LIMITS } from './limits.js';
 
 /** Cookie names (the access/ID/refresh names are flask-cognito-lib's). */
@@ -167,4 +167,53 @@ export function cookieValues(header: string | undefined, name: string): string[]
     if (value !== undefined && pair.slice(0, pair.indexOf('=')).trim() === name) values.push(value);
   }
   return values;
+}
+
+/**
+ * The `Cookie` header a request carries once a browser has applied `setCookies` to it: every
+ * cookie they set replaces all pairs of its name, every cookie they delete (`Max-Age=0`, or an
+ * `Expires` in the past) is dropped, and every other pair is kept as it was sent. `undefined`
+ * when no cookie is left.
+ *
+ * For frameworks that hand the request on to the app within the same round trip, after the
+ * guard answered it with new cookies: a Next.js proxy that refreshed a session passes this
+ * header on, so the Server Components rendered for that very request read the new tokens, not
+ * the expired ones the browser sent.
+ *
+ * @example
+ * ```ts
+ * cookieHeaderAfter('theme=dark; cognito_access_token=old', [
+ *   'cognito_access_token=new; Max-Age=3600; Path=/; HttpOnly; SameSite=Lax',
+ * ]);
+ * // 'theme=dark; cognito_access_token=new'
+ * ```
+ */
+export function cookieHeaderAfter(
+  header: string | undefined,
+  setCookies: readonly string[],
+  now: number = Date.now(),
+): string | undefined {
+  // Later cookies of one name win, as they do in a browser.
+  const changed = new Map<string, string | undefined>();
+  for (const setCookie of setCookies) {
+    // Values are copied as they were serialised (no decoding), exactly as a browser sends them.
+    const cookie = parseSetCookie(setCookie, { decode: (value) => value });
+    const expired =
+      (cookie.maxAge !== undefined && cookie.maxAge <= 0) ||
+      (cookie.maxAge === undefined &&
+        cookie.expires !== undefined &&
+        cookie.expires.getTime() <= now);
+    changed.delete(cookie.name);
+    changed.set(cookie.name, expired ? undefined : (cookie.value ?? ''));
+  }
+  const pairs: string[] = [];
+  for (const pair of (header ?? '').split(';')) {
+    const trimmed = pair.trim();
+    if (trimmed === '') continue;
+    const equals = trimmed.indexOf('=');
+    const name = (equals === -1 ? trimmed : trimmed.slice(0, equals)).trim();
+    if (!changed.has(name)) pairs.push(trimmed);
+  }
+  for (const [name, value] of changed) if (value !== undefined) pairs.push(`${name}=${value}`);
+  return pairs.length === 0 ? undefined : pairs.join('; ');
 }

@@ -375,6 +375,10 @@ export function createProtector(
       const tokens = presentedTokens(source, request);
       // A session store answers with a promise; cookies and bearer tokens synchronously.
       if (tokens instanceof Promise) return verify(request, tokens);
+      // No access token (its cookie's Max-Age ran out before the token did: 30 minutes by
+      // default, against Cognito's hour) but a refresh token: refreshing keeps the user signed in.
+      const noAccessToken = tokens.accessToken === undefined || tokens.accessToken === '';
+      if (noAccessToken && mayRefresh(tokens, request)) return verify(request, tokens);
       const identity = cachedIdentity(source, tokens);
       if (identity === undefined) return verify(request, tokens);
       if (expiresSoon(identity) && mayRefresh(tokens, request)) return verify(request, tokens);

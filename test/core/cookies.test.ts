@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  cookieHeaderAfter,
   CookieTooLargeError,
   deleteCookie,
   parseCookies,
@@ -120,6 +121,52 @@ describe('cookies', () => {
     ]) {
       assert.doesNotThrow(() => parseCookies(header));
     }
+  });
+});
+
+describe('cookieHeaderAfter: the Cookie header once the Set-Cookie values are applied', () => {
+  const lax = { secure: false, sameSite: 'Lax' } as const;
+
+  it('replaces a set cookie, drops a deleted one, and keeps every other pair as sent', () => {
+    const header = 'theme=dark; cognito_access_token=old; cognito_id_token.0=a; other=%7Bx%7D';
+    assert.equal(
+      cookieHeaderAfter(header, [
+        setCookie('cognito_access_token', 'new.token.value', 3600, lax),
+        deleteCookie('cognito_id_token.0', lax),
+      ]),
+      'theme=dark; other=%7Bx%7D; cognito_access_token=new.token.value',
+    );
+  });
+
+  it('adds cookies to a request that had none, and answers undefined when none are left', () => {
+    assert.equal(
+      cookieHeaderAfter(undefined, [setCookie('cognito_session', 's1', 60, lax)]),
+      'cognito_session=s1',
+    );
+    assert.equal(
+      cookieHeaderAfter('cognito_session=s1', [deleteCookie('cognito_session', lax)]),
+      undefined,
+    );
+  });
+
+  it('replaces every pair of a name sent twice (a cookie planted from a sibling domain), and the last Set-Cookie of a name wins', () => {
+    assert.equal(
+      cookieHeaderAfter('cognito_access_token=planted; a=1; cognito_access_token=old', [
+        setCookie('cognito_access_token', 'first', 60, lax),
+        setCookie('cognito_access_token', 'second', 60, lax),
+      ]),
+      'a=1; cognito_access_token=second',
+    );
+  });
+
+  it('treats an Expires in the past as a deletion, and keeps values exactly as serialised', () => {
+    assert.equal(
+      cookieHeaderAfter('a=1; b=2', [
+        'a=gone; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+        'b=%20spaced%20; Path=/',
+      ]),
+      'b=%20spaced%20',
+    );
   });
 });
 

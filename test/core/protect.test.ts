@@ -7,6 +7,7 @@ import {
   type IncomingRequest,
 } from '../../src/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import { sessionCookies } from '../../src/testing/index.js';
 import { CLIENT_ID, guardOptions, registerClient } from '../support/pool.js';
 
 function requestWith(cookie: string): IncomingRequest {
@@ -129,6 +130,39 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       () => guard.protector({ groups: ['admin'] }, { optional: true }),
       /optional route cannot require groups/,
     );
+  });
+
+  it('authorize() refuses a misspelt requirement instead of letting every signed-in user through', async () => {
+    const access = await emulator.mintToken({
+      use: 'access',
+      username: 'carol',
+      clientId: CLIENT_ID,
+    });
+    const identity = await guard.authenticate(requestWith(`cognito_access_token=${access}`));
+    assert.throws(() => {
+      guard.authorize(identity, { group: ['admin'] } as never);
+    }, ConfigurationError);
+    assert.throws(() => {
+      guard.authorize(identity, { groups: ['admin'] });
+    }, /group membership/);
+    assert.doesNotThrow(() => {
+      guard.authorize(identity, {});
+    });
+  });
+
+  it('automatic refresh when the access-token cookie is gone but the refresh token is there (its cookie outlives the access cookie)', async () => {
+    const session = await sessionCookies(emulator, guard, 'alice', {
+      appUrl: 'http://127.0.0.1:1',
+    });
+    const refreshOnly = session.cookie
+      .split('; ')
+      .filter((pair) => pair.startsWith('cognito_refresh_token='))
+      .join('; ');
+    assert.match(refreshOnly, /^cognito_refresh_token=/);
+    const result = await guard.protector({ groups: ['admin'] })(requestWith(refreshOnly));
+    assert.ok(result.action === 'continue', 'signed in, not refused');
+    assert.equal(result.identity?.claims.username, 'alice');
+    assert.ok(result.setCookies.some((cookie) => cookie.startsWith('cognito_access_token=ey')));
   });
 
   it('verifiedTokenCacheSize 0: a real guard remembers nothing and verifies every request', async () => {

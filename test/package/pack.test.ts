@@ -3,13 +3,15 @@
 // and a CommonJS TypeScript consumer, and run its bin. Nothing here reads the repository's own
 // `dist/`, so a stale local build cannot hide a packaging fault.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { signIn, startTestPool } from '../../src/testing/index.js';
+import { freePort } from '../support/http.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -583,6 +585,190 @@ export async function local(): Promise<void> {
 }
 `;
 
+/**
+ * The Next.js adapter through CommonJS (plain Node loads `next/server` that way; the ESM build
+ * names Next.js's bare subpaths, which only a bundler resolves, so it is checked by building a
+ * Next.js app below): a guard from the core subpath handed to the proxy, which refuses an
+ * anonymous request and lets a signed-in one go on to the page.
+ */
+const NEXT_CJS_CONSUMER = `'use strict';
+const core = require('cognito-guard');
+const nx = require('cognito-guard/next');
+const em = require('cognito-guard/emulator');
+const { NextRequest } = require('next/server');
+async function check() {
+  const results = {
+    exports: [typeof nx.cognitoGuard, typeof nx.cognitoApiGuard, typeof nx.getIdentity, typeof nx.requireIdentity],
+    sameGuardClass: nx.CognitoGuard === core.CognitoGuard,
+  };
+  const emulator = await em.startEmulator({ port: 0 });
+  try {
+    const client = em.DEMO_CONFIG.clients[0];
+    const guard = new core.CognitoGuard({
+      region: emulator.region,
+      userPoolId: emulator.poolId,
+      domain: emulator.domain,
+      issuer: emulator.issuer,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      redirectUrl: 'http://127.0.0.1:3000/postlogin',
+      logoutUrl: 'http://127.0.0.1:3000/postlogout',
+      secretKey: 'package-test-secret-package-test-secret-0123',
+      logger: { warn: () => undefined },
+    });
+    const proxy = nx.cognitoGuard(guard).proxy([{ path: '/admin', groups: ['admin'] }]);
+    const request = (cookie) =>
+      new NextRequest('http://127.0.0.1:3000/admin', {
+        headers: cookie ? { cookie, accept: 'application/json' } : { accept: 'application/json' },
+      });
+    const token = await emulator.mintToken({ use: 'access', clientId: client.clientId });
+    results.anonymous = (await proxy(request())).status;
+    results.signedIn = (await proxy(request('cognito_access_token=' + token))).headers.get('x-middleware-next');
+  } finally {
+    await emulator.stop();
+  }
+  process.stdout.write(JSON.stringify(results) + '\\n');
+}
+check().catch((error) => {
+  process.stderr.write(String(error && error.stack || error) + '\\n');
+  process.exitCode = 1;
+});
+`;
+
+/**
+ * A typed Next.js consumer: route handlers, the proxy, and the identity of a Server Component.
+ * The `@ts-expect-error` lines fail the check if a protection of the types disappears.
+ */
+const NEXT_TS_CONSUMER = `import {
+  cognitoApiGuard,
+  cognitoGuard,
+  getIdentity,
+  requireIdentity,
+  type CognitoProxy,
+  type NextCognitoGuard,
+  type ProtectedPath,
+  type RouteHandler,
+} from 'cognito-guard/next';
+import type { CognitoIdentity } from 'cognito-guard';
+
+export const auth: NextCognitoGuard = cognitoGuard();
+export const GET: RouteHandler = auth.login();
+export const callback: RouteHandler = auth.callback({ redirectTo: '/profile' });
+export const me: RouteHandler = cognitoApiGuard().protect({ scopes: ['email'] }, (_request, identity) =>
+  Response.json({ sub: identity?.claims.sub }),
+);
+const paths: readonly ProtectedPath[] = [
+  { path: '/admin', groups: ['admin'], redirectToLogin: true },
+  { path: /^\\/reports\\/\\d+$/, scopes: ['reports/read'] },
+  { path: '/', optional: true },
+  // @ts-expect-error -- a misspelt requirement is not a protected path
+  { path: '/edit', group: ['editor'] },
+];
+export const proxy: CognitoProxy = auth.proxy(paths);
+
+export async function Profile(): Promise<string> {
+  const maybe: CognitoIdentity | undefined = await getIdentity();
+  const identity: CognitoIdentity = await requireIdentity({ groups: ['admin'], returnTo: '/profile' });
+  // @ts-expect-error -- getIdentity() may find no one signed in
+  const sure: CognitoIdentity = await auth.getIdentity();
+  return identity.groups.join(', ') + String(maybe?.claims.sub) + String(sure);
+}
+`;
+
+/**
+ * A Next.js 16 app as create-next-app makes one (Cache Components on, bundler resolution), built
+ * from the installed package: the quick start of docs/next.md, minus the fonts (no network).
+ */
+const NEXT_APP: Readonly<Record<string, string>> = {
+  'next.config.mjs': `import { fileURLToPath } from 'node:url';
+// node_modules is one folder up (the consumer project's).
+export default {
+  turbopack: { root: fileURLToPath(new URL('..', import.meta.url)) },
+  cacheComponents: true,
+  experimental: { authInterrupts: true },
+  // Its types are checked by the consumer checks above; this saves the build's own tsc run.
+  typescript: { ignoreBuildErrors: true },
+};
+`,
+  'tsconfig.json': `{
+  "compilerOptions": {
+    "target": "ES2017",
+    "lib": ["dom", "dom.iterable", "esnext"],
+    "allowJs": true,
+    "skipLibCheck": true,
+    "strict": true,
+    "noEmit": true,
+    "esModuleInterop": true,
+    "module": "esnext",
+    "moduleResolution": "bundler",
+    "resolveJsonModule": true,
+    "isolatedModules": true,
+    "jsx": "react-jsx",
+    "incremental": true,
+    "plugins": [{ "name": "next" }],
+    "paths": { "@/*": ["./*"] }
+  },
+  "include": ["next-env.d.ts", "**/*.ts", "**/*.tsx", ".next/types/**/*.ts", ".next/dev/types/**/*.ts", "**/*.mts"],
+  "exclude": ["node_modules"]
+}
+`,
+  'lib/auth.ts': `import { cognitoGuard } from 'cognito-guard/next';
+export const auth = cognitoGuard();
+`,
+  'proxy.ts': `import { auth } from '@/lib/auth';
+export const proxy = auth.proxy([{ path: '/profile', redirectToLogin: true }]);
+export const config = { matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'] };
+`,
+  'app/layout.tsx': `export default function RootLayout({ children }: LayoutProps<'/'>) {
+  return (
+    <html lang="en">
+      <body>{children}</body>
+    </html>
+  );
+}
+`,
+  'app/login/route.ts': `import { auth } from '@/lib/auth';
+export const GET = auth.login();
+`,
+  'app/postlogin/route.ts': `import { auth } from '@/lib/auth';
+export const GET = auth.callback({ redirectTo: '/profile' });
+`,
+  'app/profile/page.tsx': `import { Suspense } from 'react';
+import { auth } from '@/lib/auth';
+
+export default function Profile() {
+  return (
+    <main>
+      <Suspense fallback={<p>Loading…</p>}>
+        <SignedInUser />
+      </Suspense>
+    </main>
+  );
+}
+
+async function SignedInUser() {
+  const { claims, groups } = await auth.requireIdentity({ returnTo: '/profile' });
+  return <h1>{\`Signed in as \${claims.username} (\${groups.join(', ')})\`}</h1>;
+}
+`,
+  'app/team/page.tsx': `import { Suspense } from 'react';
+import { requireIdentity } from 'cognito-guard/next';
+
+export default function Team() {
+  return (
+    <Suspense fallback={<p>Loading…</p>}>
+      <Admins />
+    </Suspense>
+  );
+}
+
+async function Admins() {
+  const { claims } = await requireIdentity({ groups: ['admin'], returnTo: '/team' });
+  return <p>{\`Team of \${claims.username}\`}</p>;
+}
+`,
+};
+
 interface Exports {
   readonly [subpath: string]: string | Exports;
 }
@@ -620,9 +806,17 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     await writeFile(join(app, 'esm', 'package.json'), '{"type":"module"}\n');
     // The versions the repository itself uses, so the warm npm cache serves them offline.
     const peers = await Promise.all(
-      ['express', '@types/express', '@types/node', 'fastify', 'hono', 'redis'].map(
-        async (name) => `${name}@${await installedVersion(name)}`,
-      ),
+      [
+        'express',
+        '@types/express',
+        '@types/node',
+        'fastify',
+        'hono',
+        'redis',
+        'next',
+        'react',
+        'react-dom',
+      ].map(async (name) => `${name}@${await installedVersion(name)}`),
     );
     await run(
       'npm',
@@ -653,6 +847,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       'dist/lambda/bridge',
       'dist/web/index',
       'dist/hono/index',
+      'dist/next/index',
       'dist/redis/index',
     ]) {
       for (const extension of ['.js', '.cjs', '.d.ts', '.d.cts']) {
@@ -701,6 +896,7 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       './lambda/bridge',
       './web',
       './hono',
+      './next',
       './redis',
     ]) {
       assert.ok(subpath in manifest.exports, `exports lacks ${subpath}`);
@@ -909,6 +1105,108 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     );
   });
 
+  it('loads /next with CommonJS require and protects a path in the proxy', async () => {
+    await writeFile(join(app, 'next-consumer.cjs'), NEXT_CJS_CONSUMER);
+    const { stdout, stderr } = await run(process.execPath, ['next-consumer.cjs'], app, 30_000);
+    assert.deepEqual(JSON.parse(stdout), {
+      exports: ['function', 'function', 'function', 'function'],
+      sameGuardClass: true,
+      anonymous: 401,
+      signedIn: '1',
+    });
+    assert.equal(stderr, '');
+  });
+
+  for (const [kind, dir, moduleArgs] of [
+    [
+      "bundler resolution (create-next-app's)",
+      'next-bundler',
+      ['--module', 'esnext', '--moduleResolution', 'bundler'],
+    ],
+    ['nodenext, ESM', 'esm', ['--module', 'nodenext', '--moduleResolution', 'nodenext']],
+  ] as const) {
+    it(`type-checks a Next.js consumer under ${kind}`, async () => {
+      const cwd = join(app, dir);
+      await mkdir(cwd, { recursive: true });
+      await writeFile(join(cwd, 'next-consumer.ts'), NEXT_TS_CONSUMER);
+      const { stdout } = await run(
+        process.execPath,
+        // Next.js's own declarations are checked by Next.js (create-next-app sets skipLibCheck).
+        [
+          TSC,
+          '--strict',
+          '--noEmit',
+          '--skipLibCheck',
+          ...moduleArgs,
+          '--traceResolution',
+          'next-consumer.ts',
+        ],
+        cwd,
+        60_000,
+      );
+      assert.match(
+        stdout,
+        /Module name 'cognito-guard\/next' was successfully resolved to '[^']*\/dist\/next\/index\.d\.c?ts'/,
+      );
+    });
+  }
+
+  it('builds a Next.js app (Cache Components on) from the packed ESM files, and signs in on it', async () => {
+    const project = join(app, 'next-app');
+    for (const [path, text] of Object.entries(NEXT_APP)) {
+      await mkdir(join(project, path, '..'), { recursive: true });
+      await writeFile(join(project, path), text);
+    }
+    const nextBin = join(app, 'node_modules', 'next', 'dist', 'bin', 'next');
+    // No configuration at build time: it is read when the server runs.
+    await run(process.execPath, [nextBin, 'build'], project, 180_000);
+
+    const port = await freePort();
+    const appUrl = `http://127.0.0.1:${port}`;
+    const pool = await startTestPool({
+      appUrl,
+      appClient: { callbackUrls: [`${appUrl}/postlogin`] },
+    });
+    const server = spawn(
+      process.execPath,
+      [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'],
+      {
+        cwd: project,
+        env: { ...process.env, ...pool.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    server.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!output.includes('Ready') && Date.now() < deadline && server.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const signedOut = await fetch(`${appUrl}/profile`, {
+        headers: { accept: 'text/html' },
+        redirect: 'manual',
+      });
+      assert.equal(signedOut.headers.get('location'), '/login?returnTo=%2Fprofile', output);
+      const alice = await signIn(appUrl, {
+        username: 'alice',
+        password: 'Passw0rd!',
+        returnTo: '/profile',
+      });
+      assert.equal(alice.callback.location, `${appUrl}/profile`);
+      const profile = await fetch(`${appUrl}/profile`, { headers: { cookie: alice.cookie } });
+      assert.ok((await profile.text()).includes('Signed in as alice (admin)'), output);
+      const carol = await signIn(appUrl, { username: 'carol', password: 'Passw0rd!' });
+      const team = await fetch(`${appUrl}/team`, { headers: { cookie: carol.cookie } });
+      assert.ok(!(await team.text()).includes('Team of'), 'carol is not in group admin');
+      assert.doesNotMatch(output, /unexpected failure|Error:/, 'the server logged no error');
+    } finally {
+      server.kill('SIGKILL');
+      await pool.stop();
+    }
+  });
+
   for (const [format, file, load] of [
     [
       'ESM import',
@@ -972,7 +1270,7 @@ guard.close().then(() => process.stdout.write(JSON.stringify(result) + '\\n'));
     await mkdir(bare);
     await writeFile(join(bare, 'package.json'), '{"name":"bare","private":true,"type":"module"}\n');
     await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], bare);
-    for (const peer of ['express', 'fastify', 'hono']) {
+    for (const peer of ['express', 'fastify', 'hono', 'next']) {
       assert.ok(!existsSync(join(bare, 'node_modules', peer)), `${peer} was installed`);
     }
     const script = SUBPATHS.map(
@@ -990,6 +1288,15 @@ guard.close().then(() => process.stdout.write(JSON.stringify(result) + '\\n'));
     assert.ok(
       counts.every((count) => count > 0),
       `a subpath exported nothing: ${stdout}`,
+    );
+    // The Next.js adapter is the one subpath that needs its framework to load: it says so.
+    await assert.rejects(
+      run(
+        process.execPath,
+        ['--input-type=module', '-e', "await import('cognito-guard/next')"],
+        bare,
+      ),
+      /Cannot find (package|module) 'next/,
     );
   });
 });

@@ -177,6 +177,40 @@ describe('ensure-deps: is node_modules up to date with package-lock.json?', () =
     }
   });
 
+  it("a package nested in an absent package's node_modules is not required; in an installed one it is", () => {
+    // sharp 0.35's FreeBSD build carries its own copy of the wasm32 build, which no
+    // other-platform constraint marks: npm leaves both out on Linux.
+    lock['node_modules/@img/sharp-freebsd-wasm32'] = entry('sharp-freebsd-wasm32', '0.35.5', {
+      optional: true,
+      os: process.platform === 'aix' ? ['!aix'] : ['aix'],
+    });
+    lock['node_modules/@img/sharp-freebsd-wasm32/node_modules/@img/sharp-wasm32'] = entry(
+      'sharp-wasm32',
+      '0.35.5',
+      { optional: true },
+    );
+    lock['node_modules/jose/node_modules/nested'] = entry('nested', '1.0.0');
+    try {
+      const base = {
+        'node_modules/jose': lock['node_modules/jose']!,
+        'node_modules/cookie': lock['node_modules/cookie']!,
+      };
+      setUp(base);
+      const { status, stderr } = check();
+      assert.equal(status, 1, 'the copy nested in an installed package is required');
+      assert.match(stderr, /node_modules\/jose\/node_modules\/nested is in package-lock.json/);
+      setUp({
+        ...base,
+        'node_modules/jose/node_modules/nested': lock['node_modules/jose/node_modules/nested'],
+      });
+      assert.deepEqual(check(), { status: 0, stderr: '' });
+    } finally {
+      delete lock['node_modules/@img/sharp-freebsd-wasm32'];
+      delete lock['node_modules/@img/sharp-freebsd-wasm32/node_modules/@img/sharp-wasm32'];
+      delete lock['node_modules/jose/node_modules/nested'];
+    }
+  });
+
   it('this checkout is up to date after npm ci (what pretest sees on every later run)', () => {
     const result = spawnSync(process.execPath, ['scripts/ensure-deps.mjs', '--check'], {
       encoding: 'utf8',

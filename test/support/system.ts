@@ -162,6 +162,20 @@ function adopt(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   });
 }
 
+/**
+ * Ends `child` with the test process, however that ends (a file's timeout included): for servers
+ * a test starts through another module (`next start` for the Next.js example).
+ *
+ * @example
+ * ```ts
+ * const app = await startNextExample({ port, env });
+ * endWithTestProcess(app.process);
+ * ```
+ */
+export function endWithTestProcess(child: ChildProcess): void {
+  adopt(child);
+}
+
 /** Resolves when `child` has exited (at once if it already has). */
 function exitOf(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
