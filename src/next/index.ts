@@ -7,8 +7,9 @@
  *
  * Configuration is read from `process.env` at the first request, never at build time, so one
  * build runs against the emulator and against a real pool. Next.js builds the proxy, the route
- * handlers and the pages as separate module graphs, so each builds its own guard (and caches):
- * nothing here relies on module state being shared between them.
+ * handlers and the pages as separate module graphs, each with its own copy of this package; on the
+ * Node.js runtime the guard of the environment is kept on the process's global object, so that
+ * they share one key set, one verified-token cache and one refresh per session.
  *
  * Runtimes: route handlers, pages and `proxy.ts` run on Node.js; `middleware.ts` runs on the Edge
  * runtime unless it exports `config = { runtime: 'nodejs' }`. Cookie sessions (the default) work
@@ -460,9 +461,10 @@ export interface NextCognitoGuard {
   protect(requirement: Requirement, handler: ProtectedHandler): RouteHandler;
   /**
    * The signed-in identity of the request being rendered, or `undefined`: reads the session
-   * cookies (or an `Authorization: Bearer` access token, as the proxy does), verifies the tokens (through the verified-token cache), never refreshes and never
-   * writes a cookie (Server Components cannot). Behind the proxy, it sees the tokens the proxy
-   * has just refreshed.
+   * cookies (or an `Authorization: Bearer` access token, as the proxy does), verifies the
+   * tokens (through the verified-token cache), never refreshes and never writes a cookie
+   * (Server Components cannot). Behind the proxy, it sees the tokens the proxy has just
+   * refreshed.
    *
    * @throws the guard's 5xx error when Cognito's keys cannot be had (the page's error boundary
    *   shows it; the user is not treated as signed out).
