@@ -861,6 +861,9 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     );
     assert.deepEqual(stray, [], 'only dist/, docs/, examples/, docs and package.json are packed');
     assert.ok(!files.some((file) => /^(src|test|bench|scripts)\//.test(file)));
+    // What running the examples writes beside them (Vitest's cache, a Next.js build) stays out.
+    const generated = files.filter((file) => /(^|\/)(node_modules|\.next|\.vite)\//.test(file));
+    assert.deepEqual(generated, [], 'no build output or cache of the examples is packed');
     // The README links the example app and the testing guide in the published package.
     assert.ok(files.includes('examples/express/app.ts'));
     assert.ok(files.includes('docs/testing.md'));
