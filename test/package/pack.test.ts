@@ -816,6 +816,10 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
         'next',
         'react',
         'react-dom',
+        // What create-next-app installs beside them: Next.js refuses a TypeScript app without
+        // them under CI (elsewhere it installs them itself, mid-build).
+        'typescript',
+        '@types/react',
       ].map(async (name) => `${name}@${await installedVersion(name)}`),
     );
     await run(
