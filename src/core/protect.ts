@@ -117,7 +117,12 @@ export function checkRequirement(requirement: Requirement, options: ProtectOptio
     if (value !== undefined && typeof value !== 'boolean')
       problems.push(`${key} must be a boolean`);
   }
-  if (options.optional === true && (requirement.groups?.length ?? requirement.scopes?.length)) {
+  // Requirements do not apply on an optional route, so any group or scope given there would be
+  // silently never checked: refuse it rather than let a route look protected that is not.
+  if (
+    options.optional === true &&
+    ((requirement.groups?.length ?? 0) > 0 || (requirement.scopes?.length ?? 0) > 0)
+  ) {
     problems.push('an optional route cannot require groups or scopes');
   }
   if (problems.length > 0) throw new ConfigurationError(problems);

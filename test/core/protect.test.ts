@@ -132,6 +132,18 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
     );
   });
 
+  it('an optional route refuses scopes even beside an empty list of groups (they would never be checked)', () => {
+    assert.throws(
+      () => guard.protector({ groups: [], scopes: ['orders/read'] }, { optional: true }),
+      /optional route cannot require groups or scopes/,
+    );
+    assert.throws(
+      () => guard.protector({ scopes: ['orders/read'] }, { optional: true }),
+      /optional route cannot require groups or scopes/,
+    );
+    assert.doesNotThrow(() => guard.protector({ groups: [], scopes: [] }, { optional: true }));
+  });
+
   it('authorize() refuses a misspelt requirement instead of letting every signed-in user through', async () => {
     const access = await emulator.mintToken({
       use: 'access',
