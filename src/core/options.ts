@@ -921,13 +921,14 @@ export function resolveApiGuardOptions(options: ApiGuardOptions): ResolvedApiGua
   }
   let full: ResolvedOptions | undefined;
   try {
-    const { internalDomain } = options;
     // What an API never uses is filled with placeholders so the shared rules can run; the
-    // client id is checked above (it may be a list, or null).
+    // client id is checked above (it may be a list, or null). internalDomain is checked under
+    // its own name, so a problem with it names the option the caller set.
     full = resolveOptions({
       region: options.region,
       userPoolId: options.userPoolId,
       issuer: options.issuer,
+      internalDomain: options.internalDomain,
       allowHttpHosts: options.allowHttpHosts,
       expirationLeewaySeconds: options.expirationLeewaySeconds,
       production: options.production,
@@ -937,7 +938,7 @@ export function resolveApiGuardOptions(options: ApiGuardOptions): ResolvedApiGua
       logger: options.logger,
       now: options.now,
       clientId: 'api',
-      domain: internalDomain ?? 'https://api-guard.invalid',
+      domain: 'https://api-guard.invalid',
       redirectUrl: 'https://api-guard.invalid/',
       logoutUrl: 'https://api-guard.invalid/',
       secretKey: 'an API guard derives no cookie key from this value',

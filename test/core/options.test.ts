@@ -8,7 +8,7 @@ import {
   registerSessionStore,
   type CognitoGuardOptions,
 } from '../../src/index.js';
-import { resolveOptions } from '../../src/core/options.js';
+import { resolveApiGuardOptions, resolveOptions } from '../../src/core/options.js';
 
 const SECRET = 'x'.repeat(32);
 
@@ -346,6 +346,42 @@ describe('resolveOptions', () => {
 
   it('treats an empty client secret as a public client', () => {
     assert.equal(resolveOptions({ ...base, clientSecret: '' }).clientSecret, undefined);
+  });
+});
+
+describe('resolveApiGuardOptions', () => {
+  const api = {
+    region: 'eu-west-1',
+    userPoolId: 'eu-west-1_qwerty',
+    clientId: 'asdfghjkl1234asdf',
+    issuer: 'http://localhost:9229/eu-west-1_qwerty',
+    production: false,
+  };
+
+  it('internalDomain is checked under its own name, and drives where the key set is fetched', () => {
+    const refused = configurationProblems(() =>
+      resolveApiGuardOptions({ ...api, internalDomain: 'http://cognito:9229' }),
+    );
+    assert.ok(refused.some((p) => p.startsWith('internalDomain must use https')));
+    assert.ok(!refused.some((p) => p.startsWith('domain')), refused.join('; '));
+    const withPath = configurationProblems(() =>
+      resolveApiGuardOptions({ ...api, internalDomain: 'https://cognito.internal/keys' }),
+    );
+    assert.ok(withPath.some((p) => p.startsWith('internalDomain must be an origin only')));
+    assert.ok(!withPath.some((p) => p.startsWith('domain')), withPath.join('; '));
+
+    const resolved = resolveApiGuardOptions({
+      ...api,
+      internalDomain: 'http://cognito:9229',
+      allowHttpHosts: ['cognito'],
+    });
+    assert.equal(resolved.issuer, 'http://localhost:9229/eu-west-1_qwerty');
+    assert.equal(resolved.jwksUri, 'http://cognito:9229/eu-west-1_qwerty/.well-known/jwks.json');
+  });
+
+  it('an empty internalDomain is absent: the key set comes from the issuer', () => {
+    const resolved = resolveApiGuardOptions({ ...api, internalDomain: '' });
+    assert.equal(resolved.jwksUri, 'http://localhost:9229/eu-west-1_qwerty/.well-known/jwks.json');
   });
 });
 
