@@ -163,17 +163,36 @@ export class MemorySessionStore implements SessionStore {
   }
 
   set(key: SessionKey, value: string, ttlSeconds: number): Promise<void> {
-    let sessions = this.#users.get(key.user);
-    if (sessions?.has(key.id) !== true && this.#count >= this.#maxSessions) {
-      return Promise.reject(new Error('the in-memory session store is full'));
+    const now = this.#now();
+    if (this.#users.get(key.user)?.has(key.id) !== true && this.#count >= this.#maxSessions) {
+      // Expired sessions stay counted until something deletes them: drop them before refusing,
+      // so that only live sessions fill the store (not the leftovers of ended sign-ins).
+      this.#deleteExpired(now);
+      if (this.#count >= this.#maxSessions) {
+        return Promise.reject(new Error('the in-memory session store is full'));
+      }
     }
+    let sessions = this.#users.get(key.user);
     if (sessions === undefined) {
       sessions = new Map();
       this.#users.set(key.user, sessions);
     }
     if (!sessions.has(key.id)) this.#count += 1;
-    sessions.set(key.id, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    sessions.set(key.id, { value, expiresAt: now + ttlSeconds * 1000 });
     return Promise.resolve();
+  }
+
+  /** Deletes every expired session. */
+  #deleteExpired(now: number): void {
+    for (const [user, sessions] of this.#users) {
+      for (const [id, entry] of sessions) {
+        if (entry.expiresAt <= now) {
+          sessions.delete(id);
+          this.#count -= 1;
+        }
+      }
+      if (sessions.size === 0) this.#users.delete(user);
+    }
   }
 
   delete(key: SessionKey): Promise<void> {
