@@ -7,9 +7,10 @@
  * @module
  */
 import type { CognitoIdentity } from './claims.js';
+import { createVerifier } from './context.js';
 import { CognitoGuardError } from './errors.js';
 import { respond, type GuardResult, type IncomingRequest, type OutgoingResponse } from './http.js';
-import { JwksCache } from './jwks.js';
+import type { JwksCache } from './jwks.js';
 import {
   resolveApiGuardOptions,
   type ApiGuardOptions,
@@ -24,7 +25,7 @@ import {
   type TokenSource,
 } from './protect.js';
 import { errorResponse } from './responses.js';
-import { CognitoJwtVerifier } from './verify.js';
+import type { CognitoJwtVerifier } from './verify.js';
 
 /**
  * Protects API routes with Cognito access tokens sent as `Authorization: Bearer`.
@@ -50,24 +51,9 @@ export class CognitoApiGuard {
   constructor(options: ApiGuardOptions) {
     const resolved = resolveApiGuardOptions(options);
     this.options = resolved;
-    this.jwks = new JwksCache({
-      jwksUri: resolved.jwksUri,
-      fetch: resolved.fetch,
-      timeoutMs: resolved.httpTimeoutMs,
-      now: resolved.now,
-      onEvent: (event) => {
-        if (event.type === 'fetch-failed')
-          resolved.logger.warn('JWKS fetch failed', { detail: event.detail });
-      },
-    });
-    this.verifier = new CognitoJwtVerifier({
-      issuer: resolved.issuer,
-      clientId: resolved.clientId,
-      jwks: this.jwks,
-      leewaySeconds: resolved.expirationLeewaySeconds,
-      now: resolved.now,
-      verifiedCacheSize: resolved.verifiedTokenCacheSize,
-    });
+    const { jwks, verifier } = createVerifier(resolved);
+    this.jwks = jwks;
+    this.verifier = verifier;
     this.#tokens = { verifier: this.verifier, bearerOnly: true, disabled: false };
   }
 

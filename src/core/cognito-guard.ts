@@ -8,12 +8,12 @@
  */
 import type { CognitoIdentity } from './claims.js';
 import { beginSession, completeLogin } from './callback.js';
-import { createConsumedStates, FlowFailure, type GuardContext } from './context.js';
+import { createConsumedStates, createVerifier, FlowFailure, type GuardContext } from './context.js';
 import { CookieSealer } from './crypto.js';
 import { safeReturnTo } from './authorize.js';
 import { CognitoGuardError, ConfigurationError } from './errors.js';
 import { respond, type GuardResult, type IncomingRequest, type OutgoingResponse } from './http.js';
-import { JwksCache } from './jwks.js';
+import type { JwksCache } from './jwks.js';
 import { startLogin, type LoginOptions } from './login.js';
 import { cognitoLogoutUrl, logout, type LogoutOptions } from './logout.js';
 import {
@@ -39,7 +39,7 @@ import { RecentRefreshes, refreshRoute, refreshSession } from './refresh.js';
 import { StoreSessions } from './store-session.js';
 import { continuationResponse, errorResponse, redirectResponse } from './responses.js';
 import { CognitoTokenClient } from './token-client.js';
-import { CognitoJwtVerifier } from './verify.js';
+import type { CognitoJwtVerifier } from './verify.js';
 
 /**
  * Per-route options of {@link CognitoGuard.callback}.
@@ -132,24 +132,13 @@ export class CognitoGuard {
   constructor(options: CognitoGuardOptions) {
     const resolved = resolveOptions(options);
     this.options = resolved;
-    this.jwks = new JwksCache({
-      jwksUri: resolved.endpoints.jwksUri,
-      fetch: resolved.fetch,
-      timeoutMs: resolved.httpTimeoutMs,
-      now: resolved.now,
-      onEvent: (event) => {
-        if (event.type === 'fetch-failed')
-          resolved.logger.warn('JWKS fetch failed', { detail: event.detail });
-      },
-    });
-    this.verifier = new CognitoJwtVerifier({
+    const { jwks, verifier } = createVerifier({
+      ...resolved,
       issuer: resolved.endpoints.issuer,
-      clientId: resolved.clientId,
-      jwks: this.jwks,
-      leewaySeconds: resolved.expirationLeewaySeconds,
-      now: resolved.now,
-      verifiedCacheSize: resolved.verifiedTokenCacheSize,
+      jwksUri: resolved.endpoints.jwksUri,
     });
+    this.jwks = jwks;
+    this.verifier = verifier;
     const sealer = new CookieSealer(resolved.secretKeys, resolved.now);
     const sessions =
       resolved.sessionStore === undefined

@@ -9,12 +9,13 @@ import type { CookieAttributes } from './cookies.js';
 import type { CookieSealer } from './crypto.js';
 import type { CognitoGuardError } from './errors.js';
 import type { IncomingRequest } from './http.js';
+import { JwksCache } from './jwks.js';
 import { LIMITS } from './limits.js';
-import type { ResolvedOptions, UrlOption } from './options.js';
+import type { ResolvedApiGuardOptions, ResolvedOptions, UrlOption } from './options.js';
 import type { RecentRefreshes } from './refresh.js';
 import type { SessionBackend } from './session.js';
 import type { CognitoTokenClient } from './token-client.js';
-import type { CognitoJwtVerifier } from './verify.js';
+import { CognitoJwtVerifier } from './verify.js';
 
 /** Internal wiring of one guard instance. */
 export interface GuardContext {
@@ -36,6 +37,35 @@ export interface GuardContext {
 
 /** What a session backend needs. */
 export type SessionDependencies = Pick<GuardContext, 'options' | 'sealer'>;
+
+/**
+ * The issuer's key cache and the token verifier of a guard (a web guard passes its issuer and
+ * key-set URL from its endpoints). A failed key-set fetch is logged as a warning.
+ */
+export function createVerifier(settings: ResolvedApiGuardOptions): {
+  readonly jwks: JwksCache;
+  readonly verifier: CognitoJwtVerifier;
+} {
+  const jwks = new JwksCache({
+    jwksUri: settings.jwksUri,
+    fetch: settings.fetch,
+    timeoutMs: settings.httpTimeoutMs,
+    now: settings.now,
+    onEvent: (event) => {
+      if (event.type === 'fetch-failed')
+        settings.logger.warn('JWKS fetch failed', { detail: event.detail });
+    },
+  });
+  const verifier = new CognitoJwtVerifier({
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    jwks,
+    leewaySeconds: settings.expirationLeewaySeconds,
+    now: settings.now,
+    verifiedCacheSize: settings.verifiedTokenCacheSize,
+  });
+  return { jwks, verifier };
+}
 
 /** Creates the record of redeemed login states. */
 export function createConsumedStates(now: () => number): BoundedCache<string, true> {
