@@ -752,24 +752,26 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
 /** An environment: `process.env` or any string map. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/**
- * Reads the configuration from environment variables with the names flask-cognito-lib uses
- * (and a few of cognito-guard's own; see the README's option table). Booleans accept only
- * `true`/`false`/`1`/`0`; integers only digits. Every missing required name and every bad value
- * is reported together in one {@link ConfigurationError}.
- *
- * @example
- * ```ts
- * const guard = new CognitoGuard(fromEnv(process.env));
- * ```
- */
-export function fromEnv(env: Environment): CognitoGuardOptions {
-  const problems: string[] = [];
+/** Reads option values from environment variables, collecting every problem. */
+interface EnvironmentReader {
+  /** A variable's trimmed value; `undefined` when unset or blank. */
+  readonly text: (name: string) => string | undefined;
+  /**
+   * An option's value from its variable, parsed by its kind (`undefined` when unset, `''` for a
+   * missing required one, each reported); `undefined` for an option no variable sets.
+   */
+  readonly read: (key: keyof CognitoGuardOptions) => unknown;
+}
+
+/** An {@link EnvironmentReader} of `env` that adds its problems to `problems`. */
+function environmentReader(env: Environment, problems: string[]): EnvironmentReader {
   const text = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const read = (source: EnvironmentSource): unknown => {
+  const read = (key: keyof CognitoGuardOptions): unknown => {
+    const source = ENVIRONMENT[key];
+    if (source === null) return undefined;
     const { name, kind } = source;
     const value = text(name);
     if (value === undefined) {
@@ -804,14 +806,30 @@ export function fromEnv(env: Environment): CognitoGuardOptions {
       }
     }
   };
+  return { text, read };
+}
+
+/**
+ * Reads the configuration from environment variables with the names flask-cognito-lib uses
+ * (and a few of cognito-guard's own; see the README's option table). Booleans accept only
+ * `true`/`false`/`1`/`0`; integers only digits. Every missing required name and every bad value
+ * is reported together in one {@link ConfigurationError}.
+ *
+ * @example
+ * ```ts
+ * const guard = new CognitoGuard(fromEnv(process.env));
+ * ```
+ */
+export function fromEnv(env: Environment): CognitoGuardOptions {
+  const problems: string[] = [];
+  const { text, read } = environmentReader(env, problems);
 
   const options: Record<string, unknown> = {};
   for (const key of Object.keys(ENVIRONMENT) as (keyof CognitoGuardOptions)[]) {
-    const source = ENVIRONMENT[key];
-    if (source === null || key === 'production' || key === 'secretKey') continue;
-    options[key] = read(source);
+    if (ENVIRONMENT[key] === null || key === 'production' || key === 'secretKey') continue;
+    options[key] = read(key);
   }
-  const secretKey = read(ENVIRONMENT.secretKey) as string;
+  const secretKey = read('secretKey') as string;
   const fallbacks = (text('SECRET_KEY_FALLBACKS') ?? '').split(/[\s,]+/).filter((s) => s !== '');
   options['secretKey'] = fallbacks.length > 0 ? [secretKey, ...fallbacks] : secretKey;
   const nodeEnv = text('NODE_ENV');
@@ -980,22 +998,12 @@ export function resolveApiGuardOptions(options: ApiGuardOptions): ResolvedApiGua
  */
 export function apiGuardFromEnv(env: Environment): ApiGuardOptions {
   const problems: string[] = [];
-  const text = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const required = (name: string): string => {
-    const value = text(name);
-    if (value === undefined) problems.push(`${name} is required`);
-    return value ?? '';
-  };
-  const region = required('AWS_REGION');
-  const userPoolId = required('AWS_COGNITO_USER_POOL_ID');
-  const clients = required('AWS_COGNITO_USER_POOL_CLIENT_ID');
-  const leeway = text('AWS_COGNITO_EXPIRATION_LEEWAY');
-  if (leeway !== undefined && !/^\d{1,9}$/.test(leeway))
-    problems.push('AWS_COGNITO_EXPIRATION_LEEWAY must be a whole number of seconds');
-  const hosts = text('AWS_COGNITO_ALLOW_HTTP_HOSTS');
+  const { text, read } = environmentReader(env, problems);
+  const region = read('region') as string;
+  const userPoolId = read('userPoolId') as string;
+  const clients = read('clientId') as string;
+  const leeway = read('expirationLeewaySeconds') as number | undefined;
+  const hosts = read('allowHttpHosts') as string[] | undefined;
   const nodeEnv = text('NODE_ENV');
   if (problems.length > 0) throw new ConfigurationError(problems);
   const list = clients.split(/[\s,]+/).filter((id) => id !== '');
@@ -1003,10 +1011,10 @@ export function apiGuardFromEnv(env: Environment): ApiGuardOptions {
     region,
     userPoolId,
     clientId: clients === '*' ? null : list.length === 1 ? (list[0] ?? '') : list,
-    issuer: text('AWS_COGNITO_ISSUER'),
-    internalDomain: text('AWS_COGNITO_DOMAIN_INTERNAL'),
-    allowHttpHosts: hosts?.split(/[\s,]+/).filter((h) => h !== ''),
-    expirationLeewaySeconds: leeway === undefined ? undefined : Number(leeway),
+    issuer: read('issuer') as string | undefined,
+    internalDomain: read('internalDomain') as string | undefined,
+    allowHttpHosts: hosts,
+    expirationLeewaySeconds: leeway,
     ...(nodeEnv === undefined ? {} : { production: nodeEnv === 'production' }),
   };
 }
