@@ -126,21 +126,24 @@ export async function refreshRoute(
   try {
     presented = await context.sessions.read(request);
   } catch (error) {
-    throw asFlowFailure(error, context.sessions.clear(request));
+    throw asFlowFailure(error, () => context.sessions.clear(request));
   }
   return refreshSession(context, request, presented, ticket);
 }
 
-/** A failure as a flow answer: a token problem ends the session; an outage keeps it. */
-function asFlowFailure(error: unknown, endSession: readonly string[]): unknown {
-  if (error instanceof RefreshError) return new FlowFailure(error, endSession);
+/**
+ * A failure as a flow answer: a token problem ends the session (the cookies `endSession` builds);
+ * an outage keeps it.
+ */
+function asFlowFailure(error: unknown, endSession: () => readonly string[]): unknown {
+  if (error instanceof RefreshError) return new FlowFailure(error, endSession());
   if (error instanceof CognitoGuardError) {
     const rejected = error.status === 401;
     return new FlowFailure(
       rejected
         ? new RefreshError('ERR_REFRESH_REJECTED', error.detail ?? error.message, { cause: error })
         : error,
-      rejected ? endSession : [],
+      rejected ? endSession() : [],
     );
   }
   return error;
@@ -161,7 +164,8 @@ export async function refreshSession(
   presented: PresentedSession,
   ticket: number,
 ): Promise<RefreshSuccess> {
-  const endSession = context.sessions.clear(request);
+  // Built only on a failure that ends the session: most refreshes succeed or share one.
+  const endSession = (): readonly string[] => context.sessions.clear(request);
   let stored;
   try {
     stored = await presented.refresh();
@@ -180,7 +184,7 @@ export async function refreshSession(
         'ERR_REFRESH_REJECTED',
         presented.refreshable ? 'refresh token not readable' : 'no refresh token',
       ),
-      presented.refreshable ? endSession : [],
+      presented.refreshable ? endSession() : [],
     );
   }
 
@@ -220,7 +224,7 @@ export async function refreshSession(
           new RefreshError('ERR_REFRESH_REJECTED', `refresh refused: ${error.oauthError}`, {
             cause: error,
           }),
-          endSession,
+          endSession(),
         );
       }
       throw asFlowFailure(error, endSession);
