@@ -427,7 +427,7 @@ export class StoreSessions implements SessionBackend {
 
   async read(request: IncomingRequest): Promise<PresentedSession> {
     const cookie = this.#presentedCookie(request);
-    const stored = cookie === undefined ? undefined : await this.#readStored(cookie);
+    const stored = cookie === undefined ? undefined : (await this.#readStored(cookie)).stored;
     const refresh = stored?.tokens.refresh;
     return {
       accessToken: stored?.tokens.accessToken,
@@ -439,21 +439,26 @@ export class StoreSessions implements SessionBackend {
   }
 
   /**
-   * The stored session of a cookie: one GET, always (the store decides whether it still exists),
-   * and the decryption only when the stored value changed since this instance last read it.
+   * The store key of a cookie and its stored session: one GET, always (the store decides whether
+   * it still exists), and the decryption only when the stored value changed since this instance
+   * last read it.
    */
-  async #readStored(cookie: string): Promise<Unsealed | undefined> {
+  async #readStored(
+    cookie: string,
+  ): Promise<{ readonly key: SessionKey; readonly stored: Unsealed | undefined }> {
     const recent = this.#recent.get(cookie);
     const key = recent?.key ?? (await this.#keyOf(cookie));
     const value = await this.#call('get', () => this.#store.get(key));
-    if (value === undefined) return undefined;
+    if (value === undefined) return { key, stored: undefined };
     const fingerprint = fingerprintOf(value);
-    if (recent !== undefined && recent.fingerprint === fingerprint) return recent.stored;
+    if (recent !== undefined && recent.fingerprint === fingerprint) {
+      return { key, stored: recent.stored };
+    }
     const stored = await this.#unseal(value);
     if (stored !== undefined) {
       this.#recent.set(cookie, { key, fingerprint, stored }, stored.expiresAt * 1000);
     }
-    return stored;
+    return { key, stored };
   }
 
   async start(request: IncomingRequest, tokens: SessionTokens): Promise<readonly string[]> {
@@ -491,9 +496,9 @@ export class StoreSessions implements SessionBackend {
   }
 
   async update(request: IncomingRequest, tokens: SessionTokens): Promise<readonly string[]> {
-    const key = await this.#presentedKey(request);
-    if (key === undefined) throw new TokenVerifyError('no session to update');
-    const current = await this.#unseal(await this.#call('get', () => this.#store.get(key)));
+    const cookie = this.#presentedCookie(request);
+    if (cookie === undefined) throw new TokenVerifyError('no session to update');
+    const { key, stored: current } = await this.#readStored(cookie);
     if (current === undefined) throw new TokenVerifyError('the session ended meanwhile');
     // The entry keeps the expiry of the sign-in; a refresh never extends it.
     const remaining = current.expiresAt - Math.floor(this.#context.options.now() / 1000);
@@ -505,16 +510,17 @@ export class StoreSessions implements SessionBackend {
 
   async end(request: IncomingRequest): Promise<EndedSession> {
     const setCookies = this.clear(request);
-    let key: SessionKey | undefined;
+    let cookie: string | undefined;
     try {
-      key = await this.#presentedKey(request);
+      cookie = this.#presentedCookie(request);
     } catch {
       return { refreshTokens: [], setCookies };
     }
-    if (key === undefined) return { refreshTokens: [], setCookies };
-    const presented = key;
-    const stored = await this.#unseal(await this.#call('get', () => this.#store.get(presented)));
-    await this.#call('delete', () => this.#store.delete(presented));
+    if (cookie === undefined) return { refreshTokens: [], setCookies };
+    const { key, stored } = await this.#readStored(cookie);
+    await this.#call('delete', () => this.#store.delete(key));
+    // The session is over: its decrypted tokens are not kept in memory.
+    this.#recent.delete(cookie);
     const refresh = stored?.tokens.refresh?.refreshToken;
     return { refreshTokens: refresh === undefined ? [] : [refresh], setCookies };
   }
