@@ -558,6 +558,10 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
     ['logoutUrl', o.logoutUrl],
   ] as const) {
     if (typeof value === 'function') continue;
+    if (value !== undefined && typeof value !== 'string') {
+      problems.push(`${name} must be a URL string or a function of the request`);
+      continue;
+    }
     const url = checkUrl(name, value, problems, { httpHosts });
     if (name === 'redirectUrl' && url?.protocol === 'http:') redirectUrlIsPlainHttp = true;
   }
@@ -642,11 +646,6 @@ export function resolveOptions(options: CognitoGuardOptions): ResolvedOptions {
   )
     problems.push('logger must have a warn(message, fields) method');
   if (o.now !== undefined && typeof o.now !== 'function') problems.push('now must be a function');
-  for (const name of ['redirectUrl', 'logoutUrl'] as const) {
-    const value: unknown = o[name];
-    if (value !== undefined && typeof value !== 'string' && typeof value !== 'function')
-      problems.push(`${name} must be a URL string or a function of the request`);
-  }
 
   const resolved: ResolvedOptions = {
     region,

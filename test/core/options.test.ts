@@ -217,6 +217,26 @@ describe('resolveOptions', () => {
     assert.deepEqual(far, ['unknown option "zzz"']);
   });
 
+  it('a redirect or logout URL of the wrong type gets one problem that says what it must be', () => {
+    assert.deepEqual(
+      configurationProblems(() => resolveOptions({ ...base, redirectUrl: 5 } as never)),
+      ['redirectUrl must be a URL string or a function of the request'],
+    );
+    assert.deepEqual(
+      configurationProblems(() => resolveOptions({ ...base, logoutUrl: undefined } as never)),
+      ['logoutUrl is required'],
+    );
+    assert.deepEqual(
+      configurationProblems(() => resolveOptions({ ...base, logoutUrl: 'ftp://example.com/' })),
+      [
+        'logoutUrl must use https (plain http is allowed only for localhost/127.0.0.1, or for a host listed in allowHttpHosts outside production)',
+      ],
+    );
+    assert.doesNotThrow(() =>
+      resolveOptions({ ...base, redirectUrl: () => 'https://example.com/postlogin' }),
+    );
+  });
+
   it('settings that can never work are refused at startup: scopes without openid, cookie ages of 0', () => {
     const problems = configurationProblems(() =>
       resolveOptions({
