@@ -1,6 +1,7 @@
 /**
- * Cryptographic helpers: a constant-time comparison, and cookie encryption: authenticated encryption (JWE `dir` + `A256GCM`, via jose) with keys
- * derived by HKDF-SHA-256 from the app's secret(s).
+ * Cryptographic helpers: a constant-time comparison, SHA-256, HKDF-SHA-256 key derivation from
+ * the app's secret(s), and cookie encryption: authenticated encryption (JWE `dir` + `A256GCM`,
+ * via jose) with keys derived by HKDF.
  *
  * Each purpose (login transaction, refresh token) gets its own derived key, so a value sealed
  * for one purpose cannot be replayed as another. Several secrets may be configured: the first
@@ -50,7 +51,16 @@ export function timingSafeEqual(a: string, b: string): boolean {
   return difference === 0;
 }
 
-async function hkdf(secret: string, info: string): Promise<Uint8Array> {
+/** The SHA-256 digest of a string's UTF-8 bytes. */
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+}
+
+/**
+ * 256 bits derived from `secret` by HKDF-SHA-256 for the purpose named by `info`: a key for one
+ * purpose tells nothing about the key for another, or about the secret.
+ */
+export async function hkdf(secret: string, info: string): Promise<Uint8Array<ArrayBuffer>> {
   const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
     'deriveBits',
   ]);

@@ -16,6 +16,7 @@ import * as base64url from 'jose/base64url';
 import { COOKIE_NAMES, deleteCookie, parseCookies, setCookie } from './cookies.js';
 import { tokenCookieAttributes, type SessionDependencies } from './context.js';
 import { BoundedCache } from './bounded-cache.js';
+import { hkdf, sha256 } from './crypto.js';
 import { CognitoGuardError, TokenVerifyError } from './errors.js';
 import type { IncomingRequest } from './http.js';
 import { LIMITS } from './limits.js';
@@ -251,12 +252,6 @@ function fingerprintOf(sealed: string): string {
   return `${String(sealed.length)}.${sealed.slice(ivStart, ivEnd)}.${tag}`;
 }
 
-async function sha256(text: string): Promise<string> {
-  return base64url.encode(
-    new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))),
-  );
-}
-
 /**
  * Sessions in a {@link SessionStore}.
  *
@@ -327,21 +322,10 @@ export class StoreSessions implements SessionBackend {
   async #userTag(subject: string): Promise<string> {
     this.#userKey ??= (async () => {
       const secret = this.#context.options.secretKeys[0] ?? '';
-      const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
-        'deriveKey',
+      const key = await hkdf(secret, 'session-user-tag');
+      return crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'sign',
       ]);
-      return crypto.subtle.deriveKey(
-        {
-          name: 'HKDF',
-          hash: 'SHA-256',
-          salt: encoder.encode('cognito-guard/v1'),
-          info: encoder.encode('session-user-tag'),
-        },
-        material,
-        { name: 'HMAC', hash: 'SHA-256', length: 256 },
-        false,
-        ['sign'],
-      );
     })();
     const mac = await crypto.subtle.sign('HMAC', await this.#userKey, encoder.encode(subject));
     return base64url.encode(new Uint8Array(mac).subarray(0, 16));
@@ -366,7 +350,10 @@ export class StoreSessions implements SessionBackend {
   /** The store key of a (well-formed) session cookie: its user tag, and a hash of its secret. */
   async #keyOf(cookie: string): Promise<SessionKey> {
     const dot = cookie.indexOf('.');
-    return { user: cookie.slice(0, dot), id: await sha256(cookie.slice(dot + 1)) };
+    return {
+      user: cookie.slice(0, dot),
+      id: base64url.encode(await sha256(cookie.slice(dot + 1))),
+    };
   }
 
   /** The key of the session cookie a request presents; `undefined` when none. */
@@ -466,7 +453,7 @@ export class StoreSessions implements SessionBackend {
     const secret = base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
     const key: SessionKey = {
       user: await this.#userTag(tokens.subject),
-      id: await sha256(secret),
+      id: base64url.encode(await sha256(secret)),
     };
     const lifetime = this.#lifetimeSeconds();
     const expiresAt = Math.floor(this.#context.options.now() / 1000) + lifetime;

@@ -10,7 +10,7 @@
  */
 import * as base64url from 'jose/base64url';
 import { COOKIE_NAMES } from './cookies.js';
-import type { CookieSealer } from './crypto.js';
+import { sha256, type CookieSealer } from './crypto.js';
 import { LIMITS } from './limits.js';
 
 /** What a login transaction remembers between `/login` and the callback. */
@@ -27,8 +27,7 @@ export interface LoginTransaction {
 
 /** A stable, short identifier of a state, used in the cookie name. */
 export async function stateId(state: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(state));
-  return base64url.encode(new Uint8Array(digest).subarray(0, 12));
+  return base64url.encode((await sha256(state)).subarray(0, 12));
 }
 
 /** The cookie name for a transaction: `__Host-` prefixed whenever cookies are Secure. */

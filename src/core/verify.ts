@@ -29,14 +29,13 @@ import { compactVerify } from 'jose/jws/compact/verify';
 
 import { BoundedCache } from './bounded-cache.js';
 import type { AccessTokenClaims, IdTokenClaims } from './claims.js';
-import { timingSafeEqual } from './crypto.js';
+import { sha256, timingSafeEqual } from './crypto.js';
 import { ConfigurationError, TokenExpiredError, TokenVerifyError } from './errors.js';
 import type { JwksCache } from './jwks.js';
 import { DEFAULTS, LIMITS } from './limits.js';
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const utf8Encoder = new TextEncoder();
 
 /**
  * Options of {@link CognitoJwtVerifier}.
@@ -382,9 +381,7 @@ async function checkIdTokenBindings(claims: IdTokenClaims, checks: IdTokenChecks
     }
   }
   if (checks.accessToken !== undefined && claims.at_hash !== undefined) {
-    const digest = new Uint8Array(
-      await crypto.subtle.digest('SHA-256', utf8Encoder.encode(checks.accessToken)),
-    );
+    const digest = await sha256(checks.accessToken);
     const expected = base64url.encode(digest.subarray(0, digest.length / 2));
     if (!timingSafeEqual(claims.at_hash, expected)) {
       throw new TokenVerifyError('at_hash does not match the access token');
