@@ -37,7 +37,13 @@ import {
 import { CookieSessions } from './cookie-session.js';
 import { RecentRefreshes, refreshRoute, refreshSession } from './refresh.js';
 import { StoreSessions } from './store-session.js';
-import { continuationResponse, errorResponse, redirectResponse } from './responses.js';
+import {
+  continuationResponse,
+  errorResponse,
+  redirectResponse,
+  SESSION_FLOW_HEADERS,
+  wantsHtml,
+} from './responses.js';
 import { CognitoTokenClient } from './token-client.js';
 import type { CognitoJwtVerifier } from './verify.js';
 
@@ -95,12 +101,6 @@ const NO_COOKIE_REQUEST: IncomingRequest = {
   url: '/',
   header: () => undefined,
 };
-
-/** Headers of a response that sets session cookies: never cached, and the URL's code never leaks. */
-const SESSION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-});
 
 /**
  * Protects routes with AWS Cognito. One instance per app; adapters (`cognito-guard/express`, …)
@@ -277,7 +277,13 @@ export class CognitoGuard {
       try {
         const { identity, returnTo, setCookies } = await completeLogin(this.#context, request);
         if (redirectTo === undefined) {
-          return { action: 'continue', identity, headers: SESSION_HEADERS, setCookies, returnTo };
+          return {
+            action: 'continue',
+            identity,
+            headers: SESSION_FLOW_HEADERS,
+            setCookies,
+            returnTo,
+          };
         }
         const target = returnTo ?? redirectTo;
         // Strict cookies are not sent on the redirect chain that began on Cognito's site.
@@ -353,7 +359,7 @@ export class CognitoGuard {
   async refresh(request: IncomingRequest): Promise<GuardResult> {
     try {
       const { identity, setCookies } = await refreshRoute(this.#context, request);
-      return { action: 'continue', identity, headers: SESSION_HEADERS, setCookies };
+      return { action: 'continue', identity, headers: SESSION_FLOW_HEADERS, setCookies };
     } catch (error) {
       return respond(this.#refusal('session refresh refused', error, request));
     }
@@ -472,7 +478,7 @@ export class CognitoGuard {
       options.redirectToLogin === true &&
       error instanceof CognitoGuardError &&
       error.status === 401 &&
-      (request.header('accept') ?? '').includes('text/html')
+      wantsHtml(request)
     ) {
       const loginUrl = `${this.options.loginPath}?${new URLSearchParams({ returnTo: request.url }).toString()}`;
       return respond(redirectResponse(loginUrl, setCookies));

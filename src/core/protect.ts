@@ -21,15 +21,11 @@ import {
   TokenVerifyError,
 } from './errors.js';
 import { proceed, type GuardResult, type IncomingRequest } from './http.js';
-
-/** Headers of a response that sets session cookies: never cached. */
-const SESSION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'cache-control': 'no-store',
-});
 import { LIMITS } from './limits.js';
 import { unknownKeyProblems } from './options.js';
 import type { RefreshSuccess } from './refresh.js';
 import { bearerToken, isSpeculativeRequest } from './request-rules.js';
+import { SESSION_COOKIE_HEADERS } from './responses.js';
 import type { PresentedSession, SessionBackend } from './session.js';
 import { requireSameUser, toIdentity } from './tokens.js';
 
@@ -301,13 +297,13 @@ export function createProtector(
     if (!optional) return refuse(error, request, setCookies);
     return setCookies.length === 0
       ? anonymous
-      : { action: 'continue', identity: undefined, headers: SESSION_HEADERS, setCookies };
+      : { action: 'continue', identity: undefined, headers: SESSION_COOKIE_HEADERS, setCookies };
   };
   const allow = (identity: CognitoIdentity, setCookies: readonly string[] = []): GuardResult => {
     if (!optional) authorize(identity, requirement);
     return setCookies.length === 0
       ? proceed(identity)
-      : { action: 'continue', identity, headers: SESSION_HEADERS, setCookies };
+      : { action: 'continue', identity, headers: SESSION_COOKIE_HEADERS, setCookies };
   };
   /** Whether a session may be refreshed now: it can be, and this is not a speculative load. */
   const mayRefresh = (tokens: PresentedSession, request: IncomingRequest): boolean =>

@@ -21,6 +21,23 @@ const SECURITY_HEADERS = {
 } as const;
 
 /**
+ * Headers of a protected route's answer that continues to the app's handler and sets session
+ * cookies (a refreshed session): never cached.
+ */
+export const SESSION_COOKIE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+});
+
+/**
+ * Headers of a callback's or refresh's answer that continues to the app's handler with session
+ * cookies: never cached, and the callback URL's code never leaks in a Referer.
+ */
+export const SESSION_FLOW_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+});
+
+/**
  * Headers of every HTML page the guard serves: no other site may frame it (a framed "Sign out"
  * button is a clickjacking target), and it may load nothing. (No `form-action`: Chromium applies it
  * to the redirect that follows a form POST, and the sign-out form ends on Cognito's site.)
@@ -33,7 +50,8 @@ const HTML_HEADERS = {
   'x-frame-options': 'DENY',
 } as const;
 
-function wantsHtml(request: IncomingRequest): boolean {
+/** Whether the request accepts HTML (a browser navigating), rather than being an API call. */
+export function wantsHtml(request: IncomingRequest): boolean {
   const accept = request.header('accept') ?? '';
   return accept.includes('text/html');
 }
