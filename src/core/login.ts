@@ -21,6 +21,7 @@ import { resolveUrl, transactionCookieAttributes, type GuardContext } from './co
 import { CallbackError, SpeculativeRequestError } from './errors.js';
 import { queryParameters, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { LIMITS } from './limits.js';
+import { unknownKeyProblems } from './options.js';
 import { isSpeculativeRequest } from './request-rules.js';
 import { redirectResponse } from './responses.js';
 import {
@@ -85,9 +86,7 @@ export async function startLogin(
   if (isSpeculativeRequest(request)) throw new SpeculativeRequestError();
   const params = options.authorizeParams ?? {};
   const problems = [
-    ...Object.keys(options)
-      .filter((key) => !LOGIN_OPTION_NAMES.has(key))
-      .map((key) => `unknown login option ${key}`),
+    ...unknownKeyProblems(options, LOGIN_OPTION_NAMES, 'login option'),
     ...checkAuthorizeParams(params),
   ];
   if (problems.length > 0) throw new CallbackError('ERR_CALLBACK_INVALID', problems.join('; '));
