@@ -258,7 +258,6 @@ function cookieHeaderBytes(setCookies: readonly string[]): number {
  * ```
  */
 export class CookieSessions implements SessionBackend {
-  readonly kind = 'cookies';
   readonly #context: SessionDependencies;
   #lastSizeWarningAt = Number.NEGATIVE_INFINITY;
 

@@ -23,7 +23,7 @@ export const COOKIE_NAMES = {
 } as const;
 
 /** Browsers only promise to store cookies up to 4,096 bytes (name, value and attributes). */
-export const MAX_COOKIE_BYTES = LIMITS.maxCookieBytes;
+const MAX_COOKIE_BYTES = LIMITS.maxCookieBytes;
 
 /** Attributes shared by setting and deleting a cookie. */
 export interface CookieAttributes {

@@ -258,7 +258,7 @@ export const OPTION_ENVIRONMENT_NAMES: ReadonlyMap<keyof CognitoGuardOptions, st
   );
 
 /** True for `localhost`, `127.0.0.0/8` and `[::1]`. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   return (
     hostname === 'localhost' ||
     hostname === '[::1]' ||
@@ -268,7 +268,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /** The known name closest to `name` (a likely typo), or `undefined` when none is close. */
-export function closestName(name: string, known: Iterable<string>): string | undefined {
+function closestName(name: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   const lower = name.toLowerCase();
@@ -458,7 +458,6 @@ function buildSessionStore(
   }
 }
 
-/** `NODE_ENV` of the running process, without depending on Node's types. */
 /**
  * Whether this looks like production when the options do not say: `NODE_ENV=production` where
  * there is a `process` (Node, Bun, Deno's compatibility layer); where there is none (Cloudflare

@@ -53,9 +53,12 @@ interface SharedRefresh {
  */
 export class RecentRefreshes {
   #nextTicket = 0;
+  readonly #now: () => number;
   readonly #entries: BoundedCache<string, SharedRefresh>;
 
+  /** @param now - clock in milliseconds. */
   constructor(now: () => number) {
+    this.#now = now;
     this.#entries = new BoundedCache(LIMITS.maxRecentRefreshes, now, { touchOnRead: false });
   }
 
@@ -72,24 +75,19 @@ export class RecentRefreshes {
   }
 
   /**
-   * Records an exchange: shared while in flight (at most `inFlightMs`), then for at most
-   * `afterMs` with the requests that started before it succeeded; forgotten if it fails (the next
-   * request tries again).
+   * Records an exchange: shared while in flight (at most `inFlightMs`), then with the requests
+   * that started before it succeeded, for at most `LIMITS.recentRefreshMs` (and half what is left
+   * of the new access token's life); forgotten if it fails (the next request tries again).
    */
-  record(
-    refreshToken: string,
-    exchange: Promise<RefreshSuccess>,
-    now: () => number,
-    inFlightMs: number,
-  ): void {
+  record(refreshToken: string, exchange: Promise<RefreshSuccess>, inFlightMs: number): void {
     const entry: SharedRefresh = { exchange, boundary: undefined };
-    this.#entries.set(refreshToken, entry, now() + inFlightMs);
+    this.#entries.set(refreshToken, entry, this.#now() + inFlightMs);
     exchange.then(
       ({ identity }) => {
         entry.boundary = this.#nextTicket;
         // Never longer than half what is left of the new access token's life: a request must
         // not be handed tokens that need refreshing themselves.
-        const at = now();
+        const at = this.#now();
         const halfLife = (identity.claims.exp * 1000 - at) / 2;
         if (this.#entries.get(refreshToken) === entry) {
           this.#entries.set(refreshToken, entry, at + Math.min(LIMITS.recentRefreshMs, halfLife));
@@ -230,8 +228,7 @@ export async function refreshSession(
       throw asFlowFailure(error, endSession);
     }
   })();
-  const { now, httpTimeoutMs } = context.options;
   // In flight: until it settles (an exchange, a key fetch and a store write, each bounded).
-  context.recentRefreshes.record(key, exchange, now, 4 * httpTimeoutMs);
+  context.recentRefreshes.record(key, exchange, 4 * context.options.httpTimeoutMs);
   return exchange;
 }

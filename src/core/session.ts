@@ -41,8 +41,6 @@ export interface EndedSession {
 
 /** A place to keep sessions. */
 export interface SessionBackend {
-  /** `cookies` or `store`. */
-  readonly kind: 'cookies' | 'store';
   /**
    * Reads the session a request presents: synchronously from cookies, with one round trip from a
    * store. Throws `TokenVerifyError` (401) for duplicated or malformed session cookies.

@@ -263,7 +263,6 @@ function fingerprintOf(sealed: string): string {
  * ```
  */
 export class StoreSessions implements SessionBackend {
-  readonly kind = 'store';
   readonly #context: SessionDependencies;
   readonly #store: SessionStore;
   #userKey: Promise<CryptoKey> | undefined;
@@ -280,11 +279,6 @@ export class StoreSessions implements SessionBackend {
     this.#recent = new BoundedCache(LIMITS.maxRecentSessions, context.options.now, {
       touchOnRead: false,
     });
-  }
-
-  /** The store, for shutdown. */
-  get store(): SessionStore {
-    return this.#store;
   }
 
   /** How long an entry lives: the refresh cookie's age (the access cookie's without refresh). */

@@ -86,7 +86,7 @@ function markUnreachable(fetchImpl: typeof fetch): typeof fetch {
  * Maps anything thrown while talking to Cognito to a cognito-guard error. Never includes
  * response bodies or tokens in the detail.
  */
-export function mapUpstreamError(error: unknown, operation: string): Error {
+function mapUpstreamError(error: unknown, operation: string): Error {
   if (error instanceof GrantRejectedError || error instanceof CognitoError) return error;
   if (isTimeout(error) || (error instanceof Error && isTimeout(error.cause))) {
     return new CognitoError('ERR_COGNITO_TIMEOUT', `${operation}: no answer in time`, undefined, {
