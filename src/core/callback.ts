@@ -90,10 +90,12 @@ export async function completeLogin(
   const attributes = transactionCookieAttributes(options);
   const params = queryParameters(request);
   const states = params.getAll('state');
-  const transactionCookie =
+  const id =
     states.length === 1 && states[0] !== undefined && states[0] !== ''
-      ? transactionCookieName(await stateId(states[0]), options.secureCookies)
+      ? await stateId(states[0])
       : undefined;
+  const transactionCookie =
+    id === undefined ? undefined : transactionCookieName(id, options.secureCookies);
   const cookies = parseCookies(
     request.header('cookie'),
     transactionCookie === undefined ? [] : [transactionCookie],
@@ -133,6 +135,7 @@ export async function completeLogin(
   }
   const sealed = transactionCookie === undefined ? undefined : cookies.values[transactionCookie];
   if (
+    id === undefined ||
     transactionCookie === undefined ||
     sealed === undefined ||
     cookies.duplicates.has(transactionCookie)
@@ -153,7 +156,6 @@ export async function completeLogin(
   if (transaction.issuer !== options.endpoints.issuer) {
     throw fail('ERR_CALLBACK_STATE_MISMATCH', 'transaction was started against another issuer');
   }
-  const id = await stateId(state);
   if (context.consumedStates.has(id))
     throw fail('ERR_CALLBACK_NO_TRANSACTION', 'transaction already used');
   // Consume before any network call, so a concurrent second redemption fails cleanly. The record

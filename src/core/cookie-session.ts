@@ -296,23 +296,23 @@ export class CookieSessions implements SessionBackend {
     writeRefresh: boolean,
   ): Promise<string[]> {
     const { options, sealer } = this.#context;
-    const jar = { present: new TokenJar(request.header('cookie')).present() };
+    const present = new TokenJar(request.header('cookie')).present();
     const setCookies = [
       ...writeToken(
         this.#context,
         COOKIE_NAMES.accessToken,
         tokens.accessToken,
         options.cookieMaxAgeSeconds,
-        jar.present,
+        present,
       ),
       ...(tokens.idToken === undefined
-        ? deletions(jar.present, COOKIE_NAMES.idToken, new Set(), this.#context)
+        ? deletions(present, COOKIE_NAMES.idToken, new Set(), this.#context)
         : writeToken(
             this.#context,
             COOKIE_NAMES.idToken,
             tokens.idToken,
             options.cookieMaxAgeSeconds,
-            jar.present,
+            present,
           )),
     ];
     const { refresh } = tokens;
@@ -334,7 +334,7 @@ export class CookieSessions implements SessionBackend {
           COOKIE_NAMES.refreshToken,
           value,
           options.refreshCookieMaxAgeSeconds,
-          jar.present,
+          present,
         ),
       );
     }
