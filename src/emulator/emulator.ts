@@ -515,27 +515,14 @@ export class CognitoEmulator implements EmulatorControls {
     }
     // What the authorization-code grant does once the code, PKCE and redirect URI have checked
     // out: a new refresh-token family, then the tokens of that sign-in.
-    const authTime = pool.nowSeconds();
-    const eventId = randomUUID();
-    const { family, refreshToken } = pool.state.createFamily({
-      clientId: client.clientId,
-      username: user.username,
-      scopes: [...scopes],
-      authTime,
-      eventId,
-      flow: 'oauth',
-      audience: undefined,
-      expiresAtMs: pool.now() + client.refreshTokenValiditySeconds * 1000,
-    });
-    const issued = pool.tokens.issue({
+    const { tokens: issued, refreshToken } = pool.signIn({
       user,
       client,
       scopes,
-      authTime,
-      originJti: family.originJti,
-      eventId,
-      nonce: options.nonce,
+      authTime: pool.nowSeconds(),
       flow: 'oauth',
+      audience: undefined,
+      nonce: options.nonce,
     });
     return {
       accessToken: issued.access_token,

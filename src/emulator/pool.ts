@@ -5,6 +5,8 @@
  * changes the pool through this one object, so the hosted UI, the OAuth2 endpoints and the
  * control API always agree.
  */
+import { randomUUID } from 'node:crypto';
+
 import {
   DEFAULT_SWITCHES,
   RESERVED_SCOPES,
@@ -24,6 +26,7 @@ import type { KeyStore } from './key-store.js';
 import { EmulatorState } from './state.js';
 import type { Clock } from './state.js';
 import { TokenIssuer } from './token-issuer.js';
+import type { IssuedTokens } from './token-issuer.js';
 
 /**
  * A group of the pool, as stored.
@@ -61,6 +64,29 @@ export interface EmulatorMessage {
 export const MAX_MESSAGES = 100;
 /** Sign-up confirmation codes live 24 hours, as in Cognito. */
 export const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3_600_000;
+
+/**
+ * A sign-in whose credentials have checked out, before its tokens exist: what the code grant,
+ * the JSON API and the `issueTokens` control each know at that point.
+ *
+ * @example
+ * ```ts
+ * pool.signIn({ user, client, scopes: ['openid'], authTime: pool.nowSeconds(), flow: 'oauth', audience: undefined });
+ * ```
+ */
+export interface CompletedSignIn {
+  readonly user: ResolvedUser;
+  readonly client: ResolvedClient;
+  readonly scopes: readonly string[];
+  /** Seconds; the moment the user authenticated. */
+  readonly authTime: number;
+  /** `oauth`: the hosted UI and token endpoint; `api`: the JSON API (tokens differ slightly). */
+  readonly flow: 'oauth' | 'api';
+  /** The access token's `aud`, when the sign-in named a `resource` (RFC 8707). */
+  readonly audience: string | undefined;
+  /** The authorize request's `nonce`, for the ID token. */
+  readonly nonce?: string | undefined;
+}
 
 /** What a pool is built from (already validated). */
 export interface UserPoolOptions {
@@ -161,6 +187,38 @@ export class UserPool {
     const updated: ResolvedUser = { ...user, ...changes, updatedAtMs: this.now() };
     this.putUser(updated);
     return updated;
+  }
+
+  /**
+   * Ends a successful sign-in: a new refresh-token family (so refresh, revocation and global
+   * sign-out all reach this sign-in), living the client's refresh-token validity, and the
+   * tokens of that family.
+   */
+  signIn(signIn: CompletedSignIn): { tokens: IssuedTokens; refreshToken: string } {
+    const { user, client, authTime, flow, audience } = signIn;
+    const eventId = randomUUID();
+    const { family, refreshToken } = this.state.createFamily({
+      clientId: client.clientId,
+      username: user.username,
+      scopes: [...signIn.scopes],
+      authTime,
+      eventId,
+      flow,
+      audience,
+      expiresAtMs: this.now() + client.refreshTokenValiditySeconds * 1000,
+    });
+    const tokens = this.tokens.issue({
+      user,
+      client,
+      scopes: signIn.scopes,
+      authTime,
+      originJti: family.originJti,
+      eventId,
+      nonce: signIn.nonce,
+      flow,
+      audience,
+    });
+    return { tokens, refreshToken };
   }
 
   /** Records a message the pool "sent" and hands it to the `onMessage` listener. */

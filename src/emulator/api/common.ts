@@ -3,7 +3,7 @@
  * `SECRET_HASH`, Cognito's default password policy, user attributes in `[{Name, Value}]` form,
  * access-token checks, and the `AuthenticationResult` of a sign-in.
  */
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 import type { ExplicitAuthFlow, ResolvedClient, ResolvedUser } from '../config.js';
 import { safeEqual } from '../http.js';
@@ -200,27 +200,13 @@ function authenticationResult(
  * GlobalSignOut all reach it) and its `AuthenticationResult`.
  */
 export function signInResult(pool: UserPool, user: ResolvedUser, client: ResolvedClient) {
-  const authTime = pool.nowSeconds();
-  const eventId = randomUUID();
-  const scopes = [ADMIN_SCOPE];
-  const { family, refreshToken } = pool.state.createFamily({
-    clientId: client.clientId,
-    username: user.username,
-    scopes,
-    authTime,
-    eventId,
-    flow: 'api',
-    audience: undefined,
-    expiresAtMs: pool.now() + client.refreshTokenValiditySeconds * 1000,
-  });
-  const tokens = pool.tokens.issue({
+  const { tokens, refreshToken } = pool.signIn({
     user,
     client,
-    scopes,
-    authTime,
-    originJti: family.originJti,
-    eventId,
+    scopes: [ADMIN_SCOPE],
+    authTime: pool.nowSeconds(),
     flow: 'api',
+    audience: undefined,
   });
   return {
     AuthenticationResult: authenticationResult(tokens, refreshToken),
