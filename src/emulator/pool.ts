@@ -24,7 +24,7 @@ import type {
 } from './config.js';
 import type { KeyStore } from './key-store.js';
 import { EmulatorState } from './state.js';
-import type { Clock } from './state.js';
+import type { Clock, RefreshRecord, TokenFamily } from './state.js';
 import { TokenIssuer } from './token-issuer.js';
 import type { IssuedTokens } from './token-issuer.js';
 
@@ -219,6 +219,33 @@ export class UserPool {
       audience,
     });
     return { tokens, refreshToken };
+  }
+
+  /**
+   * New access and ID tokens for a live sign-in (a refresh): the family's scopes, audience,
+   * `origin_jti`, `auth_time` and `event_id`, with the user's current groups and attributes.
+   */
+  reissue(family: TokenFamily, user: ResolvedUser, client: ResolvedClient): IssuedTokens {
+    return this.tokens.issue({
+      user,
+      client,
+      scopes: family.scopes,
+      authTime: family.authTime,
+      originJti: family.originJti,
+      eventId: family.eventId,
+      flow: family.flow,
+      audience: family.audience,
+    });
+  }
+
+  /**
+   * When the client rotates refresh tokens: a new refresh token of the same family, the used one
+   * living only its grace period more. `undefined` when the client does not rotate.
+   */
+  rotateRefresh(record: RefreshRecord, client: ResolvedClient): string | undefined {
+    return client.rotation.enabled
+      ? this.state.rotate(record, client.rotation.retryGracePeriodSeconds * 1000)
+      : undefined;
   }
 
   /** Records a message the pool "sent" and hands it to the `onMessage` listener. */

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExplicitAuthFlow, ResolvedClient, ResolvedUser } from '../config.js';
 import { isJwtShaped, safeEqual } from '../http.js';
 import type { UserPool } from '../pool.js';
-import { refreshUsable } from '../endpoints/refresh-grant.js';
+import { liveRefresh } from '../endpoints/refresh-grant.js';
 import {
   attributesOf,
   checkPasswordPolicy,
@@ -157,16 +157,17 @@ function srpAuth(
 }
 
 /** The live refresh record of `client`, with Cognito's messages for the ways it can fail. */
-function liveRefresh(pool: UserPool, client: ResolvedClient, token: string) {
-  const record = pool.state.getRefresh(token);
-  if (record?.family.revoked === true && record.family.clientId === client.clientId) {
-    throw new ApiError('NotAuthorizedException', 'Refresh Token has been revoked');
+function requireLiveRefresh(pool: UserPool, client: ResolvedClient, token: string) {
+  const live = liveRefresh(pool, client, token);
+  if (!live.ok) {
+    const message = {
+      revoked: 'Refresh Token has been revoked',
+      invalid: 'Invalid Refresh Token',
+      'no-user': 'User does not exist.',
+    }[live.reason];
+    throw new ApiError('NotAuthorizedException', message);
   }
-  if (!record || !refreshUsable(pool, record, client)) {
-    throw new ApiError('NotAuthorizedException', 'Invalid Refresh Token');
-  }
-  const user = pool.users.get(record.family.username);
-  if (!user) throw new ApiError('NotAuthorizedException', 'User does not exist.');
+  const { record, user } = live;
   if (!user.enabled) throw new ApiError('NotAuthorizedException', 'User is disabled.');
   return { record, user };
 }
@@ -186,7 +187,7 @@ function refreshAuth(
       'Refresh token rotation is enabled for this app client; use GetTokensFromRefreshToken',
     );
   }
-  const { record, user } = liveRefresh(pool, client, token);
+  const { record, user } = requireLiveRefresh(pool, client, token);
   // The hash may be computed over the username or the sub (both are seen in the wild).
   checkSecretHash(client, parameters.SECRET_HASH, [user.username, user.sub]);
   return {
@@ -350,10 +351,8 @@ export function getTokensFromRefreshToken(pool: UserPool, body: ApiBody) {
   requireFlow(client, 'ALLOW_REFRESH_TOKEN_AUTH');
   const token = requiredString(body, 'RefreshToken');
   checkClientSecret(client, optionalString(body, 'ClientSecret'));
-  const { record, user } = liveRefresh(pool, client, token);
-  const rotated = client.rotation.enabled
-    ? pool.state.rotate(record, client.rotation.retryGracePeriodSeconds * 1000)
-    : undefined;
+  const { record, user } = requireLiveRefresh(pool, client, token);
+  const rotated = pool.rotateRefresh(record, client);
   return { AuthenticationResult: refreshResult(pool, record.family, user, client, rotated) };
 }
 

@@ -222,17 +222,7 @@ export function refreshResult(
   client: ResolvedClient,
   rotatedRefreshToken: string | undefined,
 ) {
-  const tokens = pool.tokens.issue({
-    user,
-    client,
-    scopes: family.scopes,
-    authTime: family.authTime,
-    originJti: family.originJti,
-    eventId: family.eventId,
-    flow: family.flow,
-    audience: family.audience,
-  });
-  return authenticationResult(tokens, rotatedRefreshToken);
+  return authenticationResult(pool.reissue(family, user, client), rotatedRefreshToken);
 }
 
 /**
