@@ -88,6 +88,19 @@ export interface CompletedSignIn {
   readonly nonce?: string | undefined;
 }
 
+/**
+ * The user an access token belongs to, or the first thing wrong with the token: `invalid` (not
+ * an access token this pool signed), `expired`, `revoked` (its sign-in was revoked), `scope` (the
+ * required scope is missing), `no-user` (its user was deleted, or replaced by another of the same
+ * name).
+ */
+export type AccessTokenCheck =
+  | { readonly ok: true; readonly user: ResolvedUser; readonly scopes: readonly string[] }
+  | {
+      readonly ok: false;
+      readonly problem: 'invalid' | 'expired' | 'revoked' | 'scope' | 'no-user';
+    };
+
 /** What a pool is built from (already validated). */
 export interface UserPoolOptions {
   /** Where the endpoints are served from, without a trailing slash. */
@@ -246,6 +259,29 @@ export class UserPool {
     return client.rotation.enabled
       ? this.state.rotate(record, client.rotation.retryGracePeriodSeconds * 1000)
       : undefined;
+  }
+
+  /**
+   * Checks an access token presented to the pool (GetUser, GlobalSignOut, userInfo): signed by
+   * this pool, not expired, of a sign-in not revoked, carrying `requiredScope`, and of a user who
+   * still exists with the same `sub`. Each caller words the problem its own way.
+   */
+  checkAccessToken(token: string, requiredScope: string): AccessTokenCheck {
+    const claims = this.keys.verify(token);
+    if (!claims || claims.token_use !== 'access' || claims.iss !== this.issuer) {
+      return { ok: false, problem: 'invalid' };
+    }
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= this.now()) {
+      return { ok: false, problem: 'expired' };
+    }
+    const family =
+      typeof claims.origin_jti === 'string' ? this.state.getFamily(claims.origin_jti) : undefined;
+    if (family?.revoked) return { ok: false, problem: 'revoked' };
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+    if (!scopes.includes(requiredScope)) return { ok: false, problem: 'scope' };
+    const user = typeof claims.username === 'string' ? this.users.get(claims.username) : undefined;
+    if (!user || user.sub !== claims.sub) return { ok: false, problem: 'no-user' };
+    return { ok: true, user, scopes };
   }
 
   /** Records a message the pool "sent" and hands it to the `onMessage` listener. */

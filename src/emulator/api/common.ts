@@ -230,26 +230,16 @@ export function refreshResult(
  * not expired, of a sign-in not revoked, with the `aws.cognito.signin.user.admin` scope.
  */
 export function userOfAccessToken(pool: UserPool, token: string): ResolvedUser {
-  const claims = pool.keys.verify(token);
-  if (!claims || claims.token_use !== 'access' || claims.iss !== pool.issuer) {
-    throw new ApiError('NotAuthorizedException', 'Invalid Access Token');
-  }
-  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= pool.now()) {
-    throw new ApiError('NotAuthorizedException', 'Access Token has expired');
-  }
-  const family =
-    typeof claims.origin_jti === 'string' ? pool.state.getFamily(claims.origin_jti) : undefined;
-  if (family?.revoked)
-    throw new ApiError('NotAuthorizedException', 'Access Token has been revoked');
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
-  if (!scopes.includes(ADMIN_SCOPE)) {
-    throw new ApiError('NotAuthorizedException', 'Access Token does not have required scopes');
-  }
-  const user = typeof claims.username === 'string' ? pool.users.get(claims.username) : undefined;
-  if (!user || user.sub !== claims.sub) {
-    throw new ApiError('NotAuthorizedException', 'User does not exist.');
-  }
-  return user;
+  const checked = pool.checkAccessToken(token, ADMIN_SCOPE);
+  if (checked.ok) return checked.user;
+  const message = {
+    invalid: 'Invalid Access Token',
+    expired: 'Access Token has expired',
+    revoked: 'Access Token has been revoked',
+    scope: 'Access Token does not have required scopes',
+    'no-user': 'User does not exist.',
+  }[checked.problem];
+  throw new ApiError('NotAuthorizedException', message);
 }
 
 /** Where a message to the user would go, masked as Cognito shows it (`a***@e***`). */
