@@ -14,13 +14,12 @@ import { randomUUID } from 'node:crypto';
 import {
   DEMO_CONFIG,
   EmulatorConfigError,
-  RESERVED_SCOPES,
   clientProblems,
   groupProblems,
   parseEmulatorConfig,
   resolveClient,
   resolveUser,
-  resourceServerScopes,
+  undeclaredScopeProblems,
   userProblems,
 } from './config.js';
 import type {
@@ -392,15 +391,8 @@ export class CognitoEmulator implements EmulatorControls {
   addClient(client: EmulatorClient): ResolvedClient {
     const problems = clientProblems(client, 'client');
     // Only once the client is well-formed (its scopes are then an array of strings).
-    if (problems.length === 0 && this.#pool.resourceServers.length > 0) {
-      const defined = resourceServerScopes(this.#pool.resourceServers);
-      for (const scope of client.allowedScopes) {
-        if (!RESERVED_SCOPES.includes(scope) && !defined.has(scope)) {
-          problems.push(
-            `client.allowedScopes: "${scope}" is not a scope of any declared resource server`,
-          );
-        }
-      }
+    if (problems.length === 0) {
+      problems.push(...undeclaredScopeProblems(client, this.#pool.resourceServers, 'client'));
     }
     if (problems.length > 0) throw new EmulatorConfigError('addClient', problems);
     const resolved = resolveClient(client);
