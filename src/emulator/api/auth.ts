@@ -196,14 +196,22 @@ function refreshAuth(
   };
 }
 
-/** `InitiateAuth`. */
-export function initiateAuth(pool: UserPool, body: ApiBody) {
-  const client = requireClient(pool, body);
+/**
+ * InitiateAuth and AdminInitiateAuth, once the pool (admin) and the client are found: they differ
+ * only in the password flow's names and the client flag it needs (the other's names are refused
+ * as unsupported).
+ */
+function startAuth(
+  pool: UserPool,
+  client: ResolvedClient,
+  body: ApiBody,
+  passwordFlows: readonly string[],
+  passwordFlag: ExplicitAuthFlow,
+) {
   const flow = requiredString(body, 'AuthFlow');
   const parameters = stringMap(body, 'AuthParameters');
+  if (passwordFlows.includes(flow)) return passwordAuth(pool, client, parameters, passwordFlag);
   switch (flow) {
-    case 'USER_PASSWORD_AUTH':
-      return passwordAuth(pool, client, parameters, 'ALLOW_USER_PASSWORD_AUTH');
     case 'USER_SRP_AUTH':
       return srpAuth(pool, client, parameters);
     case 'REFRESH_TOKEN_AUTH':
@@ -217,27 +225,27 @@ export function initiateAuth(pool: UserPool, body: ApiBody) {
   }
 }
 
+/** `InitiateAuth`. */
+export function initiateAuth(pool: UserPool, body: ApiBody) {
+  return startAuth(
+    pool,
+    requireClient(pool, body),
+    body,
+    ['USER_PASSWORD_AUTH'],
+    'ALLOW_USER_PASSWORD_AUTH',
+  );
+}
+
 /** `AdminInitiateAuth` (a server's sign-in, trusted to send the password itself). */
 export function adminInitiateAuth(pool: UserPool, body: ApiBody) {
   requirePool(pool, body);
-  const client = requireClient(pool, body);
-  const flow = requiredString(body, 'AuthFlow');
-  const parameters = stringMap(body, 'AuthParameters');
-  switch (flow) {
-    case 'ADMIN_USER_PASSWORD_AUTH':
-    case 'ADMIN_NO_SRP_AUTH':
-      return passwordAuth(pool, client, parameters, 'ALLOW_ADMIN_USER_PASSWORD_AUTH');
-    case 'USER_SRP_AUTH':
-      return srpAuth(pool, client, parameters);
-    case 'REFRESH_TOKEN_AUTH':
-    case 'REFRESH_TOKEN':
-      return refreshAuth(pool, client, parameters);
-    default:
-      throw new ApiError(
-        'InvalidParameterException',
-        `Initiate Auth method not supported: ${flow}`,
-      );
-  }
+  return startAuth(
+    pool,
+    requireClient(pool, body),
+    body,
+    ['ADMIN_USER_PASSWORD_AUTH', 'ADMIN_NO_SRP_AUTH'],
+    'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+  );
 }
 
 /** PASSWORD_VERIFIER: the client proves it knows the password without sending it. */
