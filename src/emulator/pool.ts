@@ -5,7 +5,7 @@
  * changes the pool through this one object, so the hosted UI, the OAuth2 endpoints and the
  * control API always agree.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import {
   DEFAULT_SWITCHES,
@@ -22,6 +22,7 @@ import type {
   ResolvedClient,
   ResolvedUser,
 } from './config.js';
+import { safeEqual } from './http.js';
 import type { KeyStore } from './key-store.js';
 import { EmulatorState } from './state.js';
 import type { Clock, RefreshRecord, TokenFamily } from './state.js';
@@ -200,6 +201,17 @@ export class UserPool {
     const updated: ResolvedUser = { ...user, ...changes, updatedAtMs: this.now() };
     this.putUser(updated);
     return updated;
+  }
+
+  /**
+   * The user whose password this is, or `undefined` for a wrong username or password. The
+   * comparison takes constant time, and an unknown username costs the same comparison (against a
+   * random password), so timing does not tell who exists.
+   */
+  checkPassword(username: string, password: string): ResolvedUser | undefined {
+    const user = this.users.get(username);
+    const ok = safeEqual(password, user?.password ?? `\0${randomBytes(16).toString('hex')}`);
+    return user && ok ? user : undefined;
   }
 
   /**

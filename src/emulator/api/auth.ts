@@ -60,17 +60,6 @@ function poolName(pool: UserPool): string {
 }
 
 /**
- * The user whose password this is, compared in constant time; an unknown user costs the same
- * comparison, so timing does not tell who exists.
- */
-function checkPassword(pool: UserPool, username: string, password: string): ResolvedUser {
-  const user = pool.users.get(username);
-  const ok = safeEqual(password, user?.password ?? `\0${randomBytes(16).toString('hex')}`);
-  if (!user || !ok) throw wrongCredentials();
-  return user;
-}
-
-/**
  * After the password is proven: refuse disabled and unconfirmed users, ask FORCE_CHANGE_PASSWORD
  * users for a new password, and sign everyone else in.
  */
@@ -114,7 +103,9 @@ function passwordAuth(
   const username = parameter(parameters, 'USERNAME');
   const password = parameter(parameters, 'PASSWORD');
   checkSecretHash(client, parameters.SECRET_HASH, [username]);
-  return afterPassword(pool, client, checkPassword(pool, username, password));
+  const user = pool.checkPassword(username, password);
+  if (!user) throw wrongCredentials();
+  return afterPassword(pool, client, user);
 }
 
 /**
