@@ -304,9 +304,9 @@ function newPasswordAnswer(
   const attributes = Object.entries(responses)
     .filter(([name]) => name.startsWith('userAttributes.'))
     .map(([name, value]) => ({ name: name.slice('userAttributes.'.length), value }));
-  const updated = withAttributes({ ...user, password, status: 'CONFIRMED' }, attributes);
-  pool.putUser({ ...updated, updatedAtMs: pool.now() });
-  return afterPassword(pool, client, requireUser(pool, username));
+  const changed = withAttributes({ ...user, password, status: 'CONFIRMED' }, attributes);
+  const updated = pool.updateUser(username, changed) ?? requireUser(pool, username);
+  return afterPassword(pool, client, updated);
 }
 
 function answerChallenge(pool: UserPool, client: ResolvedClient, body: ApiBody) {
