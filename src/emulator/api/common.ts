@@ -141,7 +141,7 @@ export function withAttributes(
   user: ResolvedUser,
   attributes: readonly { readonly name: string; readonly value: string }[],
 ): ResolvedUser {
-  let next: ResolvedUser = { ...user, attributes: { ...user.attributes } };
+  let next: ResolvedUser = user;
   const extra: Record<string, string> = { ...user.attributes };
   for (const { name, value } of attributes) {
     if (READ_ONLY_ATTRIBUTES.has(name)) {
@@ -150,15 +150,13 @@ export function withAttributes(
         `Cannot modify an immutable attribute: ${name}`,
       );
     }
+    // A new e-mail or phone number is unverified until said otherwise.
     if (name === 'email') next = { ...next, email: value, emailVerified: false };
-    else if (name === 'phone_number')
+    else if (name === 'phone_number') {
       next = { ...next, phoneNumber: value, phoneNumberVerified: false };
-    else if (name === 'email_verified') next = { ...next, emailVerified: value === 'true' };
-    else if (name === 'phone_number_verified') {
-      next = { ...next, phoneNumberVerified: value === 'true' };
-    } else extra[name] = value;
+    } else if (name !== 'email_verified' && name !== 'phone_number_verified') extra[name] = value;
   }
-  // `email_verified` given with `email` in one list wins over the reset above.
+  // A verified flag in the list (the first one, if repeated) wins over that reset.
   const verified = attributes.find((attribute) => attribute.name === 'email_verified');
   if (verified) next = { ...next, emailVerified: verified.value === 'true' };
   const phoneVerified = attributes.find((attribute) => attribute.name === 'phone_number_verified');
