@@ -155,12 +155,11 @@ function requireLiveRefresh(pool: UserPool, client: ResolvedClient, token: strin
       revoked: 'Refresh Token has been revoked',
       invalid: 'Invalid Refresh Token',
       'no-user': 'User does not exist.',
+      disabled: 'User is disabled.',
     }[live.reason];
     throw new ApiError('NotAuthorizedException', message);
   }
-  const { record, user } = live;
-  if (!user.enabled) throw new ApiError('NotAuthorizedException', 'User is disabled.');
-  return { record, user };
+  return live;
 }
 
 /** REFRESH_TOKEN_AUTH: new access and ID tokens, no new refresh token. */

@@ -32,9 +32,10 @@ export type LiveRefresh =
       readonly ok: false;
       /**
        * `revoked`: a token of this client whose sign-in was revoked; `invalid`: unknown, another
-       * client's, expired, or rotated out; `no-user`: its user was deleted.
+       * client's, expired, or rotated out; `no-user`: its user was deleted; `disabled`: its user
+       * is disabled.
        */
-      readonly reason: 'revoked' | 'invalid' | 'no-user';
+      readonly reason: 'revoked' | 'invalid' | 'no-user' | 'disabled';
     };
 
 /**
@@ -50,6 +51,8 @@ export function liveRefresh(pool: UserPool, client: ResolvedClient, token: strin
   if (!record || !refreshUsable(pool, record, client)) return { ok: false, reason: 'invalid' };
   const user = pool.users.get(record.family.username);
   if (!user) return { ok: false, reason: 'no-user' };
+  // A disabled user keeps no sign-in alive: Cognito refuses their refresh everywhere.
+  if (!user.enabled) return { ok: false, reason: 'disabled' };
   return { ok: true, record, user };
 }
 
