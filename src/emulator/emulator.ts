@@ -157,7 +157,10 @@ export interface EmulatorControls {
    * @throws EmulatorConfigError for an invalid user.
    */
   addUser(user: EmulatorUser): ResolvedUser;
-  /** Removes a user; its tokens then fail at userInfo and refresh. */
+  /**
+   * Removes a user; its tokens then fail at userInfo and refresh, and its hosted-UI sessions end
+   * (so they cannot sign in a user added later under the same name).
+   */
   removeUser(username: string): boolean;
   /** The users, as resolved (with their `sub`). */
   users(): ResolvedUser[];
@@ -381,7 +384,7 @@ export class CognitoEmulator implements EmulatorControls {
   }
 
   removeUser(username: string): boolean {
-    return this.#pool.users.delete(username);
+    return this.#pool.deleteUser(username);
   }
 
   users(): ResolvedUser[] {

@@ -296,6 +296,15 @@ export class UserPool {
     return { ok: true, user, scopes };
   }
 
+  /**
+   * Removes a user and ends their hosted-UI sessions: sessions name the user only by username,
+   * so one left behind would sign in whoever is created under that name next.
+   */
+  deleteUser(username: string): boolean {
+    this.state.deleteUserSessions(username);
+    return this.users.delete(username);
+  }
+
   /** Records a message the pool "sent" and hands it to the `onMessage` listener. */
   send(message: Omit<EmulatorMessage, 'sentAtMs'>): EmulatorMessage {
     const sent: EmulatorMessage = { ...message, sentAtMs: this.now() };

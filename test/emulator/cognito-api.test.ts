@@ -38,8 +38,12 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   REDIRECT_URI,
+  authorizeUrl,
   basic,
+  browserLogin,
   decodeJwt,
+  defaultAuthorizeParams,
+  get,
   postForm,
   rawRequest,
   signIn,
@@ -210,6 +214,24 @@ describe('JSON API: users (admin)', () => {
       cognito.send(new AdminGetUserCommand({ UserPoolId: emulator.poolId, Username: 'nobody' })),
     );
     assert.deepEqual([missing.name, missing.status], ['UserNotFoundException', 400]);
+  });
+
+  it("AdminDeleteUser ends the user's hosted-UI session: a re-created user of the same name gets no code from it", async () => {
+    await createConfirmedUser('phoenix');
+    const first = await browserLogin(emulator, { username: 'phoenix' });
+    await cognito.send(
+      new AdminDeleteUserCommand({ UserPoolId: emulator.poolId, Username: 'phoenix' }),
+    );
+    await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: emulator.poolId,
+        Username: 'phoenix',
+        MessageAction: 'SUPPRESS',
+      }),
+    );
+    const again = await get(authorizeUrl(emulator, defaultAuthorizeParams()), first.jar);
+    assert.equal(again.status, 302);
+    assert.match(again.headers.get('location') ?? '', /\/login\?/);
   });
 
   it('a wrong UserPoolId is ResourceNotFoundException', async () => {

@@ -157,6 +157,16 @@ describe('code + PKCE flow like a browser', () => {
     assert.match(again.headers.get('location') ?? '', /\/login\?/);
   });
 
+  it('removing a user ends their session: a user added again under the same name must sign in', async () => {
+    emulator.addUser({ username: 'lazarus', password: DEMO_PASSWORD });
+    const first = await browserLogin(emulator, { username: 'lazarus' });
+    assert.ok(emulator.removeUser('lazarus'));
+    emulator.addUser({ username: 'lazarus', password: 'Other-Passw0rd!' });
+    const again = await get(authorizeUrl(emulator, defaultAuthorizeParams()), first.jar);
+    assert.equal(again.status, 302);
+    assert.match(again.headers.get('location') ?? '', /\/login\?/);
+  });
+
   it('prompt=login forces the login page even with a session', async () => {
     const first = await browserLogin(emulator);
     const again = await get(

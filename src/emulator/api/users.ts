@@ -127,13 +127,13 @@ export function adminGetUser(pool: UserPool, body: ApiBody) {
   };
 }
 
-/** `AdminDeleteUser`: the user and every sign-in of theirs end. */
+/** `AdminDeleteUser`: the user, every sign-in of theirs and their hosted-UI sessions end. */
 export function adminDeleteUser(pool: UserPool, body: ApiBody) {
   requirePool(pool, body);
   const username = requiredString(body, 'Username');
   requireUser(pool, username);
   pool.state.revokeUserFamilies(username);
-  pool.users.delete(username);
+  pool.deleteUser(username);
   pool.confirmationCodes.delete(username);
   return {};
 }
