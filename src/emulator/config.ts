@@ -680,6 +680,32 @@ export function resourceServerScopes(
   );
 }
 
+/**
+ * Once resource servers are declared, a client may only be allowed the reserved scopes and the
+ * servers' own: a custom scope no server defines would be a typo that Cognito refuses. Returns
+ * one problem per such scope, under `path` (e.g. `clients[0]`); none when no server is declared.
+ * The client must already be well-formed.
+ *
+ * @example
+ * ```ts
+ * undeclaredScopeProblems(client, config.resourceServers ?? [], 'client');
+ * // ['client.allowedScopes: "api/wirte" is not a scope of any declared resource server']
+ * ```
+ */
+export function undeclaredScopeProblems(
+  client: EmulatorClient,
+  servers: readonly EmulatorResourceServer[],
+  path: string,
+): string[] {
+  if (servers.length === 0) return [];
+  const defined = resourceServerScopes(servers);
+  return client.allowedScopes
+    .filter((scope) => !RESERVED_SCOPES.includes(scope) && !defined.has(scope))
+    .map(
+      (scope) => `${path}.allowedScopes: "${scope}" is not a scope of any declared resource server`,
+    );
+}
+
 const SWITCH_VALUES: Record<keyof EmulatorSwitches, readonly unknown[]> = {
   echoStateOnError: [true, false],
   promptNone: ['login_required', 'ignore'],
@@ -749,16 +775,11 @@ export function parseEmulatorConfig(raw: unknown, source = 'config'): EmulatorCo
       raw.resourceServers.forEach((server: unknown, index) => {
         problems.push(...resourceServerProblems(server, `resourceServers[${index}]`));
       });
-      if (problems.length === 0 && raw.resourceServers.length > 0 && Array.isArray(raw.clients)) {
-        const defined = resourceServerScopes(raw.resourceServers as EmulatorResourceServer[]);
+      // Only once everything is well-formed (the clients' scopes are then arrays of strings).
+      if (problems.length === 0 && Array.isArray(raw.clients)) {
+        const servers = raw.resourceServers as EmulatorResourceServer[];
         (raw.clients as EmulatorClient[]).forEach((client, index) => {
-          for (const scope of client.allowedScopes) {
-            if (!RESERVED_SCOPES.includes(scope) && !defined.has(scope)) {
-              problems.push(
-                `clients[${index}].allowedScopes: "${scope}" is not a scope of any declared resource server`,
-              );
-            }
-          }
+          problems.push(...undeclaredScopeProblems(client, servers, `clients[${index}]`));
         });
       }
     }

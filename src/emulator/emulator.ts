@@ -14,13 +14,12 @@ import { randomUUID } from 'node:crypto';
 import {
   DEMO_CONFIG,
   EmulatorConfigError,
-  RESERVED_SCOPES,
   clientProblems,
   groupProblems,
   parseEmulatorConfig,
   resolveClient,
   resolveUser,
-  resourceServerScopes,
+  undeclaredScopeProblems,
   userProblems,
 } from './config.js';
 import type {
@@ -158,7 +157,10 @@ export interface EmulatorControls {
    * @throws EmulatorConfigError for an invalid user.
    */
   addUser(user: EmulatorUser): ResolvedUser;
-  /** Removes a user; its tokens then fail at userInfo and refresh. */
+  /**
+   * Removes a user; its tokens then fail at userInfo and refresh, and its hosted-UI sessions end
+   * (so they cannot sign in a user added later under the same name).
+   */
   removeUser(username: string): boolean;
   /** The users, as resolved (with their `sub`). */
   users(): ResolvedUser[];
@@ -382,7 +384,7 @@ export class CognitoEmulator implements EmulatorControls {
   }
 
   removeUser(username: string): boolean {
-    return this.#pool.users.delete(username);
+    return this.#pool.deleteUser(username);
   }
 
   users(): ResolvedUser[] {
@@ -392,15 +394,8 @@ export class CognitoEmulator implements EmulatorControls {
   addClient(client: EmulatorClient): ResolvedClient {
     const problems = clientProblems(client, 'client');
     // Only once the client is well-formed (its scopes are then an array of strings).
-    if (problems.length === 0 && this.#pool.resourceServers.length > 0) {
-      const defined = resourceServerScopes(this.#pool.resourceServers);
-      for (const scope of client.allowedScopes) {
-        if (!RESERVED_SCOPES.includes(scope) && !defined.has(scope)) {
-          problems.push(
-            `client.allowedScopes: "${scope}" is not a scope of any declared resource server`,
-          );
-        }
-      }
+    if (problems.length === 0) {
+      problems.push(...undeclaredScopeProblems(client, this.#pool.resourceServers, 'client'));
     }
     if (problems.length > 0) throw new EmulatorConfigError('addClient', problems);
     const resolved = resolveClient(client);
@@ -515,27 +510,14 @@ export class CognitoEmulator implements EmulatorControls {
     }
     // What the authorization-code grant does once the code, PKCE and redirect URI have checked
     // out: a new refresh-token family, then the tokens of that sign-in.
-    const authTime = pool.nowSeconds();
-    const eventId = randomUUID();
-    const { family, refreshToken } = pool.state.createFamily({
-      clientId: client.clientId,
-      username: user.username,
-      scopes: [...scopes],
-      authTime,
-      eventId,
-      flow: 'oauth',
-      audience: undefined,
-      expiresAtMs: pool.now() + client.refreshTokenValiditySeconds * 1000,
-    });
-    const issued = pool.tokens.issue({
+    const { tokens: issued, refreshToken } = pool.signIn({
       user,
       client,
       scopes,
-      authTime,
-      originJti: family.originJti,
-      eventId,
-      nonce: options.nonce,
+      authTime: pool.nowSeconds(),
       flow: 'oauth',
+      audience: undefined,
+      nonce: options.nonce,
     });
     return {
       accessToken: issued.access_token,

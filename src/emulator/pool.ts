@@ -5,6 +5,8 @@
  * changes the pool through this one object, so the hosted UI, the OAuth2 endpoints and the
  * control API always agree.
  */
+import { randomBytes, randomUUID } from 'node:crypto';
+
 import {
   DEFAULT_SWITCHES,
   RESERVED_SCOPES,
@@ -20,10 +22,12 @@ import type {
   ResolvedClient,
   ResolvedUser,
 } from './config.js';
+import { safeEqual } from './http.js';
 import type { KeyStore } from './key-store.js';
 import { EmulatorState } from './state.js';
-import type { Clock } from './state.js';
+import type { Clock, RefreshRecord, TokenFamily } from './state.js';
 import { TokenIssuer } from './token-issuer.js';
+import type { IssuedTokens } from './token-issuer.js';
 
 /**
  * A group of the pool, as stored.
@@ -61,6 +65,42 @@ export interface EmulatorMessage {
 export const MAX_MESSAGES = 100;
 /** Sign-up confirmation codes live 24 hours, as in Cognito. */
 export const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3_600_000;
+
+/**
+ * A sign-in whose credentials have checked out, before its tokens exist: what the code grant,
+ * the JSON API and the `issueTokens` control each know at that point.
+ *
+ * @example
+ * ```ts
+ * pool.signIn({ user, client, scopes: ['openid'], authTime: pool.nowSeconds(), flow: 'oauth', audience: undefined });
+ * ```
+ */
+export interface CompletedSignIn {
+  readonly user: ResolvedUser;
+  readonly client: ResolvedClient;
+  readonly scopes: readonly string[];
+  /** Seconds; the moment the user authenticated. */
+  readonly authTime: number;
+  /** `oauth`: the hosted UI and token endpoint; `api`: the JSON API (tokens differ slightly). */
+  readonly flow: 'oauth' | 'api';
+  /** The access token's `aud`, when the sign-in named a `resource` (RFC 8707). */
+  readonly audience: string | undefined;
+  /** The authorize request's `nonce`, for the ID token. */
+  readonly nonce?: string | undefined;
+}
+
+/**
+ * The user an access token belongs to, or the first thing wrong with the token: `invalid` (not
+ * an access token this pool signed), `expired`, `revoked` (its sign-in was revoked), `scope` (the
+ * required scope is missing), `no-user` (its user was deleted, or replaced by another of the same
+ * name).
+ */
+export type AccessTokenCheck =
+  | { readonly ok: true; readonly user: ResolvedUser; readonly scopes: readonly string[] }
+  | {
+      readonly ok: false;
+      readonly problem: 'invalid' | 'expired' | 'revoked' | 'scope' | 'no-user';
+    };
 
 /** What a pool is built from (already validated). */
 export interface UserPoolOptions {
@@ -161,6 +201,108 @@ export class UserPool {
     const updated: ResolvedUser = { ...user, ...changes, updatedAtMs: this.now() };
     this.putUser(updated);
     return updated;
+  }
+
+  /**
+   * The user whose password this is, or `undefined` for a wrong username or password. The
+   * comparison takes constant time, and an unknown username costs the same comparison (against a
+   * random password), so timing does not tell who exists.
+   */
+  checkPassword(username: string, password: string): ResolvedUser | undefined {
+    const user = this.users.get(username);
+    const ok = safeEqual(password, user?.password ?? `\0${randomBytes(16).toString('hex')}`);
+    return user && ok ? user : undefined;
+  }
+
+  /**
+   * Ends a successful sign-in: a new refresh-token family (so refresh, revocation and global
+   * sign-out all reach this sign-in), living the client's refresh-token validity, and the
+   * tokens of that family.
+   */
+  signIn(signIn: CompletedSignIn): { tokens: IssuedTokens; refreshToken: string } {
+    const { user, client, authTime, flow, audience } = signIn;
+    const eventId = randomUUID();
+    const { family, refreshToken } = this.state.createFamily({
+      clientId: client.clientId,
+      username: user.username,
+      scopes: [...signIn.scopes],
+      authTime,
+      eventId,
+      flow,
+      audience,
+      expiresAtMs: this.now() + client.refreshTokenValiditySeconds * 1000,
+    });
+    const tokens = this.tokens.issue({
+      user,
+      client,
+      scopes: signIn.scopes,
+      authTime,
+      originJti: family.originJti,
+      eventId,
+      nonce: signIn.nonce,
+      flow,
+      audience,
+    });
+    return { tokens, refreshToken };
+  }
+
+  /**
+   * New access and ID tokens for a live sign-in (a refresh): the family's scopes, audience,
+   * `origin_jti`, `auth_time` and `event_id`, with the user's current groups and attributes.
+   */
+  reissue(family: TokenFamily, user: ResolvedUser, client: ResolvedClient): IssuedTokens {
+    return this.tokens.issue({
+      user,
+      client,
+      scopes: family.scopes,
+      authTime: family.authTime,
+      originJti: family.originJti,
+      eventId: family.eventId,
+      flow: family.flow,
+      audience: family.audience,
+    });
+  }
+
+  /**
+   * When the client rotates refresh tokens: a new refresh token of the same family, the used one
+   * living only its grace period more. `undefined` when the client does not rotate.
+   */
+  rotateRefresh(record: RefreshRecord, client: ResolvedClient): string | undefined {
+    return client.rotation.enabled
+      ? this.state.rotate(record, client.rotation.retryGracePeriodSeconds * 1000)
+      : undefined;
+  }
+
+  /**
+   * Checks an access token presented to the pool (GetUser, GlobalSignOut, userInfo): signed by
+   * this pool, not expired, of a sign-in not revoked, carrying `requiredScope`, and of a user who
+   * still exists with the same `sub`. Each caller words the problem its own way.
+   */
+  checkAccessToken(token: string, requiredScope: string): AccessTokenCheck {
+    const claims = this.keys.verify(token);
+    if (!claims || claims.token_use !== 'access' || claims.iss !== this.issuer) {
+      return { ok: false, problem: 'invalid' };
+    }
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= this.now()) {
+      return { ok: false, problem: 'expired' };
+    }
+    const family =
+      typeof claims.origin_jti === 'string' ? this.state.getFamily(claims.origin_jti) : undefined;
+    if (family?.revoked) return { ok: false, problem: 'revoked' };
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+    if (!scopes.includes(requiredScope)) return { ok: false, problem: 'scope' };
+    const user = typeof claims.username === 'string' ? this.users.get(claims.username) : undefined;
+    if (!user || user.sub !== claims.sub) return { ok: false, problem: 'no-user' };
+    return { ok: true, user, scopes };
+  }
+
+  /**
+   * Removes a user and ends their hosted-UI sessions: sessions name the user only by username,
+   * so one left behind would sign in whoever is created under that name next.
+   */
+  deleteUser(username: string): boolean {
+    this.state.deleteUserSessions(username);
+    return this.users.delete(username);
   }
 
   /** Records a message the pool "sent" and hands it to the `onMessage` listener. */

@@ -185,6 +185,21 @@ export class EmulatorState {
     if (id !== undefined) this.#sessions.delete(id);
   }
 
+  /**
+   * Ends every hosted-UI session of a user (when the user is deleted), so an old browser session
+   * cannot sign in a later user of the same name. Returns how many.
+   */
+  deleteUserSessions(username: string): number {
+    let count = 0;
+    for (const [id, session] of this.#sessions) {
+      if (session.username === username) {
+        this.#sessions.delete(id);
+        count += 1;
+      }
+    }
+    return count;
+  }
+
   /** Starts a token family for a sign-in and returns its first refresh token. */
   createFamily(data: Omit<TokenFamily, 'revoked' | 'originJti'>): {
     family: TokenFamily;

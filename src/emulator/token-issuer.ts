@@ -190,11 +190,6 @@ export class TokenIssuer {
     };
   }
 
-  /** The current token clock, seconds. */
-  nowSeconds(): number {
-    return this.#nowSeconds();
-  }
-
   /** Signs arbitrary claims with a chosen key, for hostile-token tests. */
   async signArbitrary(
     key: KeyUse | 'unpublished' | { kid: string },

@@ -134,8 +134,17 @@ function isSessionCookie(setCookie: string): boolean {
   );
 }
 
-/** Undoes the emulator's HTML escaping of attribute values. */
-function unescapeHtml(text: string): string {
+/**
+ * Undoes the emulator's HTML escaping of attribute values (numeric references and the named
+ * `&quot;`, `&lt;`, `&gt;`, `&amp;`). Not part of the public entry; the test suite's browser
+ * shares it.
+ *
+ * @example
+ * ```ts
+ * unescapeHtml('/login?client_id=a&amp;state=b'); // '/login?client_id=a&state=b'
+ * ```
+ */
+export function unescapeHtml(text: string): string {
   return text
     .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
     .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCharCode(parseInt(code, 16)))

@@ -38,8 +38,12 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   REDIRECT_URI,
+  authorizeUrl,
   basic,
+  browserLogin,
   decodeJwt,
+  defaultAuthorizeParams,
+  get,
   postForm,
   rawRequest,
   signIn,
@@ -210,6 +214,24 @@ describe('JSON API: users (admin)', () => {
       cognito.send(new AdminGetUserCommand({ UserPoolId: emulator.poolId, Username: 'nobody' })),
     );
     assert.deepEqual([missing.name, missing.status], ['UserNotFoundException', 400]);
+  });
+
+  it("AdminDeleteUser ends the user's hosted-UI session: a re-created user of the same name gets no code from it", async () => {
+    await createConfirmedUser('phoenix');
+    const first = await browserLogin(emulator, { username: 'phoenix' });
+    await cognito.send(
+      new AdminDeleteUserCommand({ UserPoolId: emulator.poolId, Username: 'phoenix' }),
+    );
+    await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: emulator.poolId,
+        Username: 'phoenix',
+        MessageAction: 'SUPPRESS',
+      }),
+    );
+    const again = await get(authorizeUrl(emulator, defaultAuthorizeParams()), first.jar);
+    assert.equal(again.status, 302);
+    assert.match(again.headers.get('location') ?? '', /\/login\?/);
   });
 
   it('a wrong UserPoolId is ResourceNotFoundException', async () => {
@@ -718,6 +740,50 @@ describe('JSON API: tokens and sessions', () => {
       new GetTokensFromRefreshTokenCommand({ ClientId: PUBLIC, RefreshToken: plain.RefreshToken }),
     );
     assert.equal(notRotated.AuthenticationResult?.RefreshToken, undefined);
+  });
+
+  it("a disabled user's refresh tokens are refused: REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken say so, /oauth2/token is invalid_grant", async () => {
+    emulator.addUser({ username: 'dormant', password: DEMO_PASSWORD });
+    const api = await passwordSignIn('dormant');
+    const hosted = await signIn(emulator, { username: 'dormant' });
+    emulator.addUser({ username: 'dormant', password: DEMO_PASSWORD, enabled: false });
+
+    const viaInitiate = await failure(
+      cognito.send(
+        new InitiateAuthCommand({
+          ClientId: PUBLIC,
+          AuthFlow: 'REFRESH_TOKEN_AUTH',
+          AuthParameters: { REFRESH_TOKEN: api.RefreshToken },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      [viaInitiate.name, viaInitiate.message],
+      ['NotAuthorizedException', 'User is disabled.'],
+    );
+    const viaGetTokens = await failure(
+      cognito.send(
+        new GetTokensFromRefreshTokenCommand({ ClientId: PUBLIC, RefreshToken: api.RefreshToken }),
+      ),
+    );
+    assert.deepEqual(
+      [viaGetTokens.name, viaGetTokens.message],
+      ['NotAuthorizedException', 'User is disabled.'],
+    );
+    const apiToken = await postForm(`${emulator.url}/oauth2/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: api.RefreshToken,
+      client_id: PUBLIC,
+    });
+    assert.equal(apiToken.status, 400);
+    assert.deepEqual(await apiToken.json(), { error: 'invalid_grant' });
+    const hostedToken = await postForm(
+      `${emulator.url}/oauth2/token`,
+      { grant_type: 'refresh_token', refresh_token: hosted.refresh_token },
+      { authorization: basic() },
+    );
+    assert.equal(hostedToken.status, 400);
+    assert.deepEqual(await hostedToken.json(), { error: 'invalid_grant' });
   });
 
   it('GetUser answers for a live access token and refuses a token without the admin scope', async () => {

@@ -145,6 +145,28 @@ describe('code + PKCE flow like a browser', () => {
     assert.notEqual(location.searchParams.get('code'), first.code);
   });
 
+  it("a disabled user's session no longer signs them in: authorize sends the browser to the login page", async () => {
+    emulator.addUser({ username: 'sleeper', password: DEMO_PASSWORD });
+    const first = await browserLogin(emulator, { username: 'sleeper' });
+    emulator.addUser({ username: 'sleeper', password: DEMO_PASSWORD, enabled: false });
+    const again = await get(
+      authorizeUrl(emulator, defaultAuthorizeParams({ state: 'second' })),
+      first.jar,
+    );
+    assert.equal(again.status, 302);
+    assert.match(again.headers.get('location') ?? '', /\/login\?/);
+  });
+
+  it('removing a user ends their session: a user added again under the same name must sign in', async () => {
+    emulator.addUser({ username: 'lazarus', password: DEMO_PASSWORD });
+    const first = await browserLogin(emulator, { username: 'lazarus' });
+    assert.ok(emulator.removeUser('lazarus'));
+    emulator.addUser({ username: 'lazarus', password: 'Other-Passw0rd!' });
+    const again = await get(authorizeUrl(emulator, defaultAuthorizeParams()), first.jar);
+    assert.equal(again.status, 302);
+    assert.match(again.headers.get('location') ?? '', /\/login\?/);
+  });
+
   it('prompt=login forces the login page even with a session', async () => {
     const first = await browserLogin(emulator);
     const again = await get(

@@ -13,6 +13,7 @@
  * ```
  */
 import { parseSetCookie } from 'cookie';
+import { unescapeHtml } from '../../src/testing/sign-in.js';
 import { cookieHeader, isTransactionCookie } from './cookies.js';
 
 /** Headers of an API caller: error answers come as JSON. */
@@ -146,17 +147,7 @@ export function readForm(
   for (const input of form[1]!.matchAll(/<input\b[^>]*>/gi)) {
     const name = /\bname="([^"]*)"/i.exec(input[0])?.[1];
     const value = /\bvalue="([^"]*)"/i.exec(input[0])?.[1] ?? '';
-    if (name !== undefined) fields[decodeEntities(name)] = decodeEntities(value);
+    if (name !== undefined) fields[unescapeHtml(name)] = unescapeHtml(value);
   }
-  return { action: new URL(decodeEntities(actionAttr), pageUrl).toString(), fields };
-}
-
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+  return { action: new URL(unescapeHtml(actionAttr), pageUrl).toString(), fields };
 }

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExplicitAuthFlow, ResolvedClient, ResolvedUser } from '../config.js';
 import { isJwtShaped, safeEqual } from '../http.js';
 import type { UserPool } from '../pool.js';
-import { refreshUsable } from '../endpoints/refresh-grant.js';
+import { liveRefresh } from '../endpoints/refresh-grant.js';
 import {
   attributesOf,
   checkPasswordPolicy,
@@ -60,17 +60,6 @@ function poolName(pool: UserPool): string {
 }
 
 /**
- * The user whose password this is, compared in constant time; an unknown user costs the same
- * comparison, so timing does not tell who exists.
- */
-function checkPassword(pool: UserPool, username: string, password: string): ResolvedUser {
-  const user = pool.users.get(username);
-  const ok = safeEqual(password, user?.password ?? `\0${randomBytes(16).toString('hex')}`);
-  if (!user || !ok) throw wrongCredentials();
-  return user;
-}
-
-/**
  * After the password is proven: refuse disabled and unconfirmed users, ask FORCE_CHANGE_PASSWORD
  * users for a new password, and sign everyone else in.
  */
@@ -114,7 +103,9 @@ function passwordAuth(
   const username = parameter(parameters, 'USERNAME');
   const password = parameter(parameters, 'PASSWORD');
   checkSecretHash(client, parameters.SECRET_HASH, [username]);
-  return afterPassword(pool, client, checkPassword(pool, username, password));
+  const user = pool.checkPassword(username, password);
+  if (!user) throw wrongCredentials();
+  return afterPassword(pool, client, user);
 }
 
 /**
@@ -157,18 +148,18 @@ function srpAuth(
 }
 
 /** The live refresh record of `client`, with Cognito's messages for the ways it can fail. */
-function liveRefresh(pool: UserPool, client: ResolvedClient, token: string) {
-  const record = pool.state.getRefresh(token);
-  if (record?.family.revoked === true && record.family.clientId === client.clientId) {
-    throw new ApiError('NotAuthorizedException', 'Refresh Token has been revoked');
+function requireLiveRefresh(pool: UserPool, client: ResolvedClient, token: string) {
+  const live = liveRefresh(pool, client, token);
+  if (!live.ok) {
+    const message = {
+      revoked: 'Refresh Token has been revoked',
+      invalid: 'Invalid Refresh Token',
+      'no-user': 'User does not exist.',
+      disabled: 'User is disabled.',
+    }[live.reason];
+    throw new ApiError('NotAuthorizedException', message);
   }
-  if (!record || !refreshUsable(pool, record, client)) {
-    throw new ApiError('NotAuthorizedException', 'Invalid Refresh Token');
-  }
-  const user = pool.users.get(record.family.username);
-  if (!user) throw new ApiError('NotAuthorizedException', 'User does not exist.');
-  if (!user.enabled) throw new ApiError('NotAuthorizedException', 'User is disabled.');
-  return { record, user };
+  return live;
 }
 
 /** REFRESH_TOKEN_AUTH: new access and ID tokens, no new refresh token. */
@@ -186,7 +177,7 @@ function refreshAuth(
       'Refresh token rotation is enabled for this app client; use GetTokensFromRefreshToken',
     );
   }
-  const { record, user } = liveRefresh(pool, client, token);
+  const { record, user } = requireLiveRefresh(pool, client, token);
   // The hash may be computed over the username or the sub (both are seen in the wild).
   checkSecretHash(client, parameters.SECRET_HASH, [user.username, user.sub]);
   return {
@@ -195,14 +186,22 @@ function refreshAuth(
   };
 }
 
-/** `InitiateAuth`. */
-export function initiateAuth(pool: UserPool, body: ApiBody) {
-  const client = requireClient(pool, body);
+/**
+ * InitiateAuth and AdminInitiateAuth, once the pool (admin) and the client are found: they differ
+ * only in the password flow's names and the client flag it needs (the other's names are refused
+ * as unsupported).
+ */
+function startAuth(
+  pool: UserPool,
+  client: ResolvedClient,
+  body: ApiBody,
+  passwordFlows: readonly string[],
+  passwordFlag: ExplicitAuthFlow,
+) {
   const flow = requiredString(body, 'AuthFlow');
   const parameters = stringMap(body, 'AuthParameters');
+  if (passwordFlows.includes(flow)) return passwordAuth(pool, client, parameters, passwordFlag);
   switch (flow) {
-    case 'USER_PASSWORD_AUTH':
-      return passwordAuth(pool, client, parameters, 'ALLOW_USER_PASSWORD_AUTH');
     case 'USER_SRP_AUTH':
       return srpAuth(pool, client, parameters);
     case 'REFRESH_TOKEN_AUTH':
@@ -216,27 +215,27 @@ export function initiateAuth(pool: UserPool, body: ApiBody) {
   }
 }
 
+/** `InitiateAuth`. */
+export function initiateAuth(pool: UserPool, body: ApiBody) {
+  return startAuth(
+    pool,
+    requireClient(pool, body),
+    body,
+    ['USER_PASSWORD_AUTH'],
+    'ALLOW_USER_PASSWORD_AUTH',
+  );
+}
+
 /** `AdminInitiateAuth` (a server's sign-in, trusted to send the password itself). */
 export function adminInitiateAuth(pool: UserPool, body: ApiBody) {
   requirePool(pool, body);
-  const client = requireClient(pool, body);
-  const flow = requiredString(body, 'AuthFlow');
-  const parameters = stringMap(body, 'AuthParameters');
-  switch (flow) {
-    case 'ADMIN_USER_PASSWORD_AUTH':
-    case 'ADMIN_NO_SRP_AUTH':
-      return passwordAuth(pool, client, parameters, 'ALLOW_ADMIN_USER_PASSWORD_AUTH');
-    case 'USER_SRP_AUTH':
-      return srpAuth(pool, client, parameters);
-    case 'REFRESH_TOKEN_AUTH':
-    case 'REFRESH_TOKEN':
-      return refreshAuth(pool, client, parameters);
-    default:
-      throw new ApiError(
-        'InvalidParameterException',
-        `Initiate Auth method not supported: ${flow}`,
-      );
-  }
+  return startAuth(
+    pool,
+    requireClient(pool, body),
+    body,
+    ['ADMIN_USER_PASSWORD_AUTH', 'ADMIN_NO_SRP_AUTH'],
+    'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+  );
 }
 
 /** PASSWORD_VERIFIER: the client proves it knows the password without sending it. */
@@ -304,9 +303,9 @@ function newPasswordAnswer(
   const attributes = Object.entries(responses)
     .filter(([name]) => name.startsWith('userAttributes.'))
     .map(([name, value]) => ({ name: name.slice('userAttributes.'.length), value }));
-  const updated = withAttributes({ ...user, password, status: 'CONFIRMED' }, attributes);
-  pool.putUser({ ...updated, updatedAtMs: pool.now() });
-  return afterPassword(pool, client, requireUser(pool, username));
+  const changed = withAttributes({ ...user, password, status: 'CONFIRMED' }, attributes);
+  const updated = pool.updateUser(username, changed) ?? requireUser(pool, username);
+  return afterPassword(pool, client, updated);
 }
 
 function answerChallenge(pool: UserPool, client: ResolvedClient, body: ApiBody) {
@@ -350,10 +349,8 @@ export function getTokensFromRefreshToken(pool: UserPool, body: ApiBody) {
   requireFlow(client, 'ALLOW_REFRESH_TOKEN_AUTH');
   const token = requiredString(body, 'RefreshToken');
   checkClientSecret(client, optionalString(body, 'ClientSecret'));
-  const { record, user } = liveRefresh(pool, client, token);
-  const rotated = client.rotation.enabled
-    ? pool.state.rotate(record, client.rotation.retryGracePeriodSeconds * 1000)
-    : undefined;
+  const { record, user } = requireLiveRefresh(pool, client, token);
+  const rotated = pool.rotateRefresh(record, client);
   return { AuthenticationResult: refreshResult(pool, record.family, user, client, rotated) };
 }
 

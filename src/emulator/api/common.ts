@@ -3,7 +3,7 @@
  * `SECRET_HASH`, Cognito's default password policy, user attributes in `[{Name, Value}]` form,
  * access-token checks, and the `AuthenticationResult` of a sign-in.
  */
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 import type { ExplicitAuthFlow, ResolvedClient, ResolvedUser } from '../config.js';
 import { safeEqual } from '../http.js';
@@ -141,7 +141,7 @@ export function withAttributes(
   user: ResolvedUser,
   attributes: readonly { readonly name: string; readonly value: string }[],
 ): ResolvedUser {
-  let next: ResolvedUser = { ...user, attributes: { ...user.attributes } };
+  let next: ResolvedUser = user;
   const extra: Record<string, string> = { ...user.attributes };
   for (const { name, value } of attributes) {
     if (READ_ONLY_ATTRIBUTES.has(name)) {
@@ -150,15 +150,13 @@ export function withAttributes(
         `Cannot modify an immutable attribute: ${name}`,
       );
     }
+    // A new e-mail or phone number is unverified until said otherwise.
     if (name === 'email') next = { ...next, email: value, emailVerified: false };
-    else if (name === 'phone_number')
+    else if (name === 'phone_number') {
       next = { ...next, phoneNumber: value, phoneNumberVerified: false };
-    else if (name === 'email_verified') next = { ...next, emailVerified: value === 'true' };
-    else if (name === 'phone_number_verified') {
-      next = { ...next, phoneNumberVerified: value === 'true' };
-    } else extra[name] = value;
+    } else if (name !== 'email_verified' && name !== 'phone_number_verified') extra[name] = value;
   }
-  // `email_verified` given with `email` in one list wins over the reset above.
+  // A verified flag in the list (the first one, if repeated) wins over that reset.
   const verified = attributes.find((attribute) => attribute.name === 'email_verified');
   if (verified) next = { ...next, emailVerified: verified.value === 'true' };
   const phoneVerified = attributes.find((attribute) => attribute.name === 'phone_number_verified');
@@ -200,27 +198,13 @@ function authenticationResult(
  * GlobalSignOut all reach it) and its `AuthenticationResult`.
  */
 export function signInResult(pool: UserPool, user: ResolvedUser, client: ResolvedClient) {
-  const authTime = pool.nowSeconds();
-  const eventId = randomUUID();
-  const scopes = [ADMIN_SCOPE];
-  const { family, refreshToken } = pool.state.createFamily({
-    clientId: client.clientId,
-    username: user.username,
-    scopes,
-    authTime,
-    eventId,
-    flow: 'api',
-    audience: undefined,
-    expiresAtMs: pool.now() + client.refreshTokenValiditySeconds * 1000,
-  });
-  const tokens = pool.tokens.issue({
+  const { tokens, refreshToken } = pool.signIn({
     user,
     client,
-    scopes,
-    authTime,
-    originJti: family.originJti,
-    eventId,
+    scopes: [ADMIN_SCOPE],
+    authTime: pool.nowSeconds(),
     flow: 'api',
+    audience: undefined,
   });
   return {
     AuthenticationResult: authenticationResult(tokens, refreshToken),
@@ -236,17 +220,7 @@ export function refreshResult(
   client: ResolvedClient,
   rotatedRefreshToken: string | undefined,
 ) {
-  const tokens = pool.tokens.issue({
-    user,
-    client,
-    scopes: family.scopes,
-    authTime: family.authTime,
-    originJti: family.originJti,
-    eventId: family.eventId,
-    flow: family.flow,
-    audience: family.audience,
-  });
-  return authenticationResult(tokens, rotatedRefreshToken);
+  return authenticationResult(pool.reissue(family, user, client), rotatedRefreshToken);
 }
 
 /**
@@ -254,26 +228,16 @@ export function refreshResult(
  * not expired, of a sign-in not revoked, with the `aws.cognito.signin.user.admin` scope.
  */
 export function userOfAccessToken(pool: UserPool, token: string): ResolvedUser {
-  const claims = pool.keys.verify(token);
-  if (!claims || claims.token_use !== 'access' || claims.iss !== pool.issuer) {
-    throw new ApiError('NotAuthorizedException', 'Invalid Access Token');
-  }
-  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= pool.now()) {
-    throw new ApiError('NotAuthorizedException', 'Access Token has expired');
-  }
-  const family =
-    typeof claims.origin_jti === 'string' ? pool.state.getFamily(claims.origin_jti) : undefined;
-  if (family?.revoked)
-    throw new ApiError('NotAuthorizedException', 'Access Token has been revoked');
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
-  if (!scopes.includes(ADMIN_SCOPE)) {
-    throw new ApiError('NotAuthorizedException', 'Access Token does not have required scopes');
-  }
-  const user = typeof claims.username === 'string' ? pool.users.get(claims.username) : undefined;
-  if (!user || user.sub !== claims.sub) {
-    throw new ApiError('NotAuthorizedException', 'User does not exist.');
-  }
-  return user;
+  const checked = pool.checkAccessToken(token, ADMIN_SCOPE);
+  if (checked.ok) return checked.user;
+  const message = {
+    invalid: 'Invalid Access Token',
+    expired: 'Access Token has expired',
+    revoked: 'Access Token has been revoked',
+    scope: 'Access Token does not have required scopes',
+    'no-user': 'User does not exist.',
+  }[checked.problem];
+  throw new ApiError('NotAuthorizedException', message);
 }
 
 /** Where a message to the user would go, masked as Cognito shows it (`a***@e***`). */

@@ -9,7 +9,7 @@ import { requirePool, requireUser } from './common.js';
 import { ApiError } from './errors.js';
 import { optionalInteger, optionalString, requiredString } from './input.js';
 import type { ApiBody } from './input.js';
-import { pageOffset, pageToken } from './users.js';
+import { paged } from './users.js';
 
 /** Cognito's `GroupType`. */
 function groupType(pool: UserPool, group: PoolGroup) {
@@ -28,14 +28,6 @@ function requireGroup(pool: UserPool, name: string): PoolGroup {
   const group = pool.groups.get(name);
   if (!group) throw new ApiError('ResourceNotFoundException', 'Group not found.');
   return group;
-}
-
-function paged<T>(items: readonly T[], body: ApiBody) {
-  const limit = optionalInteger(body, 'Limit', 0, 60) ?? 60;
-  const offset = pageOffset(optionalString(body, 'NextToken'));
-  const page = items.slice(offset, offset + (limit === 0 ? 60 : limit));
-  const next = offset + page.length;
-  return { page, nextToken: next < items.length ? pageToken(next) : undefined };
 }
 
 /** `CreateGroup`. */
@@ -72,7 +64,7 @@ export function createGroup(pool: UserPool, body: ApiBody) {
 /** `ListGroups`. */
 export function listGroups(pool: UserPool, body: ApiBody) {
   requirePool(pool, body);
-  const { page, nextToken } = paged([...pool.groups.values()], body);
+  const { page, nextToken } = paged([...pool.groups.values()], body, 'NextToken');
   return {
     Groups: page.map((group) => groupType(pool, group)),
     ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
@@ -108,7 +100,7 @@ export function adminListGroupsForUser(pool: UserPool, body: ApiBody) {
   const groups = user.groups
     .map((name) => pool.groups.get(name))
     .filter((group): group is PoolGroup => group !== undefined);
-  const { page, nextToken } = paged(groups, body);
+  const { page, nextToken } = paged(groups, body, 'NextToken');
   return {
     Groups: page.map((group) => groupType(pool, group)),
     ...(nextToken !== undefined ? { NextToken: nextToken } : {}),

@@ -127,13 +127,13 @@ export function adminGetUser(pool: UserPool, body: ApiBody) {
   };
 }
 
-/** `AdminDeleteUser`: the user and every sign-in of theirs end. */
+/** `AdminDeleteUser`: the user, every sign-in of theirs and their hosted-UI sessions end. */
 export function adminDeleteUser(pool: UserPool, body: ApiBody) {
   requirePool(pool, body);
   const username = requiredString(body, 'Username');
   requireUser(pool, username);
   pool.state.revokeUserFamilies(username);
-  pool.users.delete(username);
+  pool.deleteUser(username);
   pool.confirmationCodes.delete(username);
   return {};
 }
@@ -281,18 +281,29 @@ export function pageOffset(token: string | undefined): number {
   throw new ApiError('InvalidParameterException', 'Invalid pagination token.');
 }
 
+/**
+ * One page of `items` by the request's `Limit` (0–60; 0 and absent mean 60) and its pagination
+ * token, read from `tokenMember` (ListUsers says `PaginationToken`, the group operations
+ * `NextToken`), in that order; and the token of the next page when there is one.
+ */
+export function paged<T>(items: readonly T[], body: ApiBody, tokenMember: string) {
+  const limit = optionalInteger(body, 'Limit', 0, 60) ?? 60;
+  const offset = pageOffset(optionalString(body, tokenMember));
+  const page = items.slice(offset, offset + (limit === 0 ? 60 : limit));
+  const next = offset + page.length;
+  return { page, nextToken: next < items.length ? pageToken(next) : undefined };
+}
+
 /** `ListUsers` with its filter, `AttributesToGet`, `Limit` (≤ 60) and `PaginationToken`. */
 export function listUsers(pool: UserPool, body: ApiBody) {
   requirePool(pool, body);
   const matches = parseUserFilter(optionalString(body, 'Filter'));
-  const limit = optionalInteger(body, 'Limit', 0, 60) ?? 60;
-  const offset = pageOffset(optionalString(body, 'PaginationToken'));
-  const attributeNames = optionalStringList(body, 'AttributesToGet');
   const users = [...pool.users.values()].filter((user) => !matches || matches(user));
-  const page = users.slice(offset, offset + (limit === 0 ? 60 : limit));
-  const next = offset + page.length;
+  // Validation order: Filter, Limit, PaginationToken, then AttributesToGet.
+  const { page, nextToken } = paged(users, body, 'PaginationToken');
+  const attributeNames = optionalStringList(body, 'AttributesToGet');
   return {
     Users: page.map((user) => userType(user, attributeNames)),
-    ...(next < users.length ? { PaginationToken: pageToken(next) } : {}),
+    ...(nextToken !== undefined ? { PaginationToken: nextToken } : {}),
   };
 }

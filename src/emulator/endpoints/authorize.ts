@@ -177,10 +177,13 @@ export function codeRedirect(
   return redirect(target.href, cookies);
 }
 
-/** The request's live hosted-UI session, if its user still exists. */
+/**
+ * The request's live hosted-UI session, if its user still exists and is enabled: a disabled
+ * user's old browser session must not keep handing out codes.
+ */
 export function liveSession(pool: UserPool, request: Request): LoginSession | undefined {
   const session = pool.state.getSession(requestCookies(request)[SESSION_COOKIE]);
-  return session && pool.users.has(session.username) ? session : undefined;
+  return session && pool.users.get(session.username)?.enabled === true ? session : undefined;
 }
 
 /** `GET /oauth2/authorize`. */

@@ -3,7 +3,7 @@
  * verifier that hashes to the stored challenge. A failed exchange burns the code (Cognito's
  * behaviour, a switch), so an attacker gets one try.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import type { ResolvedClient } from '../config.js';
 import { optional, tokenError, tokenResponse } from '../http.js';
@@ -61,27 +61,14 @@ export function codeGrant(
   const user = pool.users.get(record.username);
   if (!user) return fail('invalid_grant');
   pool.state.burnCode(code);
-  const eventId = randomUUID();
-  const { family, refreshToken } = pool.state.createFamily({
-    clientId: client.clientId,
-    username: user.username,
-    scopes: record.scopes,
-    authTime: record.authTime,
-    eventId,
-    flow: 'oauth',
-    audience: record.resource,
-    expiresAtMs: pool.now() + client.refreshTokenValiditySeconds * 1000,
-  });
-  const tokens = pool.tokens.issue({
+  const { tokens, refreshToken } = pool.signIn({
     user,
     client,
     scopes: record.scopes,
     authTime: record.authTime,
-    originJti: family.originJti,
-    eventId,
-    nonce: record.nonce,
     flow: 'oauth',
     audience: record.resource,
+    nonce: record.nonce,
   });
   return tokenResponse(tokens, refreshToken);
 }

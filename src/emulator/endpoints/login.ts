@@ -3,7 +3,7 @@
  * starts the 1-hour session) and Cognito's `/error` page. The form is protected by a
  * double-submit CSRF token, and a wrong username and a wrong password get the same answer.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 import { emulatorCookie, html, readForm, requestCookies, safeEqual } from '../http.js';
 import { renderErrorPage, renderLoginPage, renderNewPasswordPage } from '../login-page.js';
@@ -72,12 +72,8 @@ export async function loginPost(pool: UserPool, request: Request, url: URL): Pro
   }
   const challengeId = form.get('_challenge');
   if (challengeId !== null) return newPassword(pool, request, url, validated.request, form);
-  const user = pool.users.get(username);
-  const password = form.get('password') ?? '';
-  // Compare against a dummy for unknown users so timing does not reveal who exists.
-  const passwordOk =
-    safeEqual(password, user?.password ?? `\0${randomUUID()}`) && user !== undefined;
-  if (!user || !passwordOk) {
+  const user = pool.checkPassword(username, form.get('password') ?? '');
+  if (!user) {
     return loginForm(pool, request, url, 400, username, 'Incorrect username or password.');
   }
   if (!user.enabled) return loginForm(pool, request, url, 400, username, 'User is disabled.');

@@ -3,7 +3,7 @@
  * (same `origin_jti`, `auth_time` and `event_id`); with rotation on, also a new refresh token
  * while the old one dies after its grace period.
  */
-import type { ResolvedClient } from '../config.js';
+import type { ResolvedClient, ResolvedUser } from '../config.js';
 import { optional, tokenError, tokenResponse } from '../http.js';
 import type { UserPool } from '../pool.js';
 import type { RefreshRecord } from '../state.js';
@@ -12,11 +12,7 @@ import type { RefreshRecord } from '../state.js';
  * True when a refresh token may be used by `client` now. Reusing a rotated-out token after its
  * grace period revokes the whole family when reuse detection is switched on.
  */
-export function refreshUsable(
-  pool: UserPool,
-  record: RefreshRecord,
-  client: ResolvedClient,
-): boolean {
+function refreshUsable(pool: UserPool, record: RefreshRecord, client: ResolvedClient): boolean {
   const { family } = record;
   const now = pool.now();
   if (family.clientId !== client.clientId || family.revoked || family.expiresAtMs <= now) {
@@ -29,6 +25,37 @@ export function refreshUsable(
   return true;
 }
 
+/** A refresh token `client` may use now, and the user it belongs to; or why it may not. */
+export type LiveRefresh =
+  | { readonly ok: true; readonly record: RefreshRecord; readonly user: ResolvedUser }
+  | {
+      readonly ok: false;
+      /**
+       * `revoked`: a token of this client whose sign-in was revoked; `invalid`: unknown, another
+       * client's, expired, or rotated out; `no-user`: its user was deleted; `disabled`: its user
+       * is disabled.
+       */
+      readonly reason: 'revoked' | 'invalid' | 'no-user' | 'disabled';
+    };
+
+/**
+ * Looks a refresh token up for `client`: the one check behind the refresh grant,
+ * REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken, so a token refused by one is refused by all.
+ * Each caller words the reason its own way.
+ */
+export function liveRefresh(pool: UserPool, client: ResolvedClient, token: string): LiveRefresh {
+  const record = pool.state.getRefresh(token);
+  if (record?.family.revoked === true && record.family.clientId === client.clientId) {
+    return { ok: false, reason: 'revoked' };
+  }
+  if (!record || !refreshUsable(pool, record, client)) return { ok: false, reason: 'invalid' };
+  const user = pool.users.get(record.family.username);
+  if (!user) return { ok: false, reason: 'no-user' };
+  // A disabled user keeps no sign-in alive: Cognito refuses their refresh everywhere.
+  if (!user.enabled) return { ok: false, reason: 'disabled' };
+  return { ok: true, record, user };
+}
+
 /** `grant_type=refresh_token`. */
 export function refreshGrant(
   pool: UserPool,
@@ -38,23 +65,9 @@ export function refreshGrant(
   if (!client.allowedOAuthFlows.includes('code')) return tokenError('unauthorized_client');
   const token = optional(form, 'refresh_token');
   if (token === undefined) return tokenError('invalid_request');
-  const record = pool.state.getRefresh(token);
-  if (!record || !refreshUsable(pool, record, client)) return tokenError('invalid_grant');
-  const { family } = record;
-  const user = pool.users.get(family.username);
-  if (!user) return tokenError('invalid_grant');
-  const tokens = pool.tokens.issue({
-    user,
-    client,
-    scopes: family.scopes,
-    authTime: family.authTime,
-    originJti: family.originJti,
-    eventId: family.eventId,
-    flow: family.flow,
-    audience: family.audience,
-  });
-  const rotated = client.rotation.enabled
-    ? pool.state.rotate(record, client.rotation.retryGracePeriodSeconds * 1000)
-    : undefined;
+  const live = liveRefresh(pool, client, token);
+  if (!live.ok) return tokenError('invalid_grant');
+  const tokens = pool.reissue(live.record.family, live.user, client);
+  const rotated = pool.rotateRefresh(live.record, client);
   return tokenResponse(tokens, rotated);
 }

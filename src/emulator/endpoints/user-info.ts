@@ -61,26 +61,10 @@ export function userInfo(pool: UserPool, request: Request): Response {
   if (!match?.[1]) {
     return json(400, { error: 'invalid_request' }, { 'www-authenticate': USERINFO_400 });
   }
-  const claims = pool.keys.verify(match[1]);
-  const unauthorized = () =>
-    json(401, { error: 'invalid_token' }, { 'www-authenticate': USERINFO_401 });
-  if (
-    !claims ||
-    claims.token_use !== 'access' ||
-    claims.iss !== pool.issuer ||
-    typeof claims.exp !== 'number' ||
-    claims.exp * 1000 <= pool.now() ||
-    typeof claims.scope !== 'string' ||
-    typeof claims.username !== 'string'
-  ) {
-    return unauthorized();
+  // Whatever is wrong with the token (expired, revoked, no `openid`, user gone), the same 401.
+  const checked = pool.checkAccessToken(match[1], 'openid');
+  if (!checked.ok) {
+    return json(401, { error: 'invalid_token' }, { 'www-authenticate': USERINFO_401 });
   }
-  const scopes = claims.scope.split(' ');
-  if (!scopes.includes('openid')) return unauthorized();
-  const family =
-    typeof claims.origin_jti === 'string' ? pool.state.getFamily(claims.origin_jti) : undefined;
-  if (family?.revoked) return unauthorized();
-  const user = pool.users.get(claims.username);
-  if (!user || user.sub !== claims.sub) return unauthorized();
-  return json(200, userInfoBody(user, scopes));
+  return json(200, userInfoBody(checked.user, checked.scopes));
 }
