@@ -228,7 +228,14 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Expre
   return {
     guard,
     login: (options) => (req, res) => {
-      const resolved = typeof options === 'function' ? options(req) : options;
+      let resolved: LoginOptions | undefined;
+      try {
+        resolved = typeof options === 'function' ? options(req) : options;
+      } catch (error) {
+        // The app's own options function failed: the library's answer, not Express's 500 page.
+        settle(req, res, error);
+        return;
+      }
       guard.login(new ExpressRequest(req), resolved).then(
         (response) => {
           send(res, response);

@@ -199,7 +199,15 @@ function responding<E extends LambdaHttpEvent>(
 ): LambdaHandler<E> {
   return async (event) => {
     const request = new LambdaRequest(event);
-    return answer<E>(onError, request, await flow(request, event));
+    let response: OutgoingResponse;
+    try {
+      response = await flow(request, event);
+    } catch (error) {
+      // The app's login options function failed: the library's answer, not a failed invocation
+      // (which API Gateway turns into its own 500).
+      response = onError(error, request);
+    }
+    return answer<E>(onError, request, response);
   };
 }
 
