@@ -221,7 +221,8 @@ export interface LambdaCognitoGuard {
   ): LambdaHandler<E>;
   /**
    * Completes the login at the redirect URL. With `redirectTo`, answers with the redirect; else
-   * `handler` answers, given the identity and the return-to path stored at login.
+   * `handler` answers, given the identity and the return-to path stored at login. One of the two
+   * is required, not both.
    */
   callback<E extends LambdaHttpEvent, C = unknown>(
     options?: CallbackOptions,
@@ -304,12 +305,13 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Lambd
       handler?: CallbackRouteHandler<E, C>,
     ): LambdaHandler<E, C> => {
       const callback = guard.callbackHandler(options);
-      if (options.redirectTo === undefined && handler === undefined) {
+      // Both would leave the handler silently unused (with redirectTo the core always answers).
+      if ((options.redirectTo !== undefined) === (handler !== undefined)) {
         throw new ConfigurationError([
-          'callback() needs redirectTo, or a handler that answers after the sign-in',
+          'callback() takes either redirectTo or a function that answers the signed-in request (exactly one)',
         ]);
       }
-      // With redirectTo and no handler the core always responds: the handler is never called.
+      // With redirectTo the core always responds: this stand-in is never called.
       const then = handler ?? (() => ({ statusCode: 204 }));
       return guarded<E, C>(
         callback,

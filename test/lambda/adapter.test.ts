@@ -599,6 +599,18 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
     }
   });
 
+  it('callback() needs exactly one of redirectTo and a handler, as the web and Next.js adapters do', () => {
+    const handler = () => ({ statusCode: 200 });
+    assert.throws(() => auth.callback(), ConfigurationError);
+    assert.throws(
+      () => auth.callback({ redirectTo: '/claims' }, handler),
+      (error: unknown) =>
+        error instanceof ConfigurationError && /exactly one/.test(error.problems.join('\n')),
+    );
+    assert.doesNotThrow(() => auth.callback({ redirectTo: '/claims' }));
+    assert.doesNotThrow(() => auth.callback({}, handler));
+  });
+
   it('wiring mistakes are refused when the handler is declared, not per request', () => {
     assert.throws(() => auth.callback({}), ConfigurationError);
     assert.throws(
