@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { relative, dirname, resolve } from 'node:path';
 import { defineConfig } from 'tsup';
 import type { Options } from 'tsup';
@@ -10,9 +9,10 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number];
  * Every public entry point: `dist/{name}.js` (ESM) and `dist/{name}.cjs` (CommonJS) are built from
  * `src/{name}.ts`. The source tree mirrors `dist/`, so a relative import between entries stays
  * valid once built. Declarations are emitted by `tsc` (scripts/build-types.mjs), file for file,
- * so no type sits in a hashed chunk.
+ * so no type sits in a hashed chunk. A missing source fails the build: every name here is a
+ * subpath `package.json` exports.
  */
-export const ENTRIES = [
+const ENTRIES = [
   'index',
   'express/index',
   'emulator/index',
@@ -24,17 +24,10 @@ export const ENTRIES = [
   'next/index',
   'testing/index',
   'redis/index',
-].filter((name) => name === 'index' || existsSource(name));
+];
 
-function existsSource(name: string): boolean {
-  try {
-    return statSync(`src/${name}.ts`).isFile();
-  } catch {
-    return false;
-  }
-}
-
-const entrySources = new Map(ENTRIES.map((name) => [resolve(`src/${name}.ts`), name]));
+/** The entries' source files, absolute. */
+const entrySources = new Set(ENTRIES.map((name) => resolve(`src/${name}.ts`)));
 
 /**
  * Keeps an import of another entry point as an import of that entry's built file instead of
@@ -50,8 +43,7 @@ function entriesAsImports(): Plugin {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         const target = resolve(dirname(args.importer), args.path.replace(/\.js$/, '.ts'));
-        const entry = entrySources.get(target);
-        if (entry === undefined || resolve(args.importer) === target) return undefined;
+        if (!entrySources.has(target) || resolve(args.importer) === target) return undefined;
         let specifier = relative(dirname(args.importer), target).replace(/\.ts$/, extension);
         if (!specifier.startsWith('.')) specifier = `./${specifier}`;
         return { path: specifier.replaceAll('\\', '/'), external: true };
