@@ -70,10 +70,11 @@ export default defineConfig([
     dts: false,
     // dist/cli belongs to the CLI build below, which runs in parallel and cleans it itself.
     clean: ['!cli/**'],
-    // Frameworks are optional peer dependencies; `jose` and `oauth4webapi` are ESM-only and stay
-    // external in the CJS build too: Node ≥ 20.19 (our `engines`) loads them with require(esm),
-    // and the app keeps one npm-updatable copy of the crypto code instead of one frozen into ours.
-    external: [/^express$/, /^fastify/, /^hono/, /^next/, /^@hono\//, /^redis$/],
+    // Every dependency and peer dependency, subpaths included (`jose/jwt/encrypt`, `next/server`),
+    // stays an import: tsup's default. The frameworks are the app's (optional peers); `jose` and
+    // `oauth4webapi` are ESM-only and stay imports in the CJS build too: Node ≥ 20.19 (our
+    // `engines`) loads them with require(esm), and the app keeps one npm-updatable copy of the
+    // crypto code instead of one frozen into ours.
   },
   {
     ...shared,
