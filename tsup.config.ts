@@ -34,19 +34,51 @@ const entrySources = new Set(ENTRIES.map((name) => resolve(`src/${name}.ts`)));
  * bundling a second copy of it. Two copies would break `instanceof` across subpaths: a
  * `CognitoGuard` made with `cognito-guard` and passed to `cognito-guard/express`, or a
  * `CognitoGuardError` thrown by an adapter and checked against the core's class.
+ *
+ * The kept import's path is written relative to the importing source file, and it ends up in the
+ * built file of every entry that bundles that source file: right only when the importer sits in
+ * that entry's directory. A source file elsewhere (`src/core/x.ts`, `src/emulator/api/x.ts`, or a
+ * file of `src/web/` bundled into `dist/hono/index.js`) would get a path that points at another
+ * file or at nothing, so the build fails naming it instead.
+ *
+ * @param sources - the entries' source files, absolute.
  */
-function entriesAsImports(): Plugin {
+export function entriesAsImports(sources: ReadonlySet<string>): Plugin {
   return {
     name: 'entries-as-imports',
     setup(build) {
       const extension = build.initialOptions.format === 'cjs' ? '.cjs' : '.js';
+      /** The source files that import another entry, absolute. */
+      const importers = new Set<string>();
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         const target = resolve(dirname(args.importer), args.path.replace(/\.js$/, '.ts'));
-        if (!entrySources.has(target) || resolve(args.importer) === target) return undefined;
+        if (!sources.has(target) || resolve(args.importer) === target) return undefined;
+        importers.add(resolve(args.importer));
         let specifier = relative(dirname(args.importer), target).replace(/\.ts$/, extension);
         if (!specifier.startsWith('.')) specifier = `./${specifier}`;
         return { path: specifier.replaceAll('\\', '/'), external: true };
+      });
+      // Every file each entry bundles (its imports, followed through the metafile), against the
+      // entry's directory.
+      build.onEnd(({ metafile }) => {
+        if (metafile === undefined) return undefined;
+        const errors: { text: string }[] = [];
+        for (const { entryPoint } of Object.values(metafile.outputs)) {
+          if (entryPoint === undefined) continue;
+          const seen = new Set([entryPoint]);
+          for (const file of seen) {
+            if (importers.has(resolve(file)) && dirname(file) !== dirname(entryPoint)) {
+              errors.push({
+                text: `${file} imports another entry point, but is bundled into ${entryPoint}, whose directory is another: the import's path would be wrong in the built file. Import the entry from ${entryPoint} (or a file beside it) instead.`,
+              });
+            }
+            for (const imported of metafile.inputs[file]?.imports ?? []) {
+              if (imported.external !== true) seen.add(imported.path);
+            }
+          }
+        }
+        return { errors };
       });
     },
   };
@@ -58,7 +90,7 @@ const shared = {
   splitting: false,
   // Keep `node:` specifiers as written (tsup strips them by default).
   removeNodeProtocol: false,
-  esbuildPlugins: [entriesAsImports()],
+  esbuildPlugins: [entriesAsImports(entrySources)],
 } satisfies Options;
 
 export default defineConfig([
