@@ -178,11 +178,7 @@ function guardOf(options: CognitoGuardOptions): CognitoGuard {
   if (storeOutOfReach(options.sessionStore)) throw new ConfigurationError([STORE_NEEDS_NODE]);
   const store = options.sessionStore;
   const memory = typeof store === 'string' && /^memory:?$/.test(store.trim());
-  const guard = new CognitoGuard(
-    memory ? { ...options, sessionStore: processMemoryStore() } : options,
-  );
-  if (storeOutOfReach(guard.options.sessionStore)) throw new ConfigurationError([STORE_NEEDS_NODE]);
-  return guard;
+  return new CognitoGuard(memory ? { ...options, sessionStore: processMemoryStore() } : options);
 }
 
 /** A guard and its Fetch-API adapter, built together by one copy of this package. */
