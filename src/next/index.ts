@@ -377,7 +377,6 @@ function checkPaths(paths: readonly ProtectedPath[]): void {
  */
 function continueWith(request: NextRequest, result: ContinueResult): Response {
   if (result.setCookies.length === 0) {
-    if (isEmpty(result.headers)) return NextResponse.next();
     const response = NextResponse.next();
     appendSession(response.headers, result);
     return response;
@@ -402,11 +401,6 @@ function refusal(request: NextRequest, response: Response): Response {
     response.headers.set('location', new URL(location, request.url).href);
   }
   return response;
-}
-
-function isEmpty(record: Readonly<Record<string, string>>): boolean {
-  for (const _ in record) return false;
-  return true;
 }
 
 /** A protector's answer in route-handler terms: the refusal, or the handler's response. */
