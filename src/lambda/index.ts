@@ -30,6 +30,7 @@ import {
   type CallbackOptions,
   type CognitoGuardOptions,
   type CognitoIdentity,
+  type ContinueResult,
   type GuardResult,
   type LoginOptions,
   type LogoutOptions,
@@ -104,11 +105,13 @@ type OnError = (error: unknown, request: LambdaRequest) => OutgoingResponse;
 class Grant<E extends LambdaHttpEvent> implements LambdaGrant<E> {
   readonly granted = true;
   constructor(
-    readonly identity: CognitoIdentity | undefined,
     private readonly request: LambdaRequest,
     private readonly result: ContinueResult,
     private readonly onError: OnError,
   ) {}
+  get identity(): CognitoIdentity | undefined {
+    return this.result.identity;
+  }
   respond(response: LambdaHttpResponse): LambdaResultFor<E> {
     return answer<E>(
       this.onError,
@@ -127,7 +130,7 @@ function toProtection<E extends LambdaHttpEvent>(
 ): LambdaProtection<E> {
   return result.action === 'respond'
     ? { granted: false, result: answer<E>(onError, request, result.response) }
-    : new Grant<E>(result.identity, request, result, onError);
+    : new Grant<E>(request, result, onError);
 }
 
 /** Writes a result, or — when its shape cannot carry it — the core's answer to that error. */
@@ -166,8 +169,6 @@ function settle(
     response: onError(error, request),
   }));
 }
-
-type ContinueResult = Extract<GuardResult, { action: 'continue' }>;
 
 /**
  * Runs `flow` (a protector, the callback, the refresh), then — if it continues — `handler`, and
