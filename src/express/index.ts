@@ -42,7 +42,6 @@ import {
   type LogoutOptions,
   type OutgoingResponse,
   type ProtectOptions,
-  type Protector,
   type Requirement,
 } from '../index.js';
 
@@ -94,10 +93,12 @@ function send(res: Response, response: OutgoingResponse): void {
  */
 const identities = new WeakMap<object, CognitoIdentity | undefined>();
 const returnTos = new WeakMap<object, string | undefined>();
-let accessorsDefined = false;
 
+/**
+ * Defines the two accessors. Both factories call it, so `req.cognito` works from the first
+ * request whichever guard an app uses; a second call changes nothing.
+ */
 function defineAccessors(): void {
-  accessorsDefined = true;
   for (const [name, store] of [
     ['cognito', identities],
     ['cognitoReturnTo', returnTos],
@@ -116,6 +117,11 @@ function defineAccessors(): void {
   }
 }
 
+/** Either guard: what answers an unexpected failure. */
+interface ErrorResponder {
+  errorResponse(error: unknown, request: IncomingRequest): OutgoingResponse;
+}
+
 /** Applies a result: sends a response, or adds headers/cookies and runs the next handler. */
 function apply(req: Request, res: Response, next: NextFunction, result: GuardResult): void {
   if (result.action === 'respond') {
@@ -125,21 +131,23 @@ function apply(req: Request, res: Response, next: NextFunction, result: GuardRes
   // for…in: no array per request for the (usually empty) headers.
   for (const name in result.headers) res.setHeader(name, result.headers[name] ?? '');
   for (const cookie of result.setCookies) res.append('Set-Cookie', cookie);
-  if (result.identity !== undefined || result.returnTo !== undefined) {
-    if (!accessorsDefined) defineAccessors();
-    if (result.identity !== undefined) req.cognito = result.identity;
-    if (result.returnTo !== undefined) req.cognitoReturnTo = result.returnTo;
-  }
+  if (result.identity !== undefined) req.cognito = result.identity;
+  if (result.returnTo !== undefined) req.cognitoReturnTo = result.returnTo;
   next();
 }
 
-/** The middleware of a protector: applies a cache-answered result without a promise. */
-function protectWith(
-  protector: Protector,
-  onError: (req: Request, res: Response, error: unknown) => void,
+/**
+ * The middleware of a core entry point (a protector, or a flow): a result the verified-token
+ * cache answers is applied at once, without a promise. Express 4 does not catch rejected
+ * promises, and Express 5 would answer its own 500 page: a failure gets the guard's answer here,
+ * unless a response is already on its way.
+ */
+function runner(
+  run: (incoming: ExpressRequest) => GuardResult | Promise<GuardResult>,
+  guard: ErrorResponder,
 ): RequestHandler {
   return (req, res, next) => {
-    const result = protector(new ExpressRequest(req));
+    const result = run(new ExpressRequest(req));
     // Steady state: the tokens are already verified and the answer needs no promise.
     if (!(result instanceof Promise)) {
       apply(req, res, next, result);
@@ -150,11 +158,13 @@ function protectWith(
         apply(req, res, next, settled);
       },
       (error: unknown) => {
-        onError(req, res, error);
+        if (!res.headersSent) send(res, guard.errorResponse(error, new ExpressRequest(req)));
       },
     );
   };
 }
+
+const respondWith = (response: OutgoingResponse): GuardResult => ({ action: 'respond', response });
 
 /**
  * The identity of a request on a route behind `required()`, typed as present.
@@ -217,60 +227,23 @@ export interface ExpressCognitoGuard {
  */
 export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): ExpressCognitoGuard {
   const guard = options instanceof CognitoGuard ? options : new CognitoGuard(options);
-
-  // Express 4 does not catch rejected promises; every handler settles its own.
-  const settle = (req: Request, res: Response, error: unknown): void => {
-    if (!res.headersSent) send(res, guard.errorResponse(error, new ExpressRequest(req)));
-  };
+  defineAccessors();
   const protect = (requirement: Requirement, protectOptions: ProtectOptions): RequestHandler =>
-    protectWith(guard.protector(requirement, protectOptions), settle);
+    runner(guard.protector(requirement, protectOptions), guard);
 
   return {
     guard,
-    login: (options) => (req, res) => {
-      const resolved = typeof options === 'function' ? options(req) : options;
-      guard.login(new ExpressRequest(req), resolved).then(
-        (response) => {
-          send(res, response);
-        },
-        (error: unknown) => {
-          settle(req, res, error);
-        },
-      );
-    },
-    callback: (options = {}) => {
-      const callback = guard.callbackHandler(options);
-      return (req, res, next) => {
-        callback(new ExpressRequest(req)).then(
-          (result) => {
-            apply(req, res, next, result);
-          },
-          (error: unknown) => {
-            settle(req, res, error);
-          },
-        );
-      };
-    },
-    refresh: () => (req, res, next) => {
-      guard.refresh(new ExpressRequest(req)).then(
-        (result) => {
-          apply(req, res, next, result);
-        },
-        (error: unknown) => {
-          settle(req, res, error);
-        },
-      );
-    },
-    logout: (options) => (req, res) => {
-      guard.logout(new ExpressRequest(req), options).then(
-        (response) => {
-          send(res, response);
-        },
-        (error: unknown) => {
-          settle(req, res, error);
-        },
-      );
-    },
+    // Async, so that an options function of the app's that throws rejects, and is answered as
+    // any failure instead of with Express's 500 page.
+    login: (options) =>
+      runner(async (incoming) => {
+        const resolved = typeof options === 'function' ? options(incoming.req) : options;
+        return respondWith(await guard.login(incoming, resolved));
+      }, guard),
+    callback: (options = {}) => runner(guard.callbackHandler(options), guard),
+    refresh: () => runner((incoming) => guard.refresh(incoming), guard),
+    logout: (options) =>
+      runner((incoming) => guard.logout(incoming, options).then(respondWith), guard),
     required: (requirement = {}, protectOptions = {}) => protect(requirement, protectOptions),
     optional: () => protect({}, { optional: true }),
   };
@@ -307,12 +280,10 @@ export function cognitoApiGuard(
   options: ApiGuardOptions | CognitoApiGuard,
 ): ExpressCognitoApiGuard {
   const guard = options instanceof CognitoApiGuard ? options : new CognitoApiGuard(options);
-  const settle = (req: Request, res: Response, error: unknown): void => {
-    if (!res.headersSent) send(res, guard.errorResponse(error, new ExpressRequest(req)));
-  };
+  defineAccessors();
   return {
     guard,
-    required: (requirement = {}) => protectWith(guard.protector(requirement), settle),
+    required: (requirement = {}) => runner(guard.protector(requirement), guard),
   };
 }
 

@@ -309,10 +309,12 @@ function guardRoutes(guard: CognitoGuard): FastifyCognitoGuard {
     runner(guard.protector(requirement, options), guard);
   return {
     guard,
+    // Async, so that an options function of the app's that throws rejects, and the runner
+    // answers it as any failure instead of Fastify's 500 with the error's text.
     login: (options) =>
-      runner((incoming) => {
+      runner(async (incoming) => {
         const resolved = typeof options === 'function' ? options(incoming.request) : options;
-        return guard.login(incoming, resolved).then(respondWith);
+        return respondWith(await guard.login(incoming, resolved));
       }, guard),
     // Validated now (an unknown key fails at startup); the same function serves as hook and handler.
     callback: (options: CallbackOptions = {}) => runner(guard.callbackHandler(options), guard),

@@ -34,6 +34,7 @@ import {
   type CallbackOptions,
   type CognitoGuardOptions,
   type CognitoIdentity,
+  type ContinueResult,
   type GuardResult,
   type IncomingRequest,
   type LoginOptions,
@@ -62,7 +63,7 @@ declare module 'hono' {
 type ErrorResponder = (error: unknown, request: IncomingRequest) => OutgoingResponse;
 
 /** Adds the session headers and cookies to the response the route produced. */
-function decorate(c: Context, result: GuardResult & { action: 'continue' }): void {
+function decorate(c: Context, result: ContinueResult): void {
   try {
     appendSession(c.res.headers, result);
   } catch (error) {

@@ -170,11 +170,15 @@ function requestTime(epochMs: number): string {
   return `${pad(date.getUTCDate())}/${month}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-/** The payload 2.0 event of a request. */
+/**
+ * The payload 2.0 event of a request. `requestId` is the one the response carries as
+ * `apigw-requestid`: on AWS both are the same id, so a function's logs can be matched to a response.
+ */
 function httpApiEvent(
   request: IncomingMessage,
   target: { readonly path: string; readonly query: string },
   body: Buffer,
+  requestId: string,
 ): HttpApiEvent {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
@@ -213,7 +217,7 @@ function httpApiEvent(
         sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
         userAgent: headers['user-agent'] ?? '',
       },
-      requestId: randomBytes(12).toString('base64url'),
+      requestId,
       routeKey: '$default',
       stage: '$default',
       time: requestTime(now),
@@ -453,7 +457,7 @@ export function lambdaBridge(
       reply(gatewayAnswer(GATEWAY_ANSWERS.tooLarge));
       return;
     }
-    const event = httpApiEvent(request, target, body);
+    const event = httpApiEvent(request, target, body, requestId);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, 'timeout' as const);

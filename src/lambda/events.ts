@@ -304,7 +304,8 @@ export class LambdaRequest implements IncomingRequest {
    * per header) and function URLs have no such cap here.
    */
   get cookieHeaderLimitBytes(): number | undefined {
-    if (this.shape !== V1 && !(this.shape === V2 && !isFunctionUrl(this.event))) return undefined;
+    const apiGateway = this.shape === V1 || (this.shape === V2 && !isFunctionUrl(this.event));
+    if (!apiGateway) return undefined;
     const encoder = new TextEncoder();
     let used = encoder.encode(`${this.method} ${this.url} HTTP/1.1`).length;
     const headers =

@@ -30,6 +30,7 @@ import {
   type CallbackOptions,
   type CognitoGuardOptions,
   type CognitoIdentity,
+  type ContinueResult,
   type GuardResult,
   type LoginOptions,
   type LogoutOptions,
@@ -104,11 +105,13 @@ type OnError = (error: unknown, request: LambdaRequest) => OutgoingResponse;
 class Grant<E extends LambdaHttpEvent> implements LambdaGrant<E> {
   readonly granted = true;
   constructor(
-    readonly identity: CognitoIdentity | undefined,
     private readonly request: LambdaRequest,
     private readonly result: ContinueResult,
     private readonly onError: OnError,
   ) {}
+  get identity(): CognitoIdentity | undefined {
+    return this.result.identity;
+  }
   respond(response: LambdaHttpResponse): LambdaResultFor<E> {
     return answer<E>(
       this.onError,
@@ -127,7 +130,7 @@ function toProtection<E extends LambdaHttpEvent>(
 ): LambdaProtection<E> {
   return result.action === 'respond'
     ? { granted: false, result: answer<E>(onError, request, result.response) }
-    : new Grant<E>(result.identity, request, result, onError);
+    : new Grant<E>(request, result, onError);
 }
 
 /** Writes a result, or — when its shape cannot carry it — the core's answer to that error. */
@@ -167,8 +170,6 @@ function settle(
   }));
 }
 
-type ContinueResult = Extract<GuardResult, { action: 'continue' }>;
-
 /**
  * Runs `flow` (a protector, the callback, the refresh), then — if it continues — `handler`, and
  * answers in the event's shape.
@@ -199,7 +200,15 @@ function responding<E extends LambdaHttpEvent>(
 ): LambdaHandler<E> {
   return async (event) => {
     const request = new LambdaRequest(event);
-    return answer<E>(onError, request, await flow(request, event));
+    let response: OutgoingResponse;
+    try {
+      response = await flow(request, event);
+    } catch (error) {
+      // The app's login options function failed: the library's answer, not a failed invocation
+      // (which API Gateway turns into its own 500).
+      response = onError(error, request);
+    }
+    return answer<E>(onError, request, response);
   };
 }
 
@@ -213,7 +222,8 @@ export interface LambdaCognitoGuard {
   ): LambdaHandler<E>;
   /**
    * Completes the login at the redirect URL. With `redirectTo`, answers with the redirect; else
-   * `handler` answers, given the identity and the return-to path stored at login.
+   * `handler` answers, given the identity and the return-to path stored at login. One of the two
+   * is required, not both.
    */
   callback<E extends LambdaHttpEvent, C = unknown>(
     options?: CallbackOptions,
@@ -296,12 +306,13 @@ export function cognitoGuard(options: CognitoGuardOptions | CognitoGuard): Lambd
       handler?: CallbackRouteHandler<E, C>,
     ): LambdaHandler<E, C> => {
       const callback = guard.callbackHandler(options);
-      if (options.redirectTo === undefined && handler === undefined) {
+      // Both would leave the handler silently unused (with redirectTo the core always answers).
+      if ((options.redirectTo !== undefined) === (handler !== undefined)) {
         throw new ConfigurationError([
-          'callback() needs redirectTo, or a handler that answers after the sign-in',
+          'callback() takes either redirectTo or a function that answers the signed-in request (exactly one)',
         ]);
       }
-      // With redirectTo and no handler the core always responds: the handler is never called.
+      // With redirectTo the core always responds: this stand-in is never called.
       const then = handler ?? (() => ({ statusCode: 204 }));
       return guarded<E, C>(
         callback,

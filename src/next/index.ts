@@ -167,22 +167,23 @@ const MEMORY_STORE = Symbol.for('cognito-guard/next: memory session store');
  * Next.js loads the proxy, the route handlers and the pages as separate module graphs, each with
  * its own copy of this package: a store per copy would lose every session between the sign-in
  * (a route handler) and the next page. On the Node.js runtime they share the process's global
- * object, so the store is kept there.
+ * object, so the store is kept there, with the clock of the guard that first needs it.
  */
-function processMemoryStore(): MemorySessionStore {
+function processMemoryStore(now: (() => number) | undefined): MemorySessionStore {
   const shared = globalThis as unknown as Partial<Record<symbol, MemorySessionStore>>;
-  return (shared[MEMORY_STORE] ??= new MemorySessionStore());
+  return (shared[MEMORY_STORE] ??= new MemorySessionStore(now));
 }
 
 function guardOf(options: CognitoGuardOptions): CognitoGuard {
   if (storeOutOfReach(options.sessionStore)) throw new ConfigurationError([STORE_NEEDS_NODE]);
   const store = options.sessionStore;
-  const memory = typeof store === 'string' && /^memory:?$/.test(store.trim());
-  const guard = new CognitoGuard(
-    memory ? { ...options, sessionStore: processMemoryStore() } : options,
-  );
-  if (storeOutOfReach(guard.options.sessionStore)) throw new ConfigurationError([STORE_NEEDS_NODE]);
-  return guard;
+  // The core's own spelling, exactly: anything else (' memory ') is left to the core, which
+  // refuses it, rather than meaning memory here and a bad value everywhere else.
+  if (store !== 'memory' && store !== 'memory:') return new CognitoGuard(options);
+  // Sessions expire on the guard's clock (`now`), as in the store the core builds for `memory`;
+  // a clock that is not a function is left for the core to refuse.
+  const now = typeof options.now === 'function' ? options.now : undefined;
+  return new CognitoGuard({ ...options, sessionStore: processMemoryStore(now) });
 }
 
 /** A guard and its Fetch-API adapter, built together by one copy of this package. */
@@ -381,7 +382,6 @@ function checkPaths(paths: readonly ProtectedPath[]): void {
  */
 function continueWith(request: NextRequest, result: ContinueResult): Response {
   if (result.setCookies.length === 0) {
-    if (isEmpty(result.headers)) return NextResponse.next();
     const response = NextResponse.next();
     appendSession(response.headers, result);
     return response;
@@ -406,11 +406,6 @@ function refusal(request: NextRequest, response: Response): Response {
     response.headers.set('location', new URL(location, request.url).href);
   }
   return response;
-}
-
-function isEmpty(record: Readonly<Record<string, string>>): boolean {
-  for (const _ in record) return false;
-  return true;
 }
 
 /** A protector's answer in route-handler terms: the refusal, or the handler's response. */

@@ -132,8 +132,8 @@ export class RedisSessionStore implements SessionStore {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #logger: CognitoGuardLogger;
-  /** Makes a new client; `undefined` for a client passed in (never replaced). */
-  readonly #create: (() => RedisConnection) | undefined;
+  /** Makes a new client, given the store's deadline; `undefined` for a client passed in (never replaced). */
+  readonly #create: ((timeoutMs: number) => RedisConnection) | undefined;
   #client: RedisConnection | undefined;
   /** The first connection of the current client, while it is being made. */
   #connecting: Promise<void> | undefined;
@@ -143,7 +143,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** @internal Use {@link redisSessionStore}. */
   constructor(
-    connection: RedisConnection | (() => RedisConnection),
+    connection: RedisConnection | ((timeoutMs: number) => RedisConnection),
     options: RedisSessionStoreOptions = {},
   ) {
     const prefix = options.keyPrefix ?? DEFAULT_PREFIX;
@@ -200,7 +200,7 @@ export class RedisSessionStore implements SessionStore {
     let client = this.#client;
     if (client === undefined) {
       if (this.#create === undefined) throw new RedisUnavailableError('no Redis client');
-      client = this.#create();
+      client = this.#create(this.#timeoutMs);
       this.#adopt(client);
     }
     if (client.isReady) return client;
@@ -353,13 +353,14 @@ export function redisSessionStore(
     return new RedisSessionStore(connection, options);
   }
   const url = String(connection);
-  const timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
   const maxDelayMs = positiveInteger(
     options.maxReconnectDelayMs,
     DEFAULT_MAX_RECONNECT_DELAY_MS,
     'maxReconnectDelayMs',
   );
-  const create = (): RedisConnection =>
+  // No per-command timeout of the client's own: every command runs within the store's deadline
+  // (timeoutMs), which also replaces a client that stopped answering (RedisSessionStore.#run).
+  const create = (timeoutMs: number): RedisConnection =>
     createClient({
       url,
       // A command while disconnected fails at once instead of waiting for a reconnection that
@@ -373,11 +374,12 @@ export function redisSessionStore(
         reconnectStrategy: (retries: number) =>
           Math.min(50 * 2 ** retries, maxDelayMs) + Math.floor(Math.random() * 100),
       },
-      commandOptions: { timeout: timeoutMs },
     });
+  // The store validates timeoutMs, and gives it to `create` as the connect timeout.
+  const store = new RedisSessionStore(create, options);
   // Parse the URL now, so a malformed one is a configuration error at startup.
-  create().destroy();
-  return new RedisSessionStore(create, { ...options, timeoutMs });
+  create(DEFAULT_TIMEOUT_MS).destroy();
+  return store;
 }
 
 registerSessionStore('redis:', (url, context) =>

@@ -14,7 +14,7 @@ import type { Request, Response } from 'express';
 import { ConfigurationError, type AuthorizeParams, type IncomingRequest } from '../../src/index.js';
 import { cognitoGuard } from '../../src/express/index.js';
 import { DEMO_PASSWORD, startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { readForm, TestBrowser, JSON_ACCEPT } from '../support/browser.js';
+import { readForm, TestBrowser, HTML_ACCEPT, JSON_ACCEPT } from '../support/browser.js';
 import {
   assertCleared,
   assertNoSessionCookies,
@@ -25,6 +25,7 @@ import {
 import { EXPRESS_VERSIONS, expressApp } from '../support/express.js';
 import { serveBuilt, type RunningServer } from '../support/http.js';
 import { guardOptions, registerClient } from '../support/pool.js';
+import { assertFixedErrorAnswer } from '../support/safety.js';
 import { beginLogin, login } from '../support/sign-in.js';
 
 /** The `/fr` tenant prefix of a request, for the request-dependent URL options. */
@@ -369,6 +370,38 @@ for (const version of EXPRESS_VERSIONS) {
         ConfigurationError,
       );
       assert.doesNotThrow(() => auth.required({ groups: ['admin'], anyGroup: true }));
+    });
+
+    it("a login options function that throws is the library's fixed 502, not Express's 500 page with the error", async () => {
+      const warned: string[] = [];
+      const throwing = await serveBuilt((appUrl) => {
+        const auth = cognitoGuard(
+          guardOptions(emulator, appUrl, { logger: { warn: (message) => warned.push(message) } }),
+        );
+        const app = expressApp(version);
+        app.get(
+          '/login',
+          auth.login(() => {
+            throw new Error('boom in /srv/app/secret-path');
+          }),
+        );
+        return app;
+      });
+      try {
+        for (const accept of [JSON_ACCEPT, HTML_ACCEPT]) {
+          const response = await fetch(`${throwing.url}/login`, {
+            headers: accept,
+            redirect: 'manual',
+          });
+          const body = await response.text();
+          assert.equal(response.status, 502, accept.accept);
+          assertFixedErrorAnswer(response, body, ['boom', '/srv/app'], accept.accept);
+          assert.deepEqual(response.headers.getSetCookie(), [], 'no transaction was started');
+        }
+        assert.deepEqual(warned, ['unexpected failure', 'unexpected failure']);
+      } finally {
+        await throwing.stop();
+      }
     });
   });
 }

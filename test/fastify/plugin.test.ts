@@ -402,6 +402,34 @@ describe('the Fastify plugin', () => {
     assert.deepEqual(site.warnings, [], 'Fastify saw no error');
   });
 
+  it("a login options function that throws is the library's fixed 502, never Fastify's 500 with the error text", async () => {
+    const warned: string[] = [];
+    const site = await start(emulator, async (app, options) => {
+      await app.register(cognitoGuard, {
+        guard: { ...options, logger: { warn: (message) => warned.push(message) } },
+      });
+      app.get(
+        '/login',
+        app.cognito.login(() => {
+          throw new Error('internal detail that must not leak');
+        }),
+      );
+    });
+    for (const accept of ['text/html', 'application/json']) {
+      const response = await fetch(`${site.url}/login`, {
+        headers: { accept },
+        redirect: 'manual',
+      });
+      const body = await response.text();
+      assert.equal(response.status, 502, accept);
+      assert.match(response.headers.get('content-type') ?? '', new RegExp(accept.split('/')[1]!));
+      assert.doesNotMatch(body, /internal detail/);
+      assert.deepEqual(response.headers.getSetCookie(), [], 'no transaction was started');
+    }
+    assert.deepEqual(warned, ['unexpected failure', 'unexpected failure']);
+    assert.deepEqual(site.warnings, [], 'Fastify saw no error');
+  });
+
   it('callback() without redirectTo is a preHandler hook: the handler gets the identity and returnTo, the response the session cookies', async () => {
     const site = await start(emulator, async (app, options) => {
       await app.register(cognitoGuard, { guard: options });

@@ -567,6 +567,21 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
     assert.equal(done.headers['cache-control'], 'no-store');
   });
 
+  it("a login options function that throws is the library's fixed 502 in the event's shape, never a failed invocation", async () => {
+    const login = auth.login(() => {
+      throw new Error('internal detail that must not leak');
+    });
+    for (const accept of ['text/html', 'application/json']) {
+      const result = shape.read(
+        await login(shape.event({ path: '/login', headers: { accept } }), undefined),
+      );
+      assert.equal(result.status, 502, accept);
+      assert.match(result.headers['content-type'] ?? '', new RegExp(accept.split('/')[1]!));
+      assert.doesNotMatch(result.body, /internal detail/);
+      assert.deepEqual(result.setCookies, [], 'no transaction was started');
+    }
+  });
+
   it('an event that is not an HTTP event (another trigger, a hand-made invoke) is refused with 401, never thrown', async () => {
     const handler = auth.required(() => ({ statusCode: 200, body: 'secret' }));
     for (const event of [
@@ -582,6 +597,18 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
       assert.equal(result.statusCode, 401, JSON.stringify(event));
       assert.notEqual(result.body, 'secret');
     }
+  });
+
+  it('callback() needs exactly one of redirectTo and a handler, as the web and Next.js adapters do', () => {
+    const handler = () => ({ statusCode: 200 });
+    assert.throws(() => auth.callback(), ConfigurationError);
+    assert.throws(
+      () => auth.callback({ redirectTo: '/claims' }, handler),
+      (error: unknown) =>
+        error instanceof ConfigurationError && /exactly one/.test(error.problems.join('\n')),
+    );
+    assert.doesNotThrow(() => auth.callback({ redirectTo: '/claims' }));
+    assert.doesNotThrow(() => auth.callback({}, handler));
   });
 
   it('wiring mistakes are refused when the handler is declared, not per request', () => {

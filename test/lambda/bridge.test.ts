@@ -115,6 +115,17 @@ describe('the HTTP API bridge', () => {
     }
   });
 
+  it("the response's apigw-requestid is the event's requestContext.requestId, one id per request, as on AWS", async () => {
+    answer = () => Promise.resolve({ statusCode: 204 });
+    const first = await fetch(`${bridge.url}/first`);
+    const firstId = last().requestContext.requestId;
+    const second = await fetch(`${bridge.url}/second`);
+    const secondId = last().requestContext.requestId;
+    assert.ok(firstId !== '' && firstId !== secondId, 'each request has its own id');
+    assert.equal(first.headers.get('apigw-requestid'), firstId);
+    assert.equal(second.headers.get('apigw-requestid'), secondId);
+  });
+
   it('a binary body arrives base64-encoded with isBase64Encoded; a text or JSON body as text', async () => {
     const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe]);
     await fetch(`${bridge.url}/upload`, {

@@ -249,6 +249,45 @@ describe('cognito-guard/next proxy (in-process, real emulator)', () => {
     const response = await proxy(request('/claims', { cookie: session.cookie, ...JSON_ACCEPT }));
     assert.equal(response.headers.get('x-middleware-next'), '1');
   });
+
+  it("AWS_COGNITO_SESSION_STORE=memory is spelled as the core spells it: ' memory ' is refused as the core refuses it", () => {
+    for (const spelling of [' memory ', 'memory: ']) {
+      assert.throws(
+        () => new CognitoGuard({ ...options, sessionStore: spelling }),
+        ConfigurationError,
+        `the core refuses ${JSON.stringify(spelling)}`,
+      );
+      assert.throws(
+        () => cognitoGuard({ ...options, sessionStore: spelling }).guard,
+        ConfigurationError,
+        JSON.stringify(spelling),
+      );
+    }
+  });
+
+  it("the process's memory store keeps time on the clock of the guard that creates it, as the core's does", async () => {
+    // The store is kept on the global object (an earlier test may have created it): start afresh.
+    const shared = globalThis as unknown as Record<symbol, unknown>;
+    const slot = Symbol.for('cognito-guard/next: memory session store');
+    const before = shared[slot];
+    shared[slot] = undefined;
+    try {
+      const clock = { offsetMs: 0 };
+      const auth = cognitoGuard({
+        ...options,
+        sessionStore: 'memory',
+        now: () => Date.now() + clock.offsetMs,
+      });
+      const store = auth.guard.options.sessionStore!;
+      const key = { user: 'u'.repeat(22), id: 'i'.repeat(43) };
+      await store.set(key, 'session', 60);
+      assert.equal(await store.get(key), 'session');
+      clock.offsetMs = 61_000;
+      assert.equal(await store.get(key), undefined, "expired on the guard's clock");
+    } finally {
+      shared[slot] = before;
+    }
+  });
 });
 
 describe('cognito-guard/next route handlers (in-process, real emulator)', () => {
