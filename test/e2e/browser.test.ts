@@ -1,7 +1,8 @@
 /**
  * End to end in a real browser: Debian's chromium, driven by playwright-core, logs in to each
  * adapter's example app through the emulator's hosted login page, sees /claims, opens /admin,
- * logs out; then carol is refused /admin.
+ * refreshes, logs out; then carol is refused /admin. Each session cookie arrives in its own
+ * Set-Cookie (for Lambda, in the payload 2.0 `cookies` array of the API Gateway bridge).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { DEMO_PASSWORD } from '../support/pool.js';
 import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
+import { SESSION_COOKIES } from '../support/cookies.js';
 import { findSystemComponent, launchChromium } from '../support/system.js';
 
 /** The example app under test and the emulator it signs in with. */
@@ -55,7 +57,7 @@ for (const adapter of ADAPTERS)
       }
     });
 
-    it('alice logs in on the hosted page, sees /claims, opens /admin, and logs out', async () => {
+    it('alice logs in on the hosted page, sees /claims, opens /admin, refreshes, and logs out', async () => {
       const context = await browser.newContext();
       const page = await context.newPage();
       await signIn(page, stack, 'alice');
@@ -69,6 +71,10 @@ for (const adapter of ADAPTERS)
       assert.equal(claims.user_info.email, 'alice@example.com');
 
       const cookies = await context.cookies(stack.appUrl);
+      const names = cookies.map((c) => c.name);
+      for (const name of SESSION_COOKIES) {
+        assert.ok(names.includes(name), `${name} stored from its own Set-Cookie`);
+      }
       const access = cookies.find((c) => c.name === 'cognito_access_token');
       assert.ok(access, 'access-token cookie stored');
       assert.equal(access.httpOnly, true);
@@ -83,12 +89,21 @@ for (const adapter of ADAPTERS)
       assert.equal(admin?.status(), 200);
       assert.deepEqual(JSON.parse(await page.locator('body').innerText()), ['admin']);
 
-      // Refresh from the home page's form (a same-origin POST).
+      // Refresh from the home page's form (a same-origin POST). Every token the emulator issues
+      // has its own random jti, so a refreshed access token differs from the one before.
+      const accessValue = async (): Promise<string | undefined> =>
+        (await context.cookies(stack.appUrl)).find((c) => c.name === 'cognito_access_token')?.value;
+      const beforeRefresh = await accessValue();
       await page.goto(`${stack.appUrl}/`);
       await Promise.all([
         page.waitForURL(`${stack.appUrl}/claims`),
         page.getByRole('button', { name: 'Refresh tokens' }).click(),
       ]);
+      const renewed = await accessValue();
+      assert.ok(
+        renewed !== undefined && renewed !== beforeRefresh,
+        'the refresh set a new access token',
+      );
 
       // Log out from the home page: revoke, clear cookies, Cognito /logout, back home.
       await page.goto(`${stack.appUrl}/`);
