@@ -15,8 +15,9 @@ import {
   type LambdaHandler,
   type LambdaHttpEvent,
 } from '../../src/lambda/index.js';
-import { readForm, TestBrowser } from '../support/browser.js';
-import { CLIENT_ID, DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
+import { TestBrowser } from '../support/browser.js';
+import { signInAt } from '../support/sign-in.js';
+import { CLIENT_ID, guardOptions, registerClient } from '../support/pool.js';
 import {
   ALB_EVENT,
   ALB_MULTI_VALUE_EVENT,
@@ -294,19 +295,6 @@ function setPairs(setCookies: readonly string[]): Map<string, string> {
 const invoke = (handler: LambdaHandler, shape: Shape, call: Call) =>
   handler(shape.event(call), undefined).then((result) => shape.read(result));
 
-/** The hosted-page part of a sign-in: from the authorize URL to the callback URL (not visited). */
-async function signInAtCognito(authorizeUrl: string, username: string): Promise<URL> {
-  const browser = new TestBrowser();
-  const page = await browser.follow(authorizeUrl);
-  assert.equal(page.status, 200, 'the hosted login page');
-  const form = readForm(page.body, page.url);
-  const submitted = await browser.request(form.action, {
-    form: { ...form.fields, username, password: DEMO_PASSWORD },
-  });
-  assert.equal(submitted.status, 302);
-  return new URL(submitted.location!);
-}
-
 describe('Lambda handlers over every event shape', () => {
   let emulator: EmulatorHandle;
   let options: CognitoGuardOptions;
@@ -358,7 +346,9 @@ describe('Lambda handlers over every event shape', () => {
       const [transaction] = [...setPairs(login.setCookies)];
       assert.match(transaction![0], /^cognito_txn_/);
 
-      const callbackUrl = await signInAtCognito(login.headers['location']!, 'alice');
+      const callbackUrl = new URL(
+        await signInAt(new TestBrowser(), login.headers['location']!, 'alice'),
+      );
       assert.equal(`${callbackUrl.origin}${callbackUrl.pathname}`, `${APP}/postlogin`);
       const callback = await invoke(routes['callback']!, shape, {
         path: '/postlogin',
@@ -447,7 +437,9 @@ describe('Lambda handlers over every event shape', () => {
     assert.equal(login.status, 302);
     assert.equal(login.setCookies.length, 1);
     const [transaction] = [...setPairs(login.setCookies)];
-    const callbackUrl = await signInAtCognito(login.headers['location']!, 'alice');
+    const callbackUrl = new URL(
+      await signInAt(new TestBrowser(), login.headers['location']!, 'alice'),
+    );
     warnings.length = 0;
     const callback = await invoke(routes['callback']!, ALB_SINGLE, {
       path: '/postlogin',
@@ -550,7 +542,9 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
       await auth.login()(shape.event({ path: '/login', query: { returnTo: '/x' } }), undefined),
     );
     const [transaction] = [...setPairs(login.setCookies)];
-    const callbackUrl = await signInAtCognito(login.headers['location']!, 'bob');
+    const callbackUrl = new URL(
+      await signInAt(new TestBrowser(), login.headers['location']!, 'bob'),
+    );
     const done = shape.read(
       await callback(
         shape.event({

@@ -112,7 +112,9 @@ export async function signInAt(
   const submitted = await browser.request(form.action, {
     form: { ...form.fields, username, password: DEMO_PASSWORD },
   });
-  if (submitted.location === undefined) throw new Error(`login form answered ${submitted.status}`);
+  if (submitted.status !== 302 || submitted.location === undefined) {
+    throw new Error(`login form answered ${submitted.status}, not a redirect to the callback`);
+  }
   return submitted.location;
 }
 
