@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { TestBrowser } from '../support/browser.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { login } from '../support/sign-in.js';
 import {
   cognitoApi,
@@ -23,8 +23,7 @@ import {
   type SessionTime,
 } from '../support/sessions.js';
 import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
-
-const JSON_ACCEPT = { accept: 'application/json' } as const;
+import { SESSION_COOKIES, cookieHeader } from '../support/cookies.js';
 
 /** One GET over `agent`: status, body and Set-Cookie headers. */
 function get(
@@ -199,7 +198,7 @@ for (const adapter of ADAPTERS) {
       assert.equal(refused.status, 401);
       assert.equal((JSON.parse(refused.body) as { error: string }).error, 'ERR_REFRESH_REJECTED');
       const set = setCookiesOf(refused);
-      for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+      for (const name of SESSION_COOKIES) {
         assert.equal(set.get(name)?.deleted, true, `${name} cleared`);
       }
       assert.equal(sessionCookies(browser, app.url).size, 0);
@@ -269,7 +268,7 @@ for (const adapter of ADAPTERS) {
       const browser = await signedIn(app);
       await time.expireAccessTokens();
       const calls = time.pool.tokenRequests();
-      const cookie = [...sessionCookies(browser, app.url)].map(([n, v]) => `${n}=${v}`).join('; ');
+      const cookie = cookieHeader(sessionCookies(browser, app.url));
       // Eight requests in flight at once, as a page's parallel requests are: over connections
       // that are already open, so none is still connecting when the refresh completes.
       const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -299,7 +298,7 @@ for (const adapter of ADAPTERS) {
       // Never a remembered success: after a logout or a rotation, Cognito's answer must reach it.
       const app = await startApp();
       const browser = await signedIn(app);
-      const old = [...sessionCookies(browser, app.url)].map(([n, v]) => `${n}=${v}`).join('; ');
+      const old = cookieHeader(sessionCookies(browser, app.url));
       await time.expireAccessTokens();
       const calls = time.pool.tokenRequests();
       assert.equal((await claims(browser, app)).status, 200);

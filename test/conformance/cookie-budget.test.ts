@@ -13,7 +13,7 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEMO_PASSWORD } from '../../src/emulator/index.js';
-import { TestBrowser } from '../support/browser.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { login } from '../support/sign-in.js';
 import type { BrowserResponse } from '../support/browser.js';
 import {
@@ -27,7 +27,6 @@ import {
 } from '../support/sessions.js';
 import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
 
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const BROWSER_LIMIT = 4096;
 
 interface Warning {

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestBrowser } from '../support/browser.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { login } from '../support/sign-in.js';
 import { findSystemComponent, startRedis, type RedisServer } from '../support/system.js';
 import {
@@ -20,8 +20,6 @@ import {
 import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
 
 const redisSkip = findSystemComponent('redis-server').skip;
-
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 
 async function claimsStatus(browser: TestBrowser, app: ConformanceApp): Promise<number> {
   return (await browser.request(`${app.url}/claims`, { headers: JSON_ACCEPT })).status;

@@ -26,6 +26,7 @@ import {
   HTTP_API_V2_EVENT,
   REST_API_EVENT,
 } from '../fixtures/lambda/aws-events.js';
+import { SESSION_COOKIES } from '../support/cookies.js';
 
 /** The app's origin: only its URLs are configured; nothing listens there (events are built). */
 const APP = 'http://127.0.0.1:9';
@@ -360,7 +361,7 @@ describe('Lambda handlers over every event shape', () => {
       assert.equal(callback.headers['location'], '/admin?tab=1');
       assertOneCookieEach(callback.setCookies);
       const session = setPairs(callback.setCookies);
-      for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+      for (const name of SESSION_COOKIES) {
         assert.ok(session.has(name), `${name} set`);
       }
       assert.ok(
@@ -405,7 +406,7 @@ describe('Lambda handlers over every event shape', () => {
       assert.ok(logout.headers['location']!.startsWith(`${emulator.domain}/logout?`));
       assertOneCookieEach(logout.setCookies);
       const deleted = logout.setCookies.map((header) => header.split('=')[0]);
-      for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+      for (const name of SESSION_COOKIES) {
         assert.ok(deleted.includes(name), `${name} deleted`);
       }
     });
