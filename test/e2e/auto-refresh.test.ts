@@ -9,7 +9,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { DEMO_PASSWORD } from '../support/pool.js';
 import {
   SESSION_SCOPES,
   sessionTimeFor,
@@ -17,7 +16,7 @@ import {
   type SessionTime,
 } from '../support/sessions.js';
 import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
-import { findSystemComponent, launchChromium } from '../support/system.js';
+import { findSystemComponent, launchChromium, signInOnHostedPage } from '../support/system.js';
 
 // Without chromium each adapter's suite skips, saying how to install it (CI, in --require-all
 // mode, fails).
@@ -60,13 +59,11 @@ describe('automatic refresh in a real browser (chromium)', () => {
         const page = await context.newPage();
         await page.goto(`${app.url}/`);
         await page.getByRole('link', { name: 'Log in' }).click();
-        await page.waitForURL((url) => url.href.startsWith(time.pool.emulator.domain));
-        await page.getByLabel(/user ?name/i).fill('alice');
-        await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-        await Promise.all([
-          page.waitForURL(`${app.url}/claims`),
-          page.getByRole('button', { name: /sign in/i }).click(),
-        ]);
+        await signInOnHostedPage(page, {
+          emulatorDomain: time.pool.emulator.domain,
+          username: 'alice',
+          landing: `${app.url}/claims`,
+        });
         const first = await claimsOn(page);
         const accessBefore = (await context.cookies(app.url)).find(
           (c) => c.name === 'cognito_access_token',
@@ -126,12 +123,11 @@ describe('automatic refresh in a real browser (chromium)', () => {
 
       async function signIn(page: Page, username: string): Promise<void> {
         await page.goto(`${app.url}/login`);
-        await page.getByLabel(/user ?name/i).fill(username);
-        await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-        await Promise.all([
-          page.waitForURL(`${app.url}/claims`),
-          page.getByRole('button', { name: /sign in/i }).click(),
-        ]);
+        await signInOnHostedPage(page, {
+          emulatorDomain: time.pool.emulator.domain,
+          username,
+          landing: `${app.url}/claims`,
+        });
       }
     });
 });

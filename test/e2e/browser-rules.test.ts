@@ -17,9 +17,9 @@ import helmet from 'helmet';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
-import { DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
+import { guardOptions, registerClient } from '../support/pool.js';
 import { freePort, serve, serveBuilt, type RunningServer } from '../support/http.js';
-import { findSystemComponent, launchChromium } from '../support/system.js';
+import { findSystemComponent, launchChromium, signInOnHostedPage } from '../support/system.js';
 
 // Without chromium the suite skips, saying how to install it (CI, in --require-all mode, fails).
 const { skip } = findSystemComponent('chromium');
@@ -70,13 +70,11 @@ async function startOtherSite(appUrl: string): Promise<RunningServer> {
 
 async function signIn(page: Page, appUrl: string, emulatorOrigin: string): Promise<void> {
   await page.goto(`${appUrl}/login`);
-  await page.waitForURL((url) => url.href.startsWith(emulatorOrigin));
-  await page.getByLabel(/user ?name/i).fill('alice');
-  await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-  await Promise.all([
-    page.waitForURL(`${appUrl}/claims`),
-    page.getByRole('button', { name: /sign in/i }).click(),
-  ]);
+  await signInOnHostedPage(page, {
+    emulatorDomain: emulatorOrigin,
+    username: 'alice',
+    landing: `${appUrl}/claims`,
+  });
 }
 
 async function claimsStatus(context: BrowserContext, appUrl: string): Promise<number> {

@@ -8,10 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { DEMO_PASSWORD } from '../support/pool.js';
 import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
 import { SESSION_COOKIES } from '../support/cookies.js';
-import { findSystemComponent, launchChromium } from '../support/system.js';
+import { findSystemComponent, launchChromium, signInOnHostedPage } from '../support/system.js';
 
 /** The example app under test and the emulator it signs in with. */
 interface Stack {
@@ -22,13 +21,11 @@ interface Stack {
 async function signIn(page: Page, stack: Stack, username: string): Promise<void> {
   await page.goto(`${stack.appUrl}/`);
   await page.getByRole('link', { name: 'Log in' }).click();
-  await page.waitForURL((url) => url.href.startsWith(stack.emulator.domain));
-  await page.getByLabel(/user ?name/i).fill(username);
-  await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-  await Promise.all([
-    page.waitForURL(`${stack.appUrl}/claims`),
-    page.getByRole('button', { name: /sign in/i }).click(),
-  ]);
+  await signInOnHostedPage(page, {
+    emulatorDomain: stack.emulator.domain,
+    username,
+    landing: `${stack.appUrl}/claims`,
+  });
 }
 
 // Without chromium each adapter's suite skips, saying how to install it (CI, in --require-all

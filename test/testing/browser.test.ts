@@ -19,7 +19,7 @@ import {
 import { createExampleApp } from '../../examples/express/app.js';
 import { SESSION_COOKIES } from '../support/cookies.js';
 import { serveBuilt, type RunningServer } from '../support/http.js';
-import { findSystemComponent, launchChromium } from '../support/system.js';
+import { findSystemComponent, launchChromium, signInOnHostedPage } from '../support/system.js';
 
 // Without chromium the suite skips, saying how to install it (CI, in --require-all mode, fails).
 const { skip } = findSystemComponent('chromium');
@@ -65,12 +65,11 @@ describe('testing helpers in real Chromium', { skip, timeout: 90_000 }, () => {
     try {
       const page = await context.newPage();
       await page.goto(`${appUrl}/login`);
-      await page.getByLabel(/user ?name/i).fill('alice');
-      await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-      await Promise.all([
-        page.waitForURL(`${appUrl}/claims`),
-        page.getByRole('button', { name: /sign in/i }).click(),
-      ]);
+      await signInOnHostedPage(page, {
+        emulatorDomain: pool.emulator.domain,
+        username: 'alice',
+        landing: `${appUrl}/claims`,
+      });
       const real = (await context.cookies(appUrl)).filter((c) => SESSION.includes(c.name));
       const session = await signIn(appUrl, { username: 'alice', password: DEMO_PASSWORD });
       const ours = session.cookies.filter((c) => SESSION.includes(c.name));
