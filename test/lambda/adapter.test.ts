@@ -348,7 +348,9 @@ describe('Lambda handlers over every event shape', () => {
       assert.match(transaction![0], /^cognito_txn_/);
 
       const callbackUrl = new URL(
-        await signInAt(new TestBrowser(), login.headers['location']!, 'alice'),
+        await signInAt(new TestBrowser(), login.headers['location']!, 'alice', {
+          loginPage: 'required',
+        }),
       );
       assert.equal(`${callbackUrl.origin}${callbackUrl.pathname}`, `${APP}/postlogin`);
       const callback = await invoke(routes['callback']!, shape, {
@@ -439,7 +441,9 @@ describe('Lambda handlers over every event shape', () => {
     assert.equal(login.setCookies.length, 1);
     const [transaction] = [...setPairs(login.setCookies)];
     const callbackUrl = new URL(
-      await signInAt(new TestBrowser(), login.headers['location']!, 'alice'),
+      await signInAt(new TestBrowser(), login.headers['location']!, 'alice', {
+        loginPage: 'required',
+      }),
     );
     warnings.length = 0;
     const callback = await invoke(routes['callback']!, ALB_SINGLE, {
@@ -544,7 +548,9 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
     );
     const [transaction] = [...setPairs(login.setCookies)];
     const callbackUrl = new URL(
-      await signInAt(new TestBrowser(), login.headers['location']!, 'bob'),
+      await signInAt(new TestBrowser(), login.headers['location']!, 'bob', {
+        loginPage: 'required',
+      }),
     );
     const done = shape.read(
       await callback(

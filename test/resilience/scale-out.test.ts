@@ -74,7 +74,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       const started = await browser.request(`${a.url}/login?returnTo=/edit`);
       assert.equal(started.status, 302);
       assert.equal(instanceOf(started), 'A');
-      const callbackUrl = await signInAt(browser, started.location!, 'alice');
+      const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+        loginPage: 'required',
+      });
 
       const callback = await browser.request(on(b.url, callbackUrl));
       assert.equal(instanceOf(callback), 'B');
@@ -109,7 +111,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       const [a] = instances as [RunningServer];
       const browser = new TestBrowser();
       const started = await browser.request(`${a.url}/login`);
-      const callbackUrl = await signInAt(browser, started.location!, 'alice');
+      const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+        loginPage: 'required',
+      });
       const refused = await browser.request(on(stranger.url, callbackUrl), {
         headers: { accept: 'application/json' },
       });
@@ -124,7 +128,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       const [a, b, c] = instances as [RunningServer, RunningServer, RunningServer];
       const browser = new TestBrowser();
       const started = await browser.request(`${a.url}/login`);
-      const callbackUrl = await signInAt(browser, started.location!, 'alice');
+      const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+        loginPage: 'required',
+      });
       // The attacker's copy: the callback URL and the transaction cookie, before first use.
       const transaction = [...browser.cookiesFor(a.url)].filter(([name]) =>
         name.startsWith('cognito_txn_'),
@@ -180,7 +186,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
         const started = await browser.request(`${front}/login`);
         assert.equal(started.status, 302);
         served.push(instanceOf(started));
-        const callbackUrl = await signInAt(browser, started.location!, 'alice');
+        const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+          loginPage: 'required',
+        });
         assert.ok(
           callbackUrl.startsWith(`${front}/postlogin?`),
           'Cognito returns to the nginx origin',
