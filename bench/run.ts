@@ -16,16 +16,26 @@
 // Tuning: BENCH_HTTP_ROUNDS (default 6), BENCH_HTTP_ROUND_MS (per variant, default 2500),
 // BENCH_CONNECTIONS (default 32), BENCH_SERVER_NODE_ARGS (extra node flags for the servers),
 // BENCH_FRAMEWORKS (comma-separated subset); bench/verify.ts reads BENCH_ROUNDS and BENCH_ROUND_MS.
+// With --built, dist/ is taken as built already (`npm run bench` builds once for all its parts).
 import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { COOKIE_NAMES } from '../src/index.js';
 import { DEMO_CONFIG, startEmulator } from '../src/emulator/index.js';
-import type { BenchGuardConfig, ParentMessage, ServerMessage } from './servers/common.js';
+import {
+  buildPackage,
+  get,
+  median,
+  ROOT,
+  serverStats,
+  startServer,
+  stopServer,
+  type ServerHandle,
+} from './harness.js';
+import type { BenchGuardConfig } from './servers/common.js';
 
 const ROUNDS = Number(process.env['BENCH_HTTP_ROUNDS'] ?? 6);
 const ROUND_MS = Number(process.env['BENCH_HTTP_ROUND_MS'] ?? 2500);
@@ -33,7 +43,6 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const WARMUP_MS = 1500;
 // E.g. `BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=.tmp/prof'` to profile the app side.
 const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A framework under test: its bench server and the goals DESIGN.md sets for it. */
 interface Framework {
@@ -89,14 +98,6 @@ interface LoadResult {
   readonly unexpected: number;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
 /** Runs a node child on a TypeScript file (through tsx) and resolves with its exit code. */
 function runScript(file: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -108,26 +109,6 @@ function runScript(file: string): Promise<number> {
     child.once('exit', (code) => {
       resolve(code ?? 1);
     });
-  });
-}
-
-/** One GET over the keep-alive agent; resolves with the status once the body is drained. */
-function get(
-  agent: Agent,
-  port: number,
-  path: string,
-  headers: Readonly<Record<string, string>> = {},
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
-      res.resume();
-      res.once('end', () => {
-        resolve(res.statusCode ?? 0);
-      });
-      res.once('error', reject);
-    });
-    req.once('error', reject);
-    req.end();
   });
 }
 
@@ -160,67 +141,6 @@ async function load(
     serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, ok + unexpected),
     unexpected,
   };
-}
-
-interface ServerHandle {
-  readonly child: ChildProcess;
-  readonly port: number;
-}
-
-/** Starts bench/express-server.ts and waits for its port. */
-function startServer(file: string, guard: BenchGuardConfig): Promise<ServerHandle> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [...SERVER_NODE_ARGS, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: { ...process.env, NODE_ENV: 'production', BENCH_GUARD: JSON.stringify(guard) },
-      },
-    );
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`${file} did not start within 30 s`));
-    }, 30_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${file} exited early (code ${String(code)})`));
-    });
-    child.on('message', (message: ServerMessage) => {
-      if (message.type !== 'listening') return;
-      clearTimeout(timer);
-      resolve({ child, port: message.port });
-    });
-  });
-}
-
-function serverStats(
-  child: ChildProcess,
-): Promise<Extract<ServerMessage, { readonly type: 'stats' }>> {
-  return new Promise((resolve) => {
-    const onMessage = (message: ServerMessage): void => {
-      if (message.type !== 'stats') return;
-      child.off('message', onMessage);
-      resolve(message);
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'stats' } satisfies ParentMessage);
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => {
-      resolve();
-    });
-    // Closing the IPC channel makes the server exit; the kill is the fallback.
-    child.disconnect();
-    setTimeout(() => child.kill(), 2000).unref();
-  });
 }
 
 const fmt = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -265,14 +185,19 @@ async function httpBench(framework: Framework, withUncached: boolean): Promise<F
     variants.push({ name: 'protected, cache misses', path: '/uncached', headers: cookies });
   }
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const server = await startServer(framework.server, {
+  const guard: BenchGuardConfig = {
     region: emulator.region,
     userPoolId: emulator.poolId,
     domain: emulator.domain,
     issuer: emulator.issuer,
     clientId: client.clientId,
     clientSecret: client.clientSecret,
-  });
+  };
+  const server = await startServer(
+    framework.server,
+    { BENCH_GUARD: JSON.stringify(guard) },
+    SERVER_NODE_ARGS,
+  );
   try {
     // A guard that let everyone in, or a token that did not verify, would make this meaningless.
     for (const variant of variants) {
@@ -430,12 +355,15 @@ function printTable(
 }
 
 async function main(): Promise<void> {
-  // The HTTP benchmark serves the built package (dist/), as users run it.
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run build failed');
   const { values } = parseArgs({
-    options: { 'http-only': { type: 'boolean' }, uncached: { type: 'boolean' } },
+    options: {
+      'http-only': { type: 'boolean' },
+      uncached: { type: 'boolean' },
+      built: { type: 'boolean' },
+    },
   });
+  // The HTTP benchmark serves the built package (dist/), as users run it.
+  buildPackage(values.built === true);
   if (values['http-only'] !== true) {
     for (const script of ['./verify.ts', './protect.ts']) {
       console.log(`\n${script}`);

@@ -3,13 +3,15 @@
 // cookies (`/cookie`), in Redis (`/redis`) and in this process's memory (`/memory`, the cost of
 // the store layer without the network). Each protected variant has its own guard and its own
 // login routes (`/<variant>/login`, `/<variant>/postlogin`) so bench/store.ts can sign in for
-// real. It serves the built package (dist/), reports over IPC, and exits with its parent.
+// real. It serves the built package (dist/), reports over IPC as every bench server does
+// (bench/servers/common.ts), and exits with its parent.
 import express from 'express';
 import type { Request, Response } from 'express';
 
 import type * as Core from '../src/index.js';
 import type * as ExpressAdapter from '../src/express/index.js';
 import type * as RedisStore from '../src/redis/index.js';
+import { BODY, importBuilt, serveBench } from './servers/common.js';
 
 /** What bench/store.ts sends in BENCH_STORE. */
 export interface StoreBenchConfig {
@@ -23,23 +25,15 @@ export interface StoreBenchConfig {
   readonly clientSecret: string;
 }
 
-/** Messages from this process to bench/store.ts. */
-export type StoreServerMessage =
-  { readonly type: 'listening' } | { readonly type: 'stats'; readonly cpuMicros: number };
-
 const config = JSON.parse(process.env['BENCH_STORE'] ?? 'null') as StoreBenchConfig | null;
 if (config === null || process.send === undefined) {
   process.stderr.write('bench/store-server.ts is started by bench/store.ts\n');
   process.exit(2);
 }
-const send = (message: StoreServerMessage): void => {
-  process.send?.(message);
-};
 
-const dist = (path: string): string => new URL(`../dist/${path}`, import.meta.url).href;
-const core = (await import(dist('index.js'))) as typeof Core;
-const { cognitoGuard } = (await import(dist('express/index.js'))) as typeof ExpressAdapter;
-const { redisSessionStore } = (await import(dist('redis/index.js'))) as typeof RedisStore;
+const core = await importBuilt<typeof Core>('index.js');
+const { cognitoGuard } = await importBuilt<typeof ExpressAdapter>('express/index.js');
+const { redisSessionStore } = await importBuilt<typeof RedisStore>('redis/index.js');
 
 const origin = `http://127.0.0.1:${config.port}`;
 const guardFor = (variant: string, sessionStore?: Core.SessionStore): Core.CognitoGuardOptions => ({
@@ -57,9 +51,8 @@ const guardFor = (variant: string, sessionStore?: Core.SessionStore): Core.Cogni
   ...(sessionStore === undefined ? {} : { sessionStore }),
 });
 
-const body = { ok: true, items: [1, 2, 3], message: 'hello from a JSON route' };
 const handler = (_req: Request, res: Response): void => {
-  res.json(body);
+  res.json(BODY);
 };
 
 const app = express();
@@ -79,17 +72,8 @@ for (const [variant, auth] of Object.entries(guards)) {
 }
 
 const server = app.listen(config.port, '127.0.0.1', () => {
-  send({ type: 'listening' });
-});
-server.keepAliveTimeout = 30_000;
-process.on('message', (message: unknown) => {
-  if ((message as { type?: string } | null)?.type === 'stats') {
-    const { user, system } = process.cpuUsage();
-    send({ type: 'stats', cpuMicros: user + system });
-  }
-});
-process.on('disconnect', () => {
-  server.closeAllConnections();
-  server.close();
-  void redisStore.close().finally(() => process.exit(0));
+  serveBench(server, config.port, async () => {
+    server.close();
+    await redisStore.close().catch(() => undefined);
+  });
 });

@@ -10,11 +10,11 @@
 // request); sessions in memory (the store layer without the network).
 //
 // Tuning: BENCH_STORE_ROUNDS (default 5), BENCH_STORE_ROUND_MS (default 2000), BENCH_CONNECTIONS
-// (default 32). No assertions: numbers depend on the machine. Run alone: `npx tsx bench/store.ts`.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+// (default 32). No assertions: numbers depend on the machine. Run alone: `npx tsx bench/store.ts`
+// (with --built, dist/ is taken as built already, as `npm run bench` does).
+import { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 import { startEmulator } from '../src/emulator/index.js';
 import { TestBrowser } from '../test/support/browser.js';
@@ -22,12 +22,20 @@ import { freePort } from '../test/support/http.js';
 import { registerClient } from '../test/support/pool.js';
 import { login } from '../test/support/sign-in.js';
 import { startRedis } from '../test/support/system.js';
-import type { StoreBenchConfig, StoreServerMessage } from './store-server.js';
+import {
+  buildPackage,
+  get,
+  median,
+  serverStats,
+  startServer,
+  stopServer,
+  type ServerHandle,
+} from './harness.js';
+import type { StoreBenchConfig } from './store-server.js';
 
 const ROUNDS = Number(process.env['BENCH_STORE_ROUNDS'] ?? 5);
 const ROUND_MS = Number(process.env['BENCH_STORE_ROUND_MS'] ?? 2000);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLIENT = { clientId: 'bench-store', clientSecret: 'bench-store-secret' };
 
 interface Variant {
@@ -36,51 +44,15 @@ interface Variant {
   readonly cookie: string;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
-function get(agent: Agent, port: number, path: string, cookie: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, agent, headers: cookie === '' ? {} : { cookie } },
-      (res) => {
-        res.resume();
-        res.once('end', () => {
-          resolve(res.statusCode ?? 0);
-        });
-        res.once('error', reject);
-      },
-    );
-    req.once('error', reject);
-    req.end();
-  });
-}
-
-function cpuMicros(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (message: StoreServerMessage): void => {
-      if (message.type !== 'stats') return;
-      child.off('message', onMessage);
-      resolve(message.cpuMicros);
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'stats' });
-  });
-}
-
 async function load(
   agent: Agent,
-  child: ChildProcess,
-  port: number,
+  server: ServerHandle,
   variant: Variant,
   durationMs: number,
 ): Promise<{ rps: number; cpu: number; unexpected: number; requests: number }> {
-  const before = await cpuMicros(child);
+  const { port } = server;
+  const headers = variant.cookie === '' ? {} : { cookie: variant.cookie };
+  const before = (await serverStats(server.child)).cpuMicros;
   let ok = 0;
   let unexpected = 0;
   const started = performance.now();
@@ -88,13 +60,13 @@ async function load(
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (performance.now() < deadline) {
-        if ((await get(agent, port, variant.path, variant.cookie)) === 200) ok += 1;
+        if ((await get(agent, port, variant.path, headers)) === 200) ok += 1;
         else unexpected += 1;
       }
     }),
   );
   const elapsed = performance.now() - started;
-  const after = await cpuMicros(child);
+  const after = (await serverStats(server.child)).cpuMicros;
   return {
     rps: (ok * 1000) / elapsed,
     cpu: (after - before) / Math.max(1, ok + unexpected),
@@ -103,53 +75,14 @@ async function load(
   };
 }
 
-function startServer(config: StoreBenchConfig): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('./store-server.ts', import.meta.url))],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: { ...process.env, NODE_ENV: 'production', BENCH_STORE: JSON.stringify(config) },
-      },
-    );
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error('bench/store-server.ts did not start within 30 s'));
-    }, 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bench/store-server.ts exited early (code ${String(code)})`));
-    });
-    child.on('message', (message: StoreServerMessage) => {
-      if (message.type !== 'listening') return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      resolve(child);
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-    child.disconnect();
-    setTimeout(() => child.kill(), 3000).unref();
-  });
-}
-
-const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-if (build.status !== 0) throw new Error('npm run build failed');
+const { values } = parseArgs({ options: { built: { type: 'boolean' } } });
+buildPackage(values.built === true);
 
 const emulator = await startEmulator({ port: 0 });
 const redis = await startRedis();
 const port = await freePort();
 const origin = `http://127.0.0.1:${port}`;
-let child: ChildProcess | undefined;
+let server: ServerHandle | undefined;
 const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
 try {
   registerClient(emulator, origin, {
@@ -157,7 +90,7 @@ try {
     callbackUrls: ['cookie', 'redis', 'memory'].map((v) => `${origin}/${v}/postlogin`),
     logoutUrls: [`${origin}/`],
   });
-  child = await startServer({
+  const config: StoreBenchConfig = {
     port,
     redisUrl: redis.url,
     region: emulator.region,
@@ -165,7 +98,8 @@ try {
     domain: emulator.domain,
     issuer: emulator.issuer,
     ...CLIENT,
-  });
+  };
+  server = await startServer('./store-server.ts', { BENCH_STORE: JSON.stringify(config) });
 
   // A real sign-in per variant: the cookies a browser would then send.
   const sessionCookie = async (variant: string): Promise<string> => {
@@ -185,9 +119,9 @@ try {
   ];
   // A guard that let everyone in, or a session that did not read back, would make this meaningless.
   for (const variant of variants.slice(1)) {
-    if ((await get(agent, port, variant.path, variant.cookie)) !== 200)
+    if ((await get(agent, port, variant.path, { cookie: variant.cookie })) !== 200)
       throw new Error(`${variant.path} with its session did not answer 200`);
-    if ((await get(agent, port, variant.path, '')) !== 401)
+    if ((await get(agent, port, variant.path)) !== 401)
       throw new Error(`${variant.path} without a session did not answer 401`);
   }
 
@@ -195,7 +129,7 @@ try {
     `\nSession store: ${ROUNDS} rounds × ${ROUND_MS} ms per variant, ${CONNECTIONS} keep-alive ` +
       `connections, node ${process.version}, ${availableParallelism()} CPUs\n`,
   );
-  for (const variant of variants) await load(agent, child, port, variant, 1000);
+  for (const variant of variants) await load(agent, server, variant, 1000);
   await redis.command(['CONFIG', 'RESETSTAT']);
   const results = new Map(
     variants.map((v) => [v.name, [] as { rps: number; cpu: number; requests: number }[]]),
@@ -204,7 +138,7 @@ try {
   for (let round = 0; round < ROUNDS; round += 1) {
     const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
     for (const variant of order) {
-      const result = await load(agent, child, port, variant, ROUND_MS);
+      const result = await load(agent, server, variant, ROUND_MS);
       results.get(variant.name)!.push(result);
       unexpected += result.unexpected;
     }
@@ -247,7 +181,7 @@ try {
   );
 } finally {
   agent.destroy();
-  if (child !== undefined) await stop(child);
+  if (server !== undefined) await stopServer(server.child);
   await redis.close();
   await emulator.stop();
 }

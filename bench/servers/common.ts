@@ -1,6 +1,8 @@
-// What every bench server shares (bench/servers/<framework>.ts, started by bench/run.ts): the guard
-// configuration from the parent, the JSON body every route returns, and the IPC that reports the
-// port and the process's CPU time. A server never runs on its own and exits with its parent.
+// What every bench server shares (bench/servers/<framework>.ts, started by bench/run.ts, and
+// bench/store-server.ts, started by bench/store.ts): the guard configuration from the parent, the
+// JSON body every route returns, importing the built package, and the IPC that reports the port
+// and the process's CPU time (bench/harness.ts is the parent's side). A server never runs on its
+// own and exits with its parent.
 import type { Server } from 'node:http';
 import type { CognitoGuardOptions } from '../../src/index.js';
 
@@ -14,7 +16,7 @@ export interface BenchGuardConfig {
   readonly clientSecret: string;
 }
 
-/** Messages from a bench server to bench/run.ts. */
+/** Messages from a bench server to its parent (bench/run.ts, bench/store.ts). */
 export type ServerMessage =
   | { readonly type: 'listening'; readonly port: number }
   | {
@@ -25,7 +27,7 @@ export type ServerMessage =
       readonly cpuMicros: number;
     };
 
-/** Messages from bench/run.ts to a bench server. */
+/** Messages from the parent to a bench server. */
 export type ParentMessage = { readonly type: 'stats' };
 
 /** The body a typical small JSON API returns; identical for every route so only the guard differs. */
@@ -48,7 +50,7 @@ export function benchGuardOptions(): CognitoGuardOptions {
 }
 
 /**
- * Measure what users run: the built package (bench/run.ts builds it first). The sources through
+ * Measure what users run: the built package (the parent builds it first). The sources through
  * tsx add esbuild's keepNames wrappers to every closure, which costs µs per request.
  */
 export async function importBuilt<T>(subpath: string): Promise<T> {

@@ -8,16 +8,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import {
-  startEmulator,
-  type EmulatorHandle,
-  type RequestLogEntry,
-} from '../../src/emulator/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type BrowserResponse, TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { login } from '../support/sign-in.js';
 import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
-
-const SESSION = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'] as const;
+import { SESSION_COOKIES } from '../support/cookies.js';
+import { startRecordingEmulator, type RecordingEmulator } from '../support/pool.js';
 
 const SPECULATIVE_HEADERS: readonly Record<string, string>[] = [
   { 'sec-purpose': 'prefetch' },
@@ -33,13 +29,14 @@ function errorCode(response: BrowserResponse): unknown {
 
 for (const adapter of ADAPTERS) {
   describe(`browser-shaped requests (${adapter.name})`, () => {
+    let recording: RecordingEmulator;
     let emulator: EmulatorHandle;
     let app: ConformanceApp;
-    const served: RequestLogEntry[] = [];
-    const calls = (path: string) => served.filter((entry) => entry.path.startsWith(path)).length;
+    const calls = (path: string): number => recording.count(path);
 
     before(async () => {
-      emulator = await startEmulator({ port: 0, onRequest: (entry) => served.push(entry) });
+      recording = await startRecordingEmulator();
+      emulator = recording.emulator;
       app = await startConformanceApp(adapter, emulator);
     });
     after(async () => {
@@ -297,7 +294,7 @@ for (const adapter of ADAPTERS) {
         );
         assert.ok(pending.length <= 3, `${pending.length} pending transactions`);
       }
-      for (const name of SESSION) assert.ok(browser.cookie(app.url, name), `${name} kept`);
+      for (const name of SESSION_COOKIES) assert.ok(browser.cookie(app.url, name), `${name} kept`);
       // The hosted-UI session signs alice in again without a password, as Cognito does.
       const toCallback = await browser.follow(
         `${app.url}/login?returnTo=${encodeURIComponent(crafted)}`,

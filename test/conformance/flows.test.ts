@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/adapters.js';
 import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
-import { assertNoSessionCookies } from '../support/cookies.js';
+import { assertNoSessionCookies, SESSION_COOKIES } from '../support/cookies.js';
 import { decodeJwt } from '../support/jwt.js';
 import { callbackUrlFor, login } from '../support/sign-in.js';
 
@@ -217,7 +217,7 @@ for (const adapter of ADAPTERS) {
       assert.equal(`${location.origin}${location.pathname}`, `${emulator.domain}/logout`);
       assert.equal(location.searchParams.get('client_id'), app.clientId);
       assert.equal(location.searchParams.get('logout_uri'), `${appUrl}/postlogout`);
-      for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+      for (const name of SESSION_COOKIES) {
         const cleared = response.setCookies.find((c) => c.startsWith(`${name}=;`));
         assert.ok(cleared, `${name} cleared`);
         assert.match(cleared, /Max-Age=0/);

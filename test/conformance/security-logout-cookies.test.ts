@@ -13,11 +13,9 @@ import { DEMO_PASSWORD } from '../../src/emulator/index.js';
 import { ADAPTERS } from '../support/adapters.js';
 import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, type BrowserResponse, JSON_ACCEPT, SAME_ORIGIN } from '../support/browser.js';
-import { findCookie, sessionCookiesSet } from '../support/cookies.js';
+import { findCookie, sessionCookiesSet, SESSION_COOKIES } from '../support/cookies.js';
 import { SECRET_KEY } from '../support/pool.js';
 import { beginLogin, login, signInAt } from '../support/sign-in.js';
-
-const TOKEN_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 
 for (const adapter of ADAPTERS) {
   describe(`logout and cookies (B52–B59) (${adapter.name})`, () => {
@@ -92,7 +90,7 @@ for (const adapter of ADAPTERS) {
       try {
         const browser = new TestBrowser();
         const callback = await login(browser, app.url, 'alice');
-        for (const name of TOKEN_COOKIES) {
+        for (const name of SESSION_COOKIES) {
           assert.match(
             findCookie(callback.setCookies, name)?.header ?? '',
             /Domain=example\.test/,
@@ -107,7 +105,7 @@ for (const adapter of ADAPTERS) {
         const out = await browser.request(`${app.url}/logout`, { headers: SAME_ORIGIN });
         assert.equal(out.status, 302);
         assert.equal(revokes(), revokesBefore + 1);
-        for (const name of TOKEN_COOKIES) {
+        for (const name of SESSION_COOKIES) {
           const cleared = findCookie(out.setCookies, name)?.header;
           assert.ok(cleared, `${name} cleared`);
           for (const attribute of [
@@ -169,7 +167,7 @@ for (const adapter of ADAPTERS) {
       responses.push(await browser.request(`${appUrl}/logout`, { headers: SAME_ORIGIN }));
       const cookies = responses.flatMap((r) => r.setCookies);
       const names = new Set(cookies.map((c) => c.slice(0, c.indexOf('='))));
-      for (const name of TOKEN_COOKIES) assert.ok(names.has(name), name);
+      for (const name of SESSION_COOKIES) assert.ok(names.has(name), name);
       assert.ok(
         [...names].some((n) => n.startsWith('cognito_txn_')),
         "[...names].some((n) => n.startsWith('cognito_txn_'))",
@@ -195,7 +193,7 @@ for (const adapter of ADAPTERS) {
           } else {
             assert.equal(done.status, 302, sameSite);
           }
-          for (const name of TOKEN_COOKIES) {
+          for (const name of SESSION_COOKIES) {
             assert.match(
               findCookie(done.setCookies, name)?.header ?? '',
               new RegExp(`SameSite=${sameSite}`),
@@ -213,8 +211,8 @@ for (const adapter of ADAPTERS) {
       await login(victim, appUrl, 'alice');
       const attacker = new TestBrowser();
       await login(attacker, appUrl, 'carol');
-      const [va, vi, vr] = TOKEN_COOKIES.map((n) => victim.cookie(appUrl, n)!);
-      const [aa, ai, ar] = TOKEN_COOKIES.map((n) => attacker.cookie(appUrl, n)!);
+      const [va, vi, vr] = SESSION_COOKIES.map((n) => victim.cookie(appUrl, n)!);
+      const [aa, ai, ar] = SESSION_COOKIES.map((n) => attacker.cookie(appUrl, n)!);
       const get = (cookie: string) =>
         fetch(`${appUrl}/claims`, { headers: { ...JSON_ACCEPT, cookie } });
 

@@ -12,12 +12,10 @@ import assert from 'node:assert/strict';
 import { ADAPTERS } from '../support/adapters.js';
 import { startConformanceStack, type ConformanceStack } from '../support/security-stack.js';
 import { TestBrowser, JSON_ACCEPT, HTML_ACCEPT } from '../support/browser.js';
-import { findCookie, sessionCookiesSet } from '../support/cookies.js';
+import { findCookie, sessionCookiesSet, SESSION_COOKIES } from '../support/cookies.js';
 import type { ScriptedResponse, UpstreamResponse } from '../support/hostile-issuer.js';
 import { decodeJwt } from '../support/jwt.js';
 import { beginLogin, login, signInAt } from '../support/sign-in.js';
-
-const TOKEN_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 
 /** RFC 6749 Appendix B: `client_secret_basic` form-urlencodes id and secret before base64. */
 function formEncode(value: string): string {
@@ -263,7 +261,7 @@ for (const adapter of ADAPTERS) {
         const response = await refreshOf(browser);
         assert.equal(response.status, 401);
         assert.equal(JSON.parse(response.body).error, 'ERR_REFRESH_REJECTED');
-        for (const name of TOKEN_COOKIES) {
+        for (const name of SESSION_COOKIES) {
           assert.match(findCookie(response.setCookies, name)?.header ?? '', /Max-Age=0/, name);
         }
         assert.equal((await browser.request(`${appUrl}/claims`)).status, 401);
@@ -400,7 +398,7 @@ for (const adapter of ADAPTERS) {
           const { browser, response } = await refreshWith(forge);
           assert.equal(response.status, 401, label);
           assert.equal(JSON.parse(response.body).error, 'ERR_REFRESH_REJECTED');
-          for (const name of TOKEN_COOKIES) {
+          for (const name of SESSION_COOKIES) {
             assert.match(findCookie(response.setCookies, name)?.header ?? '', /Max-Age=0/, name);
           }
           assert.ok(

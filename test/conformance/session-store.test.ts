@@ -11,7 +11,7 @@ import {
   REFRESH_TOKEN_PREFIX,
   SESSION_COOKIE as EMULATOR_SESSION_COOKIE,
 } from '../../src/emulator/index.js';
-import { TestBrowser } from '../support/browser.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { login } from '../support/sign-in.js';
 import { findSystemComponent, startRedis, type RedisServer } from '../support/system.js';
 import {
@@ -30,7 +30,6 @@ import { ADAPTERS, startConformanceApp, type ConformanceApp } from '../support/a
 
 const redisSkip = findSystemComponent('redis-server').skip;
 
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const SESSION_COOKIE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /** Every key of Redis with its value (strings, and the members of sorted sets). */

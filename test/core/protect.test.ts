@@ -1,22 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CognitoGuard,
-  ConfigurationError,
-  type GuardResult,
-  type IncomingRequest,
-} from '../../src/index.js';
+import { CognitoGuard, ConfigurationError, type GuardResult } from '../../src/index.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { sessionCookies } from '../../src/testing/index.js';
 import { CLIENT_ID, guardOptions, registerClient } from '../support/pool.js';
-
-function requestWith(cookie: string): IncomingRequest {
-  return {
-    method: 'GET',
-    url: '/claims',
-    header: (name) => (name === 'cookie' ? cookie : undefined),
-  };
-}
+import { inProcessRequest } from '../support/requests.js';
 
 /** The HTTP status a result stands for (200 when it continues to the handler). */
 function statusOf(result: GuardResult): number {
@@ -42,7 +30,9 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       clientId: CLIENT_ID,
     });
     const id = await emulator.mintToken({ use: 'id', username: 'alice', clientId: CLIENT_ID });
-    const request = requestWith(`cognito_access_token=${access}; cognito_id_token=${id}`);
+    const request = inProcessRequest('/claims', {
+      cookie: `cognito_access_token=${access}; cognito_id_token=${id}`,
+    });
 
     const admins = guard.protector({ groups: ['admin'] });
     const first = admins(request);
@@ -63,11 +53,13 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
 
   it('refuses synchronously when no token is presented or cookies are duplicated', () => {
     const protect = guard.protector();
-    const none = protect(requestWith(''));
+    const none = protect(inProcessRequest('/claims', { cookie: '' }));
     assert.ok(!(none instanceof Promise));
     assert.equal(statusOf(none), 401);
     const duplicated = protect(
-      requestWith('cognito_access_token=a.b.c; cognito_access_token=d.e.f'),
+      inProcessRequest('/claims', {
+        cookie: 'cognito_access_token=a.b.c; cognito_access_token=d.e.f',
+      }),
     );
     assert.ok(!(duplicated instanceof Promise));
     assert.equal(statusOf(duplicated), 401);
@@ -80,17 +72,21 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       clientId: CLIENT_ID,
     });
     const otherId = await emulator.mintToken({ use: 'id', username: 'bob', clientId: CLIENT_ID });
-    await guard.protect(requestWith(`cognito_access_token=${access}`));
+    await guard.protect(inProcessRequest('/claims', { cookie: `cognito_access_token=${access}` }));
     const bobAccess = await emulator.mintToken({
       use: 'access',
       username: 'bob',
       clientId: CLIENT_ID,
     });
     await guard.protect(
-      requestWith(`cognito_access_token=${bobAccess}; cognito_id_token=${otherId}`),
+      inProcessRequest('/claims', {
+        cookie: `cognito_access_token=${bobAccess}; cognito_id_token=${otherId}`,
+      }),
     );
     const mixed = guard.protector()(
-      requestWith(`cognito_access_token=${access}; cognito_id_token=${otherId}`),
+      inProcessRequest('/claims', {
+        cookie: `cognito_access_token=${access}; cognito_id_token=${otherId}`,
+      }),
     );
     assert.ok(!(mixed instanceof Promise), 'both tokens were cached: answered synchronously');
     assert.equal(statusOf(mixed), 401);
@@ -102,7 +98,7 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       username: 'carol',
       clientId: CLIENT_ID,
     });
-    await guard.protect(requestWith(`cognito_access_token=${access}`));
+    await guard.protect(inProcessRequest('/claims', { cookie: `cognito_access_token=${access}` }));
     const [header, payload, signature] = access.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<
       string,
@@ -112,7 +108,7 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       JSON.stringify({ ...claims, 'cognito:groups': ['admin'] }),
     ).toString('base64url');
     const forged = `${header}.${forgedPayload}.${signature}`;
-    const request = requestWith(`cognito_access_token=${forged}`);
+    const request = inProcessRequest('/claims', { cookie: `cognito_access_token=${forged}` });
     const outcome = guard.protector({ groups: ['admin'] })(request);
     assert.ok(outcome instanceof Promise, 'a miss, not a hit');
     assert.equal(statusOf(await outcome), 401);
@@ -150,7 +146,9 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       username: 'carol',
       clientId: CLIENT_ID,
     });
-    const identity = await guard.authenticate(requestWith(`cognito_access_token=${access}`));
+    const identity = await guard.authenticate(
+      inProcessRequest('/claims', { cookie: `cognito_access_token=${access}` }),
+    );
     assert.throws(() => {
       guard.authorize(identity, { group: ['admin'] } as never);
     }, ConfigurationError);
@@ -171,7 +169,9 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       .filter((pair) => pair.startsWith('cognito_refresh_token='))
       .join('; ');
     assert.match(refreshOnly, /^cognito_refresh_token=/);
-    const result = await guard.protector({ groups: ['admin'] })(requestWith(refreshOnly));
+    const result = await guard.protector({ groups: ['admin'] })(
+      inProcessRequest('/claims', { cookie: refreshOnly }),
+    );
     assert.ok(result.action === 'continue', 'signed in, not refused');
     assert.equal(result.identity?.claims.username, 'alice');
     assert.ok(result.setCookies.some((cookie) => cookie.startsWith('cognito_access_token=ey')));
@@ -187,7 +187,7 @@ describe('CognitoGuard.protector (synchronous when the verified-token cache answ
       clientId: CLIENT_ID,
     });
     const protect = uncached.protector();
-    const request = requestWith(`cognito_access_token=${access}`);
+    const request = inProcessRequest('/claims', { cookie: `cognito_access_token=${access}` });
     for (let round = 0; round < 3; round += 1) {
       const result = protect(request);
       assert.ok(

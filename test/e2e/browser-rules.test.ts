@@ -11,16 +11,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import express from 'express';
 import helmet from 'helmet';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
-import { DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
-import { closeServer, freePort, listenOn } from '../support/http.js';
-import { findSystemComponent, launchChromium } from '../support/system.js';
-import { createServer } from 'node:http';
+import { guardOptions, registerClient } from '../support/pool.js';
+import { freePort, serve, serveBuilt, type RunningServer } from '../support/http.js';
+import { findSystemComponent, launchChromium, signInOnHostedPage } from '../support/system.js';
 
 // Without chromium the suite skips, saying how to install it (CI, in --require-all mode, fails).
 const { skip } = findSystemComponent('chromium');
@@ -32,37 +31,32 @@ interface Seen {
 }
 
 /** The example app behind helmet(), plus an /account page with the two buttons and a prefetch. */
-async function startHelmetApp(
-  emulator: EmulatorHandle,
-  seen: Seen[],
-): Promise<{ url: string; server: Server }> {
-  const server = createServer();
-  const port = await listenOn(server);
-  const url = `http://127.0.0.1:${port}`;
-  registerClient(emulator, url);
-  const app = express();
-  app.use((req, _res, next) => {
-    seen.push({ method: req.method, path: req.path, headers: req.headers });
-    next();
+function startHelmetApp(emulator: EmulatorHandle, seen: Seen[]): Promise<RunningServer> {
+  return serveBuilt((url) => {
+    registerClient(emulator, url);
+    const app = express();
+    app.use((req, _res, next) => {
+      seen.push({ method: req.method, path: req.path, headers: req.headers });
+      next();
+    });
+    app.use(helmet());
+    app.get('/account', (_req, res) => {
+      res
+        .type('html')
+        .send(
+          '<!doctype html><html lang="en"><head><title>Account</title><link rel="prefetch" href="/logout"></head><body>' +
+            '<form method="post" action="/refresh"><button>Refresh</button></form>' +
+            '<form method="post" action="/logout"><button>Sign out</button></form></body></html>',
+        );
+    });
+    app.use(createExampleApp(guardOptions(emulator, url)));
+    return app;
   });
-  app.use(helmet());
-  app.get('/account', (_req, res) => {
-    res
-      .type('html')
-      .send(
-        '<!doctype html><html lang="en"><head><title>Account</title><link rel="prefetch" href="/logout"></head><body>' +
-          '<form method="post" action="/refresh"><button>Refresh</button></form>' +
-          '<form method="post" action="/logout"><button>Sign out</button></form></body></html>',
-      );
-  });
-  app.use(createExampleApp(guardOptions(emulator, url)));
-  server.on('request', app);
-  return { url, server };
 }
 
 /** A page on another site (localhost, while the app is on 127.0.0.1). */
-async function startOtherSite(appUrl: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((_req, res) => {
+async function startOtherSite(appUrl: string): Promise<RunningServer> {
+  const site = await serve((_req, res) => {
     res.setHeader('content-type', 'text/html');
     res.end(
       `<!doctype html><html lang="en"><head><title>Other site</title></head><body>` +
@@ -71,19 +65,16 @@ async function startOtherSite(appUrl: string): Promise<{ url: string; server: Se
         `</body></html>`,
     );
   });
-  const port = await listenOn(server);
-  return { url: `http://localhost:${port}`, server };
+  return { ...site, url: `http://localhost:${site.port}` };
 }
 
 async function signIn(page: Page, appUrl: string, emulatorOrigin: string): Promise<void> {
   await page.goto(`${appUrl}/login`);
-  await page.waitForURL((url) => url.href.startsWith(emulatorOrigin));
-  await page.getByLabel(/user ?name/i).fill('alice');
-  await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-  await Promise.all([
-    page.waitForURL(`${appUrl}/claims`),
-    page.getByRole('button', { name: /sign in/i }).click(),
-  ]);
+  await signInOnHostedPage(page, {
+    emulatorDomain: emulatorOrigin,
+    username: 'alice',
+    landing: `${appUrl}/claims`,
+  });
 }
 
 async function claimsStatus(context: BrowserContext, appUrl: string): Promise<number> {
@@ -96,8 +87,8 @@ async function claimsStatus(context: BrowserContext, appUrl: string): Promise<nu
 describe('browser rules in real Chromium', { skip }, () => {
   let browser: Browser;
   let emulator: EmulatorHandle;
-  let app: { url: string; server: Server };
-  let other: { url: string; server: Server };
+  let app: RunningServer;
+  let other: RunningServer;
   const seen: Seen[] = [];
 
   before(async () => {
@@ -110,8 +101,8 @@ describe('browser rules in real Chromium', { skip }, () => {
     try {
       await browser.close();
     } finally {
-      await closeServer(app.server);
-      await closeServer(other.server);
+      await app.stop();
+      await other.stop();
       await emulator.stop();
     }
   });
@@ -183,20 +174,17 @@ describe('browser rules in real Chromium', { skip }, () => {
       port: emulatorPort,
       origin: `http://localhost:${emulatorPort}`,
     });
-    const server = createServer();
-    const port = await listenOn(server);
-    const url = `http://127.0.0.1:${port}`;
-    registerClient(remote, url);
-    server.on(
-      'request',
-      createExampleApp(
+    const server = await serveBuilt((url) => {
+      registerClient(remote, url);
+      return createExampleApp(
         guardOptions(remote, url, {
           cookieSameSite: 'Strict',
           // The server reaches the emulator on 127.0.0.1, the browser on localhost.
           internalDomain: `http://127.0.0.1:${emulatorPort}`,
         }),
-      ),
-    );
+      );
+    });
+    const { url } = server;
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
@@ -207,7 +195,7 @@ describe('browser rules in real Chromium', { skip }, () => {
       assert.equal(cookie?.sameSite, 'Strict');
     } finally {
       await context.close();
-      await closeServer(server);
+      await server.stop();
       await remote.stop();
     }
   });

@@ -9,11 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { decodeJwt } from 'jose';
-import { DEMO_PASSWORD, startTestPool, type TestPool } from '../../src/testing/index.js';
+import { startTestPool, type TestPool } from '../../src/testing/index.js';
 import type { RunningNextApp } from '../../examples/next/run.js';
 import { freePort } from '../support/http.js';
 import { startNextApp } from '../next/apps.js';
-import { findSystemComponent, launchChromium } from '../support/system.js';
+import { findSystemComponent, launchChromium, signInOnHostedPage } from '../support/system.js';
 
 const TOKEN_SECONDS = 3;
 
@@ -71,13 +71,11 @@ describe('real browser (chromium, Next.js example)', { skip }, () => {
 
     // Signed out, the page sends the browser to sign in, and sign-in comes back to it.
     await page.goto(`${appUrl}/profile`);
-    await page.waitForURL((url) => url.href.startsWith(pool.emulator.domain));
-    await page.getByLabel(/user ?name/i).fill('alice');
-    await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-    await Promise.all([
-      page.waitForURL(`${appUrl}/profile`),
-      page.getByRole('button', { name: /sign in/i }).click(),
-    ]);
+    await signInOnHostedPage(page, {
+      emulatorDomain: pool.emulator.domain,
+      username: 'alice',
+      landing: `${appUrl}/profile`,
+    });
     assert.equal(await page.locator('h1').innerText(), 'Signed in as alice');
     assert.equal(await page.locator('#groups').innerText(), 'admin');
     const first = await renderedToken(page, context, appUrl);

@@ -14,10 +14,8 @@ import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js'
 import type { CognitoGuardOptions } from '../../src/index.js';
 import { login } from '../support/sign-in.js';
 import { type BrowserResponse, TestBrowser } from '../support/browser.js';
-import { cookieNames } from '../support/cookies.js';
+import { cookieNames, SESSION_COOKIES } from '../support/cookies.js';
 import { type FastifyUnderTest, startFastify } from '../support/fastify.js';
-
-const SESSION = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 
 interface Mode {
   readonly name: string;
@@ -91,7 +89,7 @@ for (const mode of MODES) {
       // Callback: the guard's redirect carries the three session cookies and the app's.
       const callback = await login(browser, site.url, 'alice');
       assert.equal(callback.status, 302);
-      assertSeparate(callback, [...SESSION, 'theme']);
+      assertSeparate(callback, [...SESSION_COOKIES, 'theme']);
       for (const header of callback.setCookies.filter((value) => value.startsWith('cognito_'))) {
         assert.match(header, /; HttpOnly/i, 'session cookies stay HttpOnly');
       }
@@ -122,8 +120,9 @@ for (const mode of MODES) {
         headers: { 'sec-fetch-site': 'same-origin' },
       });
       assert.equal(loggedOut.status, 302);
-      assertSeparate(loggedOut, [...SESSION, 'theme']);
-      for (const name of SESSION) assert.equal(browser.cookie(site.url, name), undefined, name);
+      assertSeparate(loggedOut, [...SESSION_COOKIES, 'theme']);
+      for (const name of SESSION_COOKIES)
+        assert.equal(browser.cookie(site.url, name), undefined, name);
       assert.equal(browser.cookie(site.url, 'theme'), 'dark');
     });
 

@@ -21,7 +21,7 @@ import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js'
 import { guardOptions, registerClient } from '../support/pool.js';
 import { login } from '../support/sign-in.js';
 import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
-import { cookieNames } from '../support/cookies.js';
+import { cookieNames, SESSION_COOKIES } from '../support/cookies.js';
 import { deferred } from '../support/async.js';
 import { type FastifyUnderTest, startFastify } from '../support/fastify.js';
 
@@ -445,7 +445,7 @@ describe('the Fastify plugin', () => {
     assert.deepEqual(JSON.parse(callback.body), { welcome: 'bob', returnTo: '/reports' });
     assert.equal(callback.headers.get('cache-control'), 'no-store');
     const names = cookieNames(callback.setCookies);
-    for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+    for (const name of SESSION_COOKIES) {
       assert.ok(names.includes(name), `${name} is set`);
     }
   });

@@ -24,12 +24,7 @@ import { closeServer, freePort, listenOn } from '../support/http.js';
 import { CLIENT_ID, DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
 import { login } from '../support/sign-in.js';
 import { readForm, TestBrowser, JSON_ACCEPT } from '../support/browser.js';
-
-const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
-
-function names(setCookies: readonly string[]): string[] {
-  return setCookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')));
-}
+import { cookieNames, SESSION_COOKIES } from '../support/cookies.js';
 
 /** The app under test: the guard's middleware in Hono's idiom, and handlers that read it. */
 function createApp(options: CognitoGuardOptions, emulator: EmulatorHandle): Hono {
@@ -120,7 +115,7 @@ describe('cognito-guard/hono', () => {
     assert.equal(callback.status, 200);
     assert.deepEqual(JSON.parse(callback.body), { username: 'bob', returnTo: '/reports' });
     for (const name of SESSION_COOKIES) {
-      assert.ok(names(callback.setCookies).includes(name), `${name} was set`);
+      assert.ok(cookieNames(callback.setCookies).includes(name), `${name} was set`);
     }
     for (const cookie of callback.setCookies) {
       assert.equal(cookie.match(/HttpOnly/g)?.length, 1, 'one cookie per Set-Cookie header');
@@ -131,7 +126,7 @@ describe('cognito-guard/hono', () => {
     const refreshed = await browser.request(`${appUrl}/refresh`, { method: 'POST' });
     assert.equal(refreshed.status, 200);
     assert.equal(JSON.parse(refreshed.body).issuer, emulator.issuer, 'the proxied body');
-    assert.ok(names(refreshed.setCookies).includes('cognito_access_token'));
+    assert.ok(cookieNames(refreshed.setCookies).includes('cognito_access_token'));
     assert.notEqual(browser.cookie(appUrl, 'cognito_access_token'), before, 'new tokens');
     const claims = await browser.request(`${appUrl}/claims`, { headers: JSON_ACCEPT });
     assert.deepEqual(JSON.parse(claims.body), { username: 'bob' });
@@ -216,7 +211,7 @@ describe('cognito-guard/hono on AWS Lambda (hono/aws-lambda, API Gateway HTTP AP
     assert.equal(callback.statusCode, 200);
     assert.deepEqual(JSON.parse(callback.body), { username: 'alice', returnTo: '/reports' });
     for (const name of SESSION_COOKIES) {
-      assert.ok(names(callback.cookies ?? []).includes(name), `${name} in \`cookies\``);
+      assert.ok(cookieNames(callback.cookies ?? []).includes(name), `${name} in \`cookies\``);
     }
     assert.ok(
       !Object.keys(callback.headers).some((name) => name.toLowerCase() === 'set-cookie'),

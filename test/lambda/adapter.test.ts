@@ -15,8 +15,9 @@ import {
   type LambdaHandler,
   type LambdaHttpEvent,
 } from '../../src/lambda/index.js';
-import { readForm, TestBrowser } from '../support/browser.js';
-import { CLIENT_ID, DEMO_PASSWORD, guardOptions, registerClient } from '../support/pool.js';
+import { TestBrowser } from '../support/browser.js';
+import { signInAt } from '../support/sign-in.js';
+import { CLIENT_ID, guardOptions, registerClient } from '../support/pool.js';
 import {
   ALB_EVENT,
   ALB_MULTI_VALUE_EVENT,
@@ -25,6 +26,7 @@ import {
   HTTP_API_V2_EVENT,
   REST_API_EVENT,
 } from '../fixtures/lambda/aws-events.js';
+import { SESSION_COOKIES } from '../support/cookies.js';
 
 /** The app's origin: only its URLs are configured; nothing listens there (events are built). */
 const APP = 'http://127.0.0.1:9';
@@ -294,19 +296,6 @@ function setPairs(setCookies: readonly string[]): Map<string, string> {
 const invoke = (handler: LambdaHandler, shape: Shape, call: Call) =>
   handler(shape.event(call), undefined).then((result) => shape.read(result));
 
-/** The hosted-page part of a sign-in: from the authorize URL to the callback URL (not visited). */
-async function signInAtCognito(authorizeUrl: string, username: string): Promise<URL> {
-  const browser = new TestBrowser();
-  const page = await browser.follow(authorizeUrl);
-  assert.equal(page.status, 200, 'the hosted login page');
-  const form = readForm(page.body, page.url);
-  const submitted = await browser.request(form.action, {
-    form: { ...form.fields, username, password: DEMO_PASSWORD },
-  });
-  assert.equal(submitted.status, 302);
-  return new URL(submitted.location!);
-}
-
 describe('Lambda handlers over every event shape', () => {
   let emulator: EmulatorHandle;
   let options: CognitoGuardOptions;
@@ -358,7 +347,11 @@ describe('Lambda handlers over every event shape', () => {
       const [transaction] = [...setPairs(login.setCookies)];
       assert.match(transaction![0], /^cognito_txn_/);
 
-      const callbackUrl = await signInAtCognito(login.headers['location']!, 'alice');
+      const callbackUrl = new URL(
+        await signInAt(new TestBrowser(), login.headers['location']!, 'alice', {
+          loginPage: 'required',
+        }),
+      );
       assert.equal(`${callbackUrl.origin}${callbackUrl.pathname}`, `${APP}/postlogin`);
       const callback = await invoke(routes['callback']!, shape, {
         path: '/postlogin',
@@ -370,7 +363,7 @@ describe('Lambda handlers over every event shape', () => {
       assert.equal(callback.headers['location'], '/admin?tab=1');
       assertOneCookieEach(callback.setCookies);
       const session = setPairs(callback.setCookies);
-      for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+      for (const name of SESSION_COOKIES) {
         assert.ok(session.has(name), `${name} set`);
       }
       assert.ok(
@@ -415,7 +408,7 @@ describe('Lambda handlers over every event shape', () => {
       assert.ok(logout.headers['location']!.startsWith(`${emulator.domain}/logout?`));
       assertOneCookieEach(logout.setCookies);
       const deleted = logout.setCookies.map((header) => header.split('=')[0]);
-      for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+      for (const name of SESSION_COOKIES) {
         assert.ok(deleted.includes(name), `${name} deleted`);
       }
     });
@@ -447,7 +440,11 @@ describe('Lambda handlers over every event shape', () => {
     assert.equal(login.status, 302);
     assert.equal(login.setCookies.length, 1);
     const [transaction] = [...setPairs(login.setCookies)];
-    const callbackUrl = await signInAtCognito(login.headers['location']!, 'alice');
+    const callbackUrl = new URL(
+      await signInAt(new TestBrowser(), login.headers['location']!, 'alice', {
+        loginPage: 'required',
+      }),
+    );
     warnings.length = 0;
     const callback = await invoke(routes['callback']!, ALB_SINGLE, {
       path: '/postlogin',
@@ -550,7 +547,11 @@ describe('protect(event) and protector(requirement) for handlers of your own', (
       await auth.login()(shape.event({ path: '/login', query: { returnTo: '/x' } }), undefined),
     );
     const [transaction] = [...setPairs(login.setCookies)];
-    const callbackUrl = await signInAtCognito(login.headers['location']!, 'bob');
+    const callbackUrl = new URL(
+      await signInAt(new TestBrowser(), login.headers['location']!, 'bob', {
+        loginPage: 'required',
+      }),
+    );
     const done = shape.read(
       await callback(
         shape.event({

@@ -15,6 +15,7 @@ import { DEMO_PASSWORD } from '../support/pool.js';
 import { login } from '../support/sign-in.js';
 import { TestBrowser } from '../support/browser.js';
 import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
+import { SESSION_COOKIES, cookieHeader } from '../support/cookies.js';
 
 const API_GATEWAY_QUOTA_BYTES = 10_240;
 
@@ -75,8 +76,8 @@ describe('the cookie budget behind API Gateway (10,240 bytes of request line and
     const session = [...browser.cookiesFor(app.url)].filter(
       ([name]) => !name.startsWith('cognito_emulator_'),
     );
-    const cookie = session.map(([name, value]) => `${name}=${value}`).join('; ');
-    for (const name of ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token']) {
+    const cookie = cookieHeader(new Map(session));
+    for (const name of SESSION_COOKIES) {
       assert.ok(cookie.includes(`${name}=`), `${name} in the session`);
     }
     const host = new URL(app.url).host;

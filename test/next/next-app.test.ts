@@ -15,9 +15,9 @@ import type { RunningNextApp } from '../../examples/next/run.js';
 import { freePort } from '../support/http.js';
 import { findSystemComponent, startRedis, type RedisServer } from '../support/system.js';
 import { startNextApp, type NextVariant } from './apps.js';
+import { JSON_ACCEPT } from '../support/browser.js';
 
 const HTML = { accept: 'text/html' } as const;
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' } as const;
 const TOKEN_SECONDS = 4;
 

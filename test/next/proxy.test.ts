@@ -20,12 +20,12 @@ import {
 } from '../../src/index.js';
 import { cognitoApiGuard, cognitoGuard, type CognitoProxy } from '../../src/next/index.js';
 import { sessionCookies, startTestPool, type TestPool } from '../../src/testing/index.js';
+import { JSON_ACCEPT } from '../support/browser.js';
 
 const APP = 'http://127.0.0.1:3000';
 /** A guard clock 70 s ahead: two-minute tokens are 50 s from expiry, inside the refresh margin. */
 const SEVENTY_SECONDS_LATER = { now: () => Date.now() + 70_000 } as const;
 const HTML = { accept: 'text/html' } as const;
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 
 /** The request headers Next.js passes on to the page, as the proxy set them (`undefined`: unchanged). */
 function forwardedHeaders(response: Response): Map<string, string> | undefined {

@@ -21,7 +21,7 @@ import { callbackUrlFor, login } from '../support/sign-in.js';
 import { type Stack, startStack } from '../support/express.js';
 import { type BrowserResponse, TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { assertSafeResponse } from '../support/safety.js';
-import { cookiesDeleted, cookiesSet } from '../support/cookies.js';
+import { cookiesDeleted, cookiesSet, SESSION_COOKIES } from '../support/cookies.js';
 import { decodeJwt } from '../support/jwt.js';
 import { type RunningServer, serveBuilt } from '../support/http.js';
 import { sleep, timed } from '../support/async.js';
@@ -39,8 +39,6 @@ const ANSWER_WITHIN_MS = 5000;
 
 // Aborted fetches and races with timers must never leave a rejection unhandled.
 const rejections = watchUnhandledRejections();
-
-const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 
 interface FaultCase {
   readonly name: string;

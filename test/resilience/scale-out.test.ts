@@ -12,8 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createExampleApp } from '../../examples/express/app.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { DEMO_PASSWORD, guardOptions, registerClient, SECRET_KEY } from '../support/pool.js';
-import { type BrowserResponse, readForm, TestBrowser } from '../support/browser.js';
+import { guardOptions, registerClient, SECRET_KEY } from '../support/pool.js';
+import { type BrowserResponse, TestBrowser } from '../support/browser.js';
+import { signInAt } from '../support/sign-in.js';
 import { freePort, type RunningServer, serve } from '../support/http.js';
 import { findSystemComponent, startNginx, type NginxServer } from '../support/system.js';
 
@@ -31,18 +32,6 @@ async function startInstance(
     res.setHeader('x-instance', name);
     app(req, res);
   });
-}
-
-/** The hosted-UI part of a login: authorize → login form → the app's callback URL. */
-async function signInAtCognito(browser: TestBrowser, authorizeUrl: string): Promise<string> {
-  const page = await browser.follow(authorizeUrl);
-  assert.equal(page.status, 200, 'the hosted login page');
-  const form = readForm(page.body, page.url);
-  const submitted = await browser.request(form.action, {
-    form: { ...form.fields, username: 'alice', password: DEMO_PASSWORD },
-  });
-  assert.equal(submitted.status, 302);
-  return submitted.location!;
 }
 
 function instanceOf(response: BrowserResponse): string {
@@ -85,7 +74,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       const started = await browser.request(`${a.url}/login?returnTo=/edit`);
       assert.equal(started.status, 302);
       assert.equal(instanceOf(started), 'A');
-      const callbackUrl = await signInAtCognito(browser, started.location!);
+      const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+        loginPage: 'required',
+      });
 
       const callback = await browser.request(on(b.url, callbackUrl));
       assert.equal(instanceOf(callback), 'B');
@@ -120,7 +111,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       const [a] = instances as [RunningServer];
       const browser = new TestBrowser();
       const started = await browser.request(`${a.url}/login`);
-      const callbackUrl = await signInAtCognito(browser, started.location!);
+      const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+        loginPage: 'required',
+      });
       const refused = await browser.request(on(stranger.url, callbackUrl), {
         headers: { accept: 'application/json' },
       });
@@ -135,7 +128,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
       const [a, b, c] = instances as [RunningServer, RunningServer, RunningServer];
       const browser = new TestBrowser();
       const started = await browser.request(`${a.url}/login`);
-      const callbackUrl = await signInAtCognito(browser, started.location!);
+      const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+        loginPage: 'required',
+      });
       // The attacker's copy: the callback URL and the transaction cookie, before first use.
       const transaction = [...browser.cookiesFor(a.url)].filter(([name]) =>
         name.startsWith('cognito_txn_'),
@@ -191,7 +186,9 @@ describe('scale-out: three instances, one SECRET_KEY, no shared store', { timeou
         const started = await browser.request(`${front}/login`);
         assert.equal(started.status, 302);
         served.push(instanceOf(started));
-        const callbackUrl = await signInAtCognito(browser, started.location!);
+        const callbackUrl = await signInAt(browser, started.location!, 'alice', {
+          loginPage: 'required',
+        });
         assert.ok(
           callbackUrl.startsWith(`${front}/postlogin?`),
           'Cognito returns to the nginx origin',

@@ -18,7 +18,7 @@ import { fromEnv, type CognitoGuard } from '../../src/index.js';
 import '../../src/redis/index.js';
 import { conformanceEnv } from '../support/adapters.js';
 import { closeServer, freePort, listenOn } from '../support/http.js';
-import { TestBrowser } from '../support/browser.js';
+import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { registerClient } from '../support/pool.js';
 import { login } from '../support/sign-in.js';
 import {
@@ -36,12 +36,11 @@ import {
   type ClaimsBody,
   type ClockedEmulator,
 } from '../support/sessions.js';
-import { parseSetCookie } from 'cookie';
+import { cookieHeader } from '../support/cookies.js';
 
 const redisSkip = findSystemComponent('redis-server').skip;
 const nginxSkip = findSystemComponent('nginx').skip;
 
-const JSON_ACCEPT = { accept: 'application/json' } as const;
 const GRACE_SECONDS = 10;
 
 interface Instance {
@@ -86,26 +85,13 @@ async function stopInstances(instances: readonly Instance[]): Promise<void> {
   );
 }
 
-/** Stores the cookies of a response in the browser's jar, as a browser does on arrival. */
-function store(browser: TestBrowser, url: string, response: Response): void {
-  for (const header of response.headers.getSetCookie()) {
-    const cookie = parseSetCookie(header);
-    if (cookie.maxAge === 0) browser.cookiesFor(url).delete(cookie.name);
-    else browser.setCookie(url, cookie.name, cookie.value ?? '');
-  }
-}
-
-function cookieHeader(browser: TestBrowser, url: string): string {
-  return [...sessionCookies(browser, url)].map(([n, v]) => `${n}=${v}`).join('; ');
-}
-
 /** `count` requests at once to `url` with the browser's cookies; their cookies stored on arrival. */
 async function burst(browser: TestBrowser, url: string, count: number): Promise<Response[]> {
-  const cookie = cookieHeader(browser, url);
+  const cookie = cookieHeader(sessionCookies(browser, url));
   return Promise.all(
     Array.from({ length: count }, async () => {
       const response = await fetch(`${url}/claims`, { headers: { ...JSON_ACCEPT, cookie } });
-      store(browser, url, response);
+      browser.store(url, response.headers.getSetCookie());
       return response;
     }),
   );
@@ -141,7 +127,7 @@ describe(
         const front = nginx!.url;
         const browser = new TestBrowser();
         assert.equal((await login(browser, front, 'alice')).status, 302);
-        const original = cookieHeader(browser, front);
+        const original = cookieHeader(sessionCookies(browser, front));
 
         pool.clock.advance(SHORT_LIFETIMES.accessTokenValiditySeconds + 1);
         const calls = pool.tokenRequests();
@@ -218,7 +204,7 @@ describe(
 
       /** The status of /claims on each instance, asked directly with the browser's cookie. */
       async function statusOnEach(browser: TestBrowser): Promise<number[]> {
-        const cookie = cookieHeader(browser, nginx!.url);
+        const cookie = cookieHeader(sessionCookies(browser, nginx!.url));
         return Promise.all(
           instances.map(
             async (instance) =>
@@ -232,7 +218,7 @@ describe(
         const browser = new TestBrowser();
         assert.equal((await login(browser, nginx!.url, 'alice')).status, 302);
         assert.deepEqual(await statusOnEach(browser), [200, 200, 200]);
-        const cookie = cookieHeader(browser, nginx!.url);
+        const cookie = cookieHeader(sessionCookies(browser, nginx!.url));
 
         const logout = await fetch(`${instances[0]!.url}/logout`, {
           headers: { cookie },

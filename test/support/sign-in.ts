@@ -97,22 +97,28 @@ export async function beginLogin(
 
 /**
  * Signs `username` in at Cognito for `authorizeUrl` and returns the callback URL (code and state)
- * without visiting it. Works with and without a live hosted-UI session in the browser.
+ * without visiting it. Works with and without a live hosted-UI session in the browser; with
+ * `{ loginPage: 'required' }` (a browser that holds no session) a redirect to the app without
+ * the login page fails instead.
  */
 export async function signInAt(
   browser: TestBrowser,
   authorizeUrl: string,
   username: string,
+  options: { readonly loginPage?: 'required' } = {},
 ): Promise<string> {
   const redirectUri = new URL(authorizeUrl).searchParams.get('redirect_uri') ?? '';
   const page = await browser.follow(authorizeUrl, { stopAt: (url) => url.startsWith(redirectUri) });
-  if (page.status === 302 && page.location?.startsWith(redirectUri) === true) return page.location;
+  const signedInAlready = page.status === 302 && page.location?.startsWith(redirectUri) === true;
+  if (signedInAlready && options.loginPage !== 'required') return page.location;
   if (page.status !== 200) throw new Error(`expected the hosted login page, got ${page.status}`);
   const form = readForm(page.body, page.url);
   const submitted = await browser.request(form.action, {
     form: { ...form.fields, username, password: DEMO_PASSWORD },
   });
-  if (submitted.location === undefined) throw new Error(`login form answered ${submitted.status}`);
+  if (submitted.status !== 302 || submitted.location === undefined) {
+    throw new Error(`login form answered ${submitted.status}, not a redirect to the callback`);
+  }
   return submitted.location;
 }
 

@@ -23,7 +23,8 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_PASSWORD } from '../../src/emulator/config.js';
 import { sleep } from './async.js';
 import { acceptsConnections, freePort } from './http.js';
 
@@ -267,6 +268,38 @@ export async function launchChromium(): Promise<Browser> {
   // Loaded here so that suites using only nginx or Redis do not load playwright.
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
+}
+
+/** Where a Chromium sign-in on the emulator's hosted page starts and ends. */
+export interface HostedSignIn {
+  /** The emulator's domain (its hosted login page's origin). */
+  readonly emulatorDomain: string;
+  readonly username: string;
+  /** Default: the demo users' password. */
+  readonly password?: string;
+  /** Where the app sends the browser once signed in (`${appUrl}/claims`). */
+  readonly landing: string;
+}
+
+/**
+ * Signs in on the emulator's hosted login page, which `page` shows or is on its way to (the
+ * caller navigated there: the app's /login, a "Log in" link, a protected page): fills in the user
+ * name and password, submits, and waits until the browser is back at `landing`.
+ *
+ * @example
+ * ```ts
+ * await page.goto(`${appUrl}/login`);
+ * await signInOnHostedPage(page, { emulatorDomain, username: 'alice', landing: `${appUrl}/claims` });
+ * ```
+ */
+export async function signInOnHostedPage(page: Page, signIn: HostedSignIn): Promise<void> {
+  await page.waitForURL((url) => url.href.startsWith(signIn.emulatorDomain));
+  await page.getByLabel(/user ?name/i).fill(signIn.username);
+  await page.getByLabel(/password/i).fill(signIn.password ?? DEMO_PASSWORD);
+  await Promise.all([
+    page.waitForURL(signIn.landing),
+    page.getByRole('button', { name: /sign in/i }).click(),
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,11 +5,8 @@
  * the hosted page.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Cookie } from 'playwright-core';
+import type { Browser, Cookie } from 'playwright-core';
 import { fromEnv, type CognitoGuardOptions } from '../../src/index.js';
 import {
   DEMO_PASSWORD,
@@ -20,15 +17,14 @@ import {
   type TestPool,
 } from '../../src/testing/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
+import { SESSION_COOKIES } from '../support/cookies.js';
+import { serveBuilt, type RunningServer } from '../support/http.js';
+import { findSystemComponent, launchChromium, signInOnHostedPage } from '../support/system.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Locally, a machine without chromium skips (visibly); in CI a missing browser is a failure.
-const skip =
-  existsSync(CHROMIUM) || process.env.CI === 'true'
-    ? false
-    : `${CHROMIUM} not installed (apt-get install chromium)`;
+// Without chromium the suite skips, saying how to install it (CI, in --require-all mode, fails).
+const { skip } = findSystemComponent('chromium');
 
-const SESSION = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
+const SESSION: readonly string[] = SESSION_COOKIES;
 
 function attributes(cookie: Cookie | TestCookie) {
   return {
@@ -43,37 +39,24 @@ function attributes(cookie: Cookie | TestCookie) {
 
 describe('testing helpers in real Chromium', { skip, timeout: 90_000 }, () => {
   let pool: TestPool;
-  let server: Server;
+  let server: RunningServer;
   let appUrl: string;
   let options: CognitoGuardOptions;
   let browser: Browser;
 
   before(async () => {
     pool = await startTestPool();
-    server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    options = { ...fromEnv(pool.envFor(appUrl)), logger: { warn: () => undefined } };
-    server.on('request', createExampleApp(options));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    server = await serveBuilt((url) => {
+      options = { ...fromEnv(pool.envFor(url)), logger: { warn: () => undefined } };
+      return createExampleApp(options);
     });
+    appUrl = server.url;
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser.close();
-    server.closeAllConnections();
-    server.close();
+    await server.stop();
     await pool.stop();
   });
 
@@ -82,12 +65,11 @@ describe('testing helpers in real Chromium', { skip, timeout: 90_000 }, () => {
     try {
       const page = await context.newPage();
       await page.goto(`${appUrl}/login`);
-      await page.getByLabel(/user ?name/i).fill('alice');
-      await page.getByLabel(/password/i).fill(DEMO_PASSWORD);
-      await Promise.all([
-        page.waitForURL(`${appUrl}/claims`),
-        page.getByRole('button', { name: /sign in/i }).click(),
-      ]);
+      await signInOnHostedPage(page, {
+        emulatorDomain: pool.emulator.domain,
+        username: 'alice',
+        landing: `${appUrl}/claims`,
+      });
       const real = (await context.cookies(appUrl)).filter((c) => SESSION.includes(c.name));
       const session = await signIn(appUrl, { username: 'alice', password: DEMO_PASSWORD });
       const ours = session.cookies.filter((c) => SESSION.includes(c.name));

@@ -4,10 +4,9 @@
  * losing a Set-Cookie.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { CookieJar } from '../../src/testing/index.js';
+import { serve } from '../support/http.js';
 
 describe('CookieJar', () => {
   it('shares cookies across ports of one host, as browsers do, and not across hosts', () => {
@@ -74,7 +73,7 @@ describe('CookieJar', () => {
 
   it('fetch follows redirects by hand, keeping every hop’s cookies, and turns a POST into a GET after 303', async () => {
     const seen: string[] = [];
-    const server = createServer((req, res) => {
+    const server = await serve((req, res) => {
       seen.push(`${req.method} ${req.url} cookie=${req.headers.cookie ?? ''}`);
       if (req.url === '/start') {
         res.writeHead(303, { location: '/middle', 'set-cookie': 'one=1; Path=/' }).end();
@@ -84,8 +83,7 @@ describe('CookieJar', () => {
         res.end('done');
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = server.url;
     try {
       const jar = new CookieJar();
       const response = await jar.fetch(`${base}/start`, {
@@ -104,8 +102,7 @@ describe('CookieJar', () => {
       assert.equal(manual.status, 303);
       await assert.rejects(jar.fetch(`${base}/start`, { redirect: 'error' }), TypeError);
     } finally {
-      server.closeAllConnections();
-      server.close();
+      await server.stop();
     }
   });
 });

@@ -5,8 +5,6 @@
  * in-process.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   CognitoGuard,
@@ -14,43 +12,31 @@ import {
   TokenVerifyError,
   fromEnv,
   type CognitoGuardOptions,
-  type IncomingRequest,
 } from '../../src/index.js';
 import { CognitoEmulator } from '../../src/emulator/index.js';
 import { sessionCookies, startTestPool, type TestPool } from '../../src/testing/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
+import { serveBuilt, type RunningServer } from '../support/http.js';
+import { inProcessRequest } from '../support/requests.js';
 
 const QUIET = { logger: { warn: () => undefined } };
 
-function requestWith(cookie: string, url = '/claims'): IncomingRequest {
-  return {
-    method: 'GET',
-    url,
-    header: (name) => (name === 'cookie' ? cookie : undefined),
-  };
-}
-
 describe('sessionCookies', { timeout: 60_000 }, () => {
   let pool: TestPool;
-  let server: Server;
+  let server: RunningServer;
   let appUrl: string;
   let options: CognitoGuardOptions;
 
   before(async () => {
     pool = await startTestPool();
-    server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    options = { ...fromEnv(pool.envFor(appUrl)), ...QUIET };
-    server.on('request', createExampleApp(options));
+    server = await serveBuilt((url) => {
+      options = { ...fromEnv(pool.envFor(url)), ...QUIET };
+      return createExampleApp(options);
+    });
+    appUrl = server.url;
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
+    await server.stop();
     await pool.stop();
   });
 
@@ -136,11 +122,15 @@ describe('sessionCookies', { timeout: 60_000 }, () => {
       session.cookies.map((cookie) => cookie.name),
       ['cognito_session'],
     );
-    const result = await guard.protect(requestWith(session.cookie), { groups: ['admin'] });
+    const result = await guard.protect(inProcessRequest('/claims', { cookie: session.cookie }), {
+      groups: ['admin'],
+    });
     assert.equal(result.action, 'continue');
     // A guard without the store does not know the session.
     const cookieOnly = new CognitoGuard(options);
-    const refused = await cookieOnly.protect(requestWith(session.cookie));
+    const refused = await cookieOnly.protect(
+      inProcessRequest('/claims', { cookie: session.cookie }),
+    );
     assert.equal(refused.action, 'respond');
   });
 
@@ -169,11 +159,15 @@ describe('sessionCookies', { timeout: 60_000 }, () => {
       ...inProcess,
       fetch: (input, init) => emulator.fetch(new Request(input, init)),
     });
-    const result = await guard.protect(requestWith(session.cookie), { groups: ['editor'] });
+    const result = await guard.protect(inProcessRequest('/claims', { cookie: session.cookie }), {
+      groups: ['editor'],
+    });
     assert.equal(result.action, 'continue');
     assert.equal(result.identity?.claims.username, 'bob');
     // Over the network, the same guard options cannot even fetch the keys (nothing listens).
-    const networked = await new CognitoGuard(inProcess).protect(requestWith(session.cookie));
+    const networked = await new CognitoGuard(inProcess).protect(
+      inProcessRequest('/claims', { cookie: session.cookie }),
+    );
     assert.equal(networked.action, 'respond');
     assert.ok(networked.response.status >= 500);
   });

@@ -4,8 +4,6 @@
  * read (wrong password, wrong login path, a callback the app refuses).
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import request from 'supertest';
@@ -21,33 +19,18 @@ import {
 } from '../../src/testing/index.js';
 import { createExampleApp } from '../../examples/express/app.js';
 import { ADAPTERS, type AppUnderTest } from '../support/adapters.js';
-import { freePort } from '../support/http.js';
+import { freePort, serveBuilt, type RunningServer } from '../support/http.js';
 
 const QUIET = { logger: { warn: () => undefined } };
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-}
-
 /** The example Express app on a free port, configured from the pool's environment. */
-async function exampleApp(
+function exampleApp(
   pool: TestPool,
   env: Readonly<Record<string, string>> = {},
-): Promise<{ url: string; server: Server }> {
-  const server = createServer();
-  const url = await listen(server);
-  server.on('request', createExampleApp({ ...fromEnv({ ...pool.envFor(url), ...env }), ...QUIET }));
-  return { url, server };
+): Promise<RunningServer> {
+  return serveBuilt((url) =>
+    createExampleApp({ ...fromEnv({ ...pool.envFor(url), ...env }), ...QUIET }),
+  );
 }
 
 describe('startTestPool', { timeout: 60_000 }, () => {
@@ -97,8 +80,8 @@ describe('startTestPool', { timeout: 60_000 }, () => {
         assert.equal(session.callback.location, `${app.url}/claims`);
       }
     } finally {
-      await close(first.server);
-      await close(second.server);
+      await first.stop();
+      await second.stop();
       await pool.stop();
     }
   });
@@ -124,7 +107,7 @@ describe('startTestPool', { timeout: 60_000 }, () => {
         /Incorrect username or password/,
       );
     } finally {
-      await close(app.server);
+      await app.stop();
       await pool.stop();
     }
   });
@@ -174,14 +157,14 @@ for (const adapter of ADAPTERS) {
 
 describe('signIn', { timeout: 60_000 }, () => {
   let pool: TestPool;
-  let app: { url: string; server: Server };
+  let app: RunningServer;
 
   before(async () => {
     pool = await startTestPool();
     app = await exampleApp(pool);
   });
   after(async () => {
-    await close(app.server);
+    await app.stop();
     await pool.stop();
   });
 
@@ -276,7 +259,7 @@ describe('signIn', { timeout: 60_000 }, () => {
       assert.equal(error.response?.status, 400);
       assert.match(error.message, /refused the sign-in at its callback \/postlogin with 400/);
     } finally {
-      await close(wrong.server);
+      await wrong.stop();
     }
   });
 
@@ -285,16 +268,17 @@ describe('signIn', { timeout: 60_000 }, () => {
       callbackPath: '/auth/callback',
       logoutPath: '/auth/bye',
     });
-    const server = createServer();
-    const url = await listen(server);
-    const auth = cognitoGuard({ ...fromEnv(custom.envFor(url)), ...QUIET });
-    const site = express();
-    site.get('/auth/start', auth.login());
-    site.get('/auth/callback', auth.callback({ redirectTo: '/home' }));
-    site.get('/home', auth.required(), (req, res) => {
-      res.json({ user: req.cognito?.claims.username });
+    const server = await serveBuilt((url) => {
+      const auth = cognitoGuard({ ...fromEnv(custom.envFor(url)), ...QUIET });
+      const site = express();
+      site.get('/auth/start', auth.login());
+      site.get('/auth/callback', auth.callback({ redirectTo: '/home' }));
+      site.get('/home', auth.required(), (req, res) => {
+        res.json({ user: req.cognito?.claims.username });
+      });
+      return site;
     });
-    server.on('request', site);
+    const { url } = server;
     try {
       const session = await signIn(url, {
         username: 'alice',
@@ -305,7 +289,7 @@ describe('signIn', { timeout: 60_000 }, () => {
       const home = await fetch(`${url}/home`, { headers: { cookie: session.cookie } });
       assert.deepEqual(await home.json(), { user: 'alice' });
     } finally {
-      await close(server);
+      await server.stop();
       await custom.stop();
     }
   });

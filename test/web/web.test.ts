@@ -23,8 +23,7 @@ import { guardOptions, registerClient } from '../support/pool.js';
 import { login } from '../support/sign-in.js';
 import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { createServer, type Server } from 'node:http';
-
-const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
+import { cookieNames, SESSION_COOKIES } from '../support/cookies.js';
 
 /** Serves a Fetch handler on 127.0.0.1 with Node's HTTP server. */
 async function serve(handler: WebHandler, port: number): Promise<Server> {
@@ -34,10 +33,6 @@ async function serve(handler: WebHandler, port: number): Promise<Server> {
   });
   await listenOn(server, port);
   return server;
-}
-
-function names(setCookies: readonly string[]): string[] {
-  return setCookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')));
 }
 
 describe('cognito-guard/web over HTTP', () => {
@@ -96,7 +91,7 @@ describe('cognito-guard/web over HTTP', () => {
     assert.equal(callback.status, 200);
     assert.deepEqual(JSON.parse(callback.body), { username: 'alice', returnTo: '/reports' });
     for (const name of SESSION_COOKIES) {
-      assert.ok(names(callback.setCookies).includes(name), `${name} was set`);
+      assert.ok(cookieNames(callback.setCookies).includes(name), `${name} was set`);
     }
     for (const cookie of callback.setCookies) {
       assert.equal(cookie.match(/HttpOnly/g)?.length, 1, 'one cookie per Set-Cookie header');
@@ -112,7 +107,7 @@ describe('cognito-guard/web over HTTP', () => {
     assert.equal(callback.status, 302);
     assert.equal(callback.location, `${appUrl}/reports`);
     for (const name of SESSION_COOKIES) {
-      assert.ok(names(callback.setCookies).includes(name), `${name} was set`);
+      assert.ok(cookieNames(callback.setCookies).includes(name), `${name} was set`);
     }
     const claims = await browser.request(`${appUrl}/claims`, { headers: JSON_ACCEPT });
     assert.deepEqual(JSON.parse(claims.body), { username: 'bob' });
@@ -121,7 +116,7 @@ describe('cognito-guard/web over HTTP', () => {
     const refreshed = await browser.request(`${appUrl}/refresh`, { method: 'POST' });
     assert.equal(refreshed.status, 200);
     assert.equal(JSON.parse(refreshed.body).issuer, emulator.issuer, 'the proxied body');
-    assert.ok(names(refreshed.setCookies).includes('cognito_access_token'));
+    assert.ok(cookieNames(refreshed.setCookies).includes('cognito_access_token'));
     assert.notEqual(browser.cookie(appUrl, 'cognito_access_token'), oldAccess, 'new tokens');
     assert.equal((await browser.request(`${appUrl}/claims`, { headers: JSON_ACCEPT })).status, 200);
   });

@@ -7,28 +7,25 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { bundleWorker } from '../../examples/workers/workerd.js';
 import { login } from '../support/sign-in.js';
 import { TestBrowser, JSON_ACCEPT } from '../support/browser.js';
 import { ADAPTERS, type ConformanceApp, startConformanceApp } from '../support/adapters.js';
+import { startRecordingEmulator, type RecordingEmulator } from '../support/pool.js';
+import { cookieNames, SESSION_COOKIES } from '../support/cookies.js';
 
-const SESSION_COOKIES = ['cognito_access_token', 'cognito_id_token', 'cognito_refresh_token'];
 const workerd = ADAPTERS.find((adapter) => adapter.name === 'workerd');
 
-function names(setCookies: readonly string[]): string[] {
-  return setCookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')));
-}
-
 describe('the Worker example in workerd', () => {
+  let recording: RecordingEmulator;
   let emulator: EmulatorHandle;
   let app: ConformanceApp;
-  const served: string[] = [];
-  const calls = (path: string) => served.filter((entry) => entry.includes(path)).length;
 
   before(async () => {
     assert.ok(workerd, 'the conformance harness runs the Worker in workerd');
-    emulator = await startEmulator({ port: 0, onRequest: (entry) => served.push(entry.path) });
+    recording = await startRecordingEmulator();
+    emulator = recording.emulator;
     app = await startConformanceApp(workerd, emulator);
   });
   after(async () => {
@@ -54,7 +51,7 @@ describe('the Worker example in workerd', () => {
     assert.equal(callback.status, 302);
     assert.equal(callback.location, `${app.url}/edit`, 'back where the sign-in started');
     for (const name of SESSION_COOKIES) {
-      assert.ok(names(callback.setCookies).includes(name), `${name} was set`);
+      assert.ok(cookieNames(callback.setCookies).includes(name), `${name} was set`);
     }
     for (const cookie of callback.setCookies) {
       assert.equal(cookie.match(/HttpOnly/g)?.length, 1, 'one cookie per Set-Cookie header');
@@ -79,13 +76,17 @@ describe('the Worker example in workerd', () => {
       200,
     );
 
-    const revocations = calls('/oauth2/revoke');
+    const revocations = recording.count('/oauth2/revoke');
     const signedOut = await browser.request(`${app.url}/logout`, {
       headers: { 'sec-fetch-site': 'same-origin' },
     });
     assert.equal(signedOut.status, 302);
     assert.ok(signedOut.location?.startsWith(`${emulator.domain}/logout?`));
-    assert.equal(calls('/oauth2/revoke'), revocations + 1, 'the refresh token was revoked');
+    assert.equal(
+      recording.count('/oauth2/revoke'),
+      revocations + 1,
+      'the refresh token was revoked',
+    );
     for (const name of SESSION_COOKIES) assert.equal(browser.cookie(app.url, name), undefined);
     const after = await browser.request(`${app.url}/claims`, { headers: JSON_ACCEPT });
     assert.equal(after.status, 401);
@@ -97,7 +98,7 @@ describe('the Worker example in workerd', () => {
     const tokens = await Promise.all(
       Array.from({ length: 12 }, () => emulator.mintToken({ use: 'access', clientId })),
     );
-    const fetches = calls('jwks.json');
+    const fetches = recording.jwksFetches();
     const statuses = await Promise.all(
       tokens.map(
         async (token) =>
@@ -109,7 +110,11 @@ describe('the Worker example in workerd', () => {
       ),
     );
     assert.deepEqual(new Set(statuses), new Set([200]));
-    assert.equal(calls('jwks.json'), fetches + 1, 'one fetch for the new key, not one per request');
+    assert.equal(
+      recording.jwksFetches(),
+      fetches + 1,
+      'one fetch for the new key, not one per request',
+    );
   });
 
   it('a key fetch begun by a request whose client went away still answers the requests waiting on it', async () => {
@@ -119,7 +124,7 @@ describe('the Worker example in workerd', () => {
       emulator.mintToken({ use: 'access', clientId }),
       emulator.mintToken({ use: 'access', clientId }),
     ]);
-    const fetches = calls('jwks.json');
+    const fetches = recording.jwksFetches();
     emulator.setFault('jwks', { delayMs: 800, times: 1 });
     const request = (token: string, signal?: AbortSignal) =>
       fetch(`${app.url}/api/me`, {
@@ -139,6 +144,6 @@ describe('the Worker example in workerd', () => {
     const answered = await waiting;
     assert.equal(answered.status, 200);
     assert.equal(JSON.parse(await answered.text()).sub, emulator.users()[0]?.sub);
-    assert.equal(calls('jwks.json'), fetches + 1, 'both waited on the one (slow) key fetch');
+    assert.equal(recording.jwksFetches(), fetches + 1, 'both waited on the one (slow) key fetch');
   });
 });
