@@ -688,7 +688,13 @@ export function resourceServerScopes(
  *
  * @example
  * ```ts
- * undeclaredScopeProblems(client, config.resourceServers ?? [], 'client');
+ * const client: EmulatorClient = {
+ *   clientId: 'app',
+ *   callbackUrls: ['https://app.example/postlogin'],
+ *   allowedScopes: ['openid', 'api/wirte'],
+ * };
+ * const api: EmulatorResourceServer = { identifier: 'api', name: 'API', scopes: [{ name: 'write' }] };
+ * undeclaredScopeProblems(client, [api], 'client');
  * // ['client.allowedScopes: "api/wirte" is not a scope of any declared resource server']
  * ```
  */

@@ -72,7 +72,19 @@ export const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3_600_000;
  *
  * @example
  * ```ts
- * pool.signIn({ user, client, scopes: ['openid'], authTime: pool.nowSeconds(), flow: 'oauth', audience: undefined });
+ * const user = pool.users.get('alice');
+ * const client = pool.clients.get('demo-client');
+ * if (user !== undefined && client !== undefined) {
+ *   const signIn: CompletedSignIn = {
+ *     user,
+ *     client,
+ *     scopes: ['openid'],
+ *     authTime: pool.nowSeconds(),
+ *     flow: 'oauth',
+ *     audience: undefined,
+ *   };
+ *   pool.signIn(signIn);
+ * }
  * ```
  */
 export interface CompletedSignIn {
